@@ -1,0 +1,213 @@
+"""Every "who may do what to which object" rule of Pillars, in one table (DESIGN §5).
+
+`can(user, action, obj)` answers a question; `require(user, action, obj)` aborts with 403 (or 404
+when the object must not even be known to exist). Templates get ``can`` as a global so buttons
+follow the same rules. Workflow events name an actor rule (``TransitionSpec.by``) resolved here by
+`may_fire`. Queries made here are cached per request in ``flask.g``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, g
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Assignment, Review, Role, User
+from workflows import AssignmentStatus, ReviewStatus, TransitionSpec
+
+R = ReviewStatus
+A = AssignmentStatus
+
+#: Reviewer assignment statuses that are on the team (may see the self-assessment).
+TEAM = (A.ACCEPTED, A.SUBMITTED)
+#: Reviewer assignment statuses that may see anything at all of the review.
+VISIBLE_TO_REVIEWER = (A.INVITED, A.ACCEPTED, A.SUBMITTED)
+#: Review statuses from which the state sees the draft report (DESIGN §5).
+REPORT_VISIBLE_TO_STATE = (R.FACTUAL_CHECK, R.RESPONSE, R.FOLLOW_UP, R.ENHANCED_FOLLOW_UP, R.CLOSED)
+FOLLOW_UP = (R.FOLLOW_UP, R.ENHANCED_FOLLOW_UP)
+
+
+def _authenticated(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def is_secretariat(user: Any) -> bool:
+    return _authenticated(user) and user.role == Role.SECRETARIAT
+
+
+def is_focal_point_of(user: Any, review: Review) -> bool:
+    """A focal point of the reviewed state."""
+    return (
+        _authenticated(user) and user.role == Role.FOCAL_POINT and user.state_id == review.state_id
+    )
+
+
+def assignment_of(user: Any, review: Review) -> Assignment | None:
+    """The user's assignment on ``review`` (one at most: unique per review and reviewer)."""
+    if not _authenticated(user) or user.role != Role.REVIEWER:
+        return None
+    cache = g.setdefault("_assignment_cache", {})
+    key = (user.id, review.id)
+    if key not in cache:
+        cache[key] = db.session.scalar(
+            select(Assignment).where(
+                Assignment.review_id == review.id, Assignment.reviewer_id == user.id
+            )
+        )
+    return cache[key]
+
+
+def forget_cached_assignments() -> None:
+    """Drop the per-request cache after an assignment changed status."""
+    g.pop("_assignment_cache", None)
+
+
+def _reviewer_status_in(user: Any, review: Review, statuses: tuple) -> bool:
+    assignment = assignment_of(user, review)
+    return assignment is not None and assignment.status in statuses
+
+
+def is_team_member(user: Any, review: Review) -> bool:
+    """An accepted (or submitted) reviewer of the review."""
+    return _reviewer_status_in(user, review, TEAM)
+
+
+def is_lead_reviewer(user: Any, review: Review) -> bool:
+    assignment = assignment_of(user, review)
+    return assignment is not None and assignment.is_lead and assignment.status in TEAM
+
+
+def _view_review(user: Any, review: Review) -> bool:
+    return (
+        is_secretariat(user)
+        or is_focal_point_of(user, review)
+        or _reviewer_status_in(user, review, VISIBLE_TO_REVIEWER)
+    )
+
+
+def _view_self_assessment(user: Any, review: Review) -> bool:
+    return is_secretariat(user) or is_focal_point_of(user, review) or is_team_member(user, review)
+
+
+def _view_evaluation(user: Any, assignment: Assignment) -> bool:
+    """Secretariat; the reviewer themself (while on the team); the lead; co-reviewers only after
+    submitting their own evaluation (DESIGN §5). Focal points never."""
+    if is_secretariat(user):
+        return True
+    review = assignment.review
+    own = assignment_of(user, review)
+    if own is None or own.status not in TEAM:
+        return False
+    if own.id == assignment.id:
+        return True
+    return own.is_lead or own.status == A.SUBMITTED
+
+
+def _edit_evaluation(user: Any, assignment: Assignment) -> bool:
+    return (
+        _authenticated(user)
+        and assignment.reviewer_id == user.id
+        and assignment.status == A.ACCEPTED
+        and assignment.review.status == R.EVALUATION
+    )
+
+
+def _view_report(user: Any, review: Review) -> bool:
+    if is_secretariat(user) or is_team_member(user, review):
+        return True
+    return is_focal_point_of(user, review) and review.status in REPORT_VISIBLE_TO_STATE
+
+
+def _view_assignment(user: Any, assignment: Assignment) -> bool:
+    """The invitation page: the secretariat, or the reviewer while invited or on the team."""
+    if is_secretariat(user):
+        return True
+    return (
+        _authenticated(user)
+        and assignment.reviewer_id == user.id
+        and assignment.status in VISIBLE_TO_REVIEWER
+    )
+
+
+#: The rule table. Keys are actions; values take (user, object) and answer True or False.
+RULES: dict[str, Callable[[Any, Any], bool]] = {
+    "admin": lambda user, _obj: is_secretariat(user),
+    "review.view": _view_review,
+    "review.view_history": lambda user, review: (
+        is_secretariat(user) or is_focal_point_of(user, review) or is_team_member(user, review)
+    ),
+    "self_assessment.view": _view_self_assessment,
+    "self_assessment.edit": lambda user, review: (
+        is_focal_point_of(user, review) and review.status == R.SELF_ASSESSMENT
+    ),
+    "evaluation.list": lambda user, review: is_secretariat(user) or is_team_member(user, review),
+    "evaluation.view": _view_evaluation,
+    "evaluation.edit": _edit_evaluation,
+    "assignment.view": _view_assignment,
+    "assignment.manage": lambda user, _review: is_secretariat(user),
+    "report.view": _view_report,
+    "report.edit": lambda user, review: (
+        is_lead_reviewer(user, review) and review.status == R.EVALUATION
+    ),
+    "report.comment": lambda user, review: (
+        is_focal_point_of(user, review) and review.status == R.FACTUAL_CHECK
+    ),
+    "response.edit": lambda user, review: (
+        is_focal_point_of(user, review) and review.status == R.RESPONSE
+    ),
+    "progress.post": lambda user, review: (
+        is_focal_point_of(user, review) and review.status in FOLLOW_UP
+    ),
+    "assessment.post": lambda user, review: is_secretariat(user) and review.status in FOLLOW_UP,
+    "recommendations.view": lambda user, review: _view_report(user, review),
+}
+
+
+def can(user: Any, action: str, obj: Any = None) -> bool:
+    """Whether ``user`` may perform ``action`` on ``obj``.
+
+    Raises:
+        KeyError: for an action nobody classified (a programming error, never a silent yes).
+    """
+    return bool(RULES[action](user, obj))
+
+
+def require(user: Any, action: str, obj: Any = None, *, hide: bool = False) -> None:
+    """Abort the request unless ``can(user, action, obj)``: 404 when ``hide`` else 403."""
+    if not can(user, action, obj):
+        abort(404 if hide else 403)
+
+
+#: Actor rules named by `TransitionSpec.by` in ``workflows/``.
+ACTOR_RULES: dict[str, Callable[[Any, Any], bool]] = {
+    "secretariat": lambda user, _subject: is_secretariat(user),
+    "focal_point": lambda user, review: is_focal_point_of(user, review),
+    "lead_reviewer": lambda user, review: is_lead_reviewer(user, review),
+    "assigned_reviewer": lambda user, assignment: (
+        _authenticated(user) and assignment.reviewer_id == user.id
+    ),
+    "secretariat_or_lead": lambda user, assignment: (
+        is_secretariat(user) or is_lead_reviewer(user, assignment.review)
+    ),
+}
+
+
+def may_fire(user: Any, spec: TransitionSpec, subject: Any) -> bool:
+    """Whether ``user`` is the actor the transition table names for ``spec`` on ``subject``."""
+    return bool(ACTOR_RULES[spec.by](user, subject))
+
+
+def visible_review_ids_clause(user: User):
+    """A SQL condition on `Review` limiting a listing to reviews ``user`` may view."""
+    if is_secretariat(user):
+        return Review.id.is_not(None)
+    if user.role == Role.FOCAL_POINT:
+        return Review.state_id == user.state_id
+    return Review.id.in_(
+        select(Assignment.review_id).where(
+            Assignment.reviewer_id == user.id, Assignment.status.in_(VISIBLE_TO_REVIEWER)
+        )
+    )

@@ -1,0 +1,65 @@
+"""The domain model (DESIGN §3), one module per aggregate; imported here for Alembic and callers."""
+
+from app.models.assessment import ASSISTANCE_KINDS, Answer, Choice, SectionGaps
+from app.models.assignment import Assignment, Evaluation, EvaluationSection, ProposedRecommendation
+from app.models.audit import TransitionLog
+from app.models.base import Base, utcnow
+from app.models.cycle import Cycle
+from app.models.framework import CAPACITY_LEVELS, AnswerType, Framework, FrameworkSection, Question
+from app.models.recommendation import (
+    ACTION_CATEGORIES,
+    Addressee,
+    Assessment,
+    AssessmentStatus,
+    Priority,
+    ProgressStatus,
+    ProgressUpdate,
+    Recommendation,
+    Response,
+    ResponsePosition,
+)
+from app.models.report import FactualComment, Report, ReportSection
+from app.models.review import Review, ReviewDeadline
+from app.models.state import RegionalGroup, State, TreatyRatification
+from app.models.user import ROLE_LABELS, Role, User
+
+__all__ = [
+    "ACTION_CATEGORIES",
+    "ASSISTANCE_KINDS",
+    "CAPACITY_LEVELS",
+    "ROLE_LABELS",
+    "Addressee",
+    "Answer",
+    "AnswerType",
+    "Assessment",
+    "AssessmentStatus",
+    "Assignment",
+    "Base",
+    "Choice",
+    "Cycle",
+    "Evaluation",
+    "EvaluationSection",
+    "FactualComment",
+    "Framework",
+    "FrameworkSection",
+    "Priority",
+    "ProgressStatus",
+    "ProgressUpdate",
+    "ProposedRecommendation",
+    "Question",
+    "Recommendation",
+    "RegionalGroup",
+    "Report",
+    "ReportSection",
+    "Response",
+    "ResponsePosition",
+    "Review",
+    "ReviewDeadline",
+    "Role",
+    "SectionGaps",
+    "State",
+    "TransitionLog",
+    "TreatyRatification",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,51 @@
+"""Review cycles: framework version, time zone, stage durations, team size (DESIGN §3)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UTCDateTime, enum_column, utcnow
+from app.models.framework import Framework
+from workflows import CycleStatus
+
+
+class Cycle(Base):
+    """One round of reviews, e.g. "2027 cycle". Durations are in days; ``time_zone`` is IANA."""
+
+    __tablename__ = "cycle"
+    __table_args__ = (
+        CheckConstraint("team_size BETWEEN 1 AND 7", name="team_size_range"),
+        CheckConstraint(
+            "self_assessment_days > 0 AND evaluation_days > 0 AND factual_check_days > 0 "
+            "AND response_days > 0 AND follow_up_days > 0",
+            name="positive_durations",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    framework_id: Mapped[int | None] = mapped_column(ForeignKey("framework.id"))
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    starts_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[CycleStatus] = mapped_column(
+        enum_column(CycleStatus, "cycle_status"), default=CycleStatus.PLANNING
+    )
+    self_assessment_days: Mapped[int] = mapped_column(Integer, default=90)
+    evaluation_days: Mapped[int] = mapped_column(Integer, default=90)
+    factual_check_days: Mapped[int] = mapped_column(Integer, default=30)
+    response_days: Mapped[int] = mapped_column(Integer, default=60)
+    follow_up_days: Mapped[int] = mapped_column(Integer, default=365)
+    team_size: Mapped[int] = mapped_column(Integer, default=3)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+
+    framework: Mapped[Framework | None] = relationship()
+    reviews: Mapped[list[Review]] = relationship(back_populates="cycle")  # noqa: F821
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    def __repr__(self) -> str:
+        return f"<Cycle {self.name}>"

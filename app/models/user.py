@@ -1,0 +1,64 @@
+"""Accounts: focal points, peer reviewers and secretariat staff (DESIGN §1, §3)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.models.base import Base, UTCDateTime, enum_column, utcnow
+from app.models.state import State
+
+
+class Role(enum.StrEnum):
+    FOCAL_POINT = "focal_point"
+    REVIEWER = "reviewer"
+    SECRETARIAT = "secretariat"
+
+
+ROLE_LABELS = {
+    Role.FOCAL_POINT: "Focal point",
+    Role.REVIEWER: "Peer reviewer",
+    Role.SECRETARIAT: "Secretariat",
+}
+
+
+class User(UserMixin, Base):
+    """A person who signs in. Focal points and reviewers belong to exactly one state."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint("role = 'secretariat' OR state_id IS NOT NULL", name="state_required"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    state_id: Mapped[int | None] = mapped_column(ForeignKey("state.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    state: Mapped[State | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[self.role]
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

@@ -1,0 +1,250 @@
+"""Setting up a cycle: create it, add participating states (one review each), assign reviewers.
+
+Deadlines (DESIGN §8): each stage's deadline is the end of day (23:59:59) in the cycle's IANA
+zone, counted from ``Cycle.starts_on`` by the cycle's stage durations, stored in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    Answer,
+    Assignment,
+    Choice,
+    Cycle,
+    Framework,
+    FrameworkSection,
+    Question,
+    Review,
+    ReviewDeadline,
+    Role,
+    State,
+    TreatyRatification,
+    User,
+)
+from app.models.audit import TransitionLog
+from app.services import clock
+from app.services.reference import TREATIES
+from workflows import AssignmentStatus, CycleStatus
+
+
+class SetupError(ValueError):
+    """A setup request that cannot be honoured; the message is for the person who asked."""
+
+
+#: Stage → the cycle attribute giving its duration in days, in order.
+STAGES = [
+    ("self_assessment", "self_assessment_days"),
+    ("evaluation", "evaluation_days"),
+    ("factual_check", "factual_check_days"),
+    ("response", "response_days"),
+    ("follow_up", "follow_up_days"),
+]
+
+
+def check_time_zone(zone: str) -> str:
+    """Return ``zone`` if it is a known IANA time zone. Raises `SetupError` otherwise."""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SetupError(_("Unknown time zone: %(zone)s", zone=zone)) from None
+    return zone
+
+
+def create_cycle(
+    name: str, framework: Framework, starts_on: date, time_zone: str = "UTC", **durations: int
+) -> Cycle:
+    """Create a cycle in planning. Raises `SetupError` on a duplicate name or unknown zone."""
+    name = name.strip()
+    if db.session.scalar(select(Cycle.id).where(Cycle.name == name)) is not None:
+        raise SetupError(_("A cycle named %(name)s already exists.", name=name))
+    cycle = Cycle(
+        name=name,
+        framework_id=framework.id,
+        starts_on=starts_on,
+        time_zone=check_time_zone(time_zone),
+        status=CycleStatus.PLANNING,
+        **durations,
+    )
+    db.session.add(cycle)
+    db.session.flush()
+    return cycle
+
+
+def stage_deadlines(cycle: Cycle) -> dict[str, object]:
+    """Stage → aware UTC instant, from the cycle's start date and stage durations."""
+    day = cycle.starts_on
+    result = {}
+    for stage, attribute in STAGES:
+        day = day + timedelta(days=getattr(cycle, attribute))
+        result[stage] = clock.end_of_day(day, cycle.time_zone)
+    return result
+
+
+def add_review(cycle: Cycle, state: State) -> Review:
+    """Add ``state`` to ``cycle``: one review, its stage deadlines, section 1 pre-filled.
+
+    Raises:
+        SetupError: the state already takes part in the cycle, or the cycle is closed.
+    """
+    if cycle.status == CycleStatus.CLOSED:
+        raise SetupError(_("The cycle is closed."))
+    exists = db.session.scalar(
+        select(Review.id).where(Review.cycle_id == cycle.id, Review.state_id == state.id)
+    )
+    if exists is not None:
+        raise SetupError(_("%(state)s already takes part in this cycle.", state=state.name))
+    review = Review(cycle=cycle, state=state, status_changed_at=clock.now())
+    db.session.add(review)
+    db.session.flush()
+    for stage, due_at in stage_deadlines(cycle).items():
+        db.session.add(ReviewDeadline(review_id=review.id, stage=stage, due_at=due_at))
+    prefill_answers(review)
+    db.session.flush()
+    return review
+
+
+def prefill_answers(review: Review) -> int:
+    """Pre-fill section 1 answers from the state's treaty ratifications; return answers written.
+
+    Questions with ``prefill: core_treaties`` or ``optional_protocols`` get a yes / partial / no
+    choice (all, some or none ratified) and a narrative listing each instrument's status, citing
+    the UN Treaty Collection data (2022). The focal point can correct both.
+    """
+    questions = db.session.scalars(
+        select(Question)
+        .join(FrameworkSection)
+        .where(
+            FrameworkSection.framework_id == review.cycle.framework_id,
+            Question.prefill.is_not(None),
+        )
+    ).all()
+    if not questions:
+        return 0
+    ratifications = {
+        r.treaty: r
+        for r in db.session.scalars(
+            select(TreatyRatification).where(TreatyRatification.state_id == review.state_id)
+        )
+    }
+    written = 0
+    for question in questions:
+        kind = {"core_treaties": "core", "optional_protocols": "protocol"}.get(question.prefill)
+        if kind is None:
+            continue
+        treaties = [code for code, (_s, _t, k) in TREATIES.items() if k == kind]
+        parties = [t for t in treaties if t in ratifications and
+                   ratifications[t].status == "state party"]
+        if len(parties) == len(treaties):
+            choice = Choice.YES
+        elif parties:
+            choice = Choice.PARTIAL
+        else:
+            choice = Choice.NO
+        lines = []
+        for code in treaties:
+            short, title, _k = TREATIES[code]
+            record = ratifications.get(code)
+            if record is None:
+                lines.append(f"- {short} ({title}): no data")
+            elif record.status == "state party":
+                lines.append(f"- {short} ({title}): state party since {record.year}")
+            elif record.status == "signatory state":
+                lines.append(f"- {short} ({title}): signed, not ratified")
+            else:
+                lines.append(f"- {short} ({title}): no action")
+        narrative = (
+            f"{len(parties)} of {len(treaties)} instruments ratified or acceded to "
+            "(pre-filled from UN Treaty Collection status data, 2022; please check):\n"
+            + "\n".join(lines)
+        )
+        db.session.add(
+            Answer(review_id=review.id, question_id=question.id, choice=choice,
+                   narrative=narrative, prefilled=True)
+        )
+        written += 1
+    return written
+
+
+def assign_reviewer(
+    review: Review, reviewer: User, actor: User, *, is_lead: bool = False, justification: str = ""
+) -> Assignment:
+    """Invite ``reviewer`` onto ``review`` by hand (DESIGN §5, §6).
+
+    Raises:
+        SetupError: not a reviewer; no state; the reviewed state's own national; already on the
+            review; a second lead.
+    """
+    if reviewer.role != Role.REVIEWER:
+        raise SetupError(_("%(name)s is not a peer reviewer.", name=reviewer.display_name))
+    if reviewer.state_id is None:
+        raise SetupError(_("%(name)s has no state; a reviewer without a state cannot be "
+                           "assigned.", name=reviewer.display_name))
+    if reviewer.state_id == review.state_id:
+        raise SetupError(
+            _("%(name)s is a national of %(state)s: a reviewer never reviews their own state.",
+              name=reviewer.display_name, state=review.state.name)
+        )
+    existing = db.session.scalar(
+        select(Assignment).where(
+            Assignment.review_id == review.id, Assignment.reviewer_id == reviewer.id
+        )
+    )
+    if existing is not None:
+        raise SetupError(
+            _("%(name)s is already on this review (status: %(status)s). Reinstate them instead "
+              "of inviting again.", name=reviewer.display_name, status=existing.status.value)
+        )
+    if is_lead:
+        lead = db.session.scalar(
+            select(Assignment.id).where(
+                Assignment.review_id == review.id,
+                Assignment.is_lead.is_(True),
+                Assignment.status.in_(
+                    [AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED,
+                     AssignmentStatus.SUBMITTED]
+                ),
+            )
+        )
+        if lead is not None:
+            raise SetupError(_("This review already has a lead reviewer."))
+    assignment = Assignment(
+        review_id=review.id, reviewer_id=reviewer.id, is_lead=is_lead,
+        status=AssignmentStatus.INVITED, created_by_id=actor.id, justification=justification,
+    )
+    db.session.add(assignment)
+    db.session.flush()
+    db.session.add(
+        TransitionLog(
+            subject_type="assignment", subject_id=assignment.id, event="invite",
+            from_state="", to_state=AssignmentStatus.INVITED, actor_id=actor.id,
+            created_at=clock.now(), reason=justification,
+            payload={"review_id": review.id, "is_lead": is_lead},
+        )
+    )
+    return assignment
+
+
+def create_user(
+    email: str, display_name: str, role: Role, password: str, state: State | None = None
+) -> User:
+    """Create an account. Raises `SetupError` on a duplicate e-mail or a missing state."""
+    email = email.strip().lower()
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise SetupError(_("An account with e-mail %(email)s already exists.", email=email))
+    if role != Role.SECRETARIAT and state is None:
+        raise SetupError(_("Focal points and peer reviewers must belong to a state."))
+    if len(password) < 12:
+        raise SetupError(_("The password must have at least 12 characters."))
+    user = User(email=email, display_name=display_name.strip(), role=role,
+                state_id=state.id if state and role != Role.SECRETARIAT else None)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user

@@ -1,0 +1,217 @@
+"""Loading reference data: UN member states, treaty ratifications, framework versions (§9).
+
+Every loader is idempotent: running it again updates nothing that is already right and adds
+nothing twice. Sources (each folder under ``app/data/reference/`` keeps its SOURCE.md):
+- UN regional groups: openclimatedata/countrygroups (UN DGACM list), CC0.
+- Treaty ratification: world-politics-datalab/humanrights-treaties-ratification-status (UN Treaty
+  Collection status pages, 2022).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pycountry
+import yaml
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    AnswerType,
+    Cycle,
+    Framework,
+    FrameworkSection,
+    Question,
+    RegionalGroup,
+    State,
+    TreatyRatification,
+)
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+REGIONAL_GROUPS_CSV = DATA_DIR / "reference" / "un-regional-groups" / "un-regional-groups.csv"
+RATIFICATION_DIR = DATA_DIR / "reference" / "hr-treaty-ratification"
+FRAMEWORK_DIR = DATA_DIR / "frameworks"
+
+#: Turkey is listed in two groups (WEOG and Asia-Pacific) in the UN list; for electoral purposes
+#: it is counted in WEOG, which is the group we keep.
+PREFERRED_GROUP = {"TUR": RegionalGroup.WEOG}
+#: Codes in the ratification data that ISO 3166 has since replaced.
+LEGACY_ISO2 = {"TP": "TL"}
+
+#: The 18 instruments of the ratification data: code → (short name, full title, core or protocol).
+TREATIES: dict[str, tuple[str, str, str]] = {
+    "icerd": ("ICERD", "International Convention on the Elimination of All Forms of Racial "
+              "Discrimination", "core"),
+    "iccpr": ("ICCPR", "International Covenant on Civil and Political Rights", "core"),
+    "icescr": ("ICESCR", "International Covenant on Economic, Social and Cultural Rights", "core"),
+    "cedaw": ("CEDAW", "Convention on the Elimination of All Forms of Discrimination against "
+              "Women", "core"),
+    "cat": ("CAT", "Convention against Torture and Other Cruel, Inhuman or Degrading Treatment "
+            "or Punishment", "core"),
+    "crc": ("CRC", "Convention on the Rights of the Child", "core"),
+    "icmw": ("ICMW", "International Convention on the Protection of the Rights of All Migrant "
+             "Workers and Members of Their Families", "core"),
+    "cped": ("CPED", "International Convention for the Protection of All Persons from Enforced "
+             "Disappearance", "core"),
+    "crpd": ("CRPD", "Convention on the Rights of Persons with Disabilities", "core"),
+    "iccpr_op1": ("ICCPR-OP1", "First Optional Protocol to the ICCPR (individual complaints)",
+                  "protocol"),
+    "iccpr_op2": ("ICCPR-OP2", "Second Optional Protocol to the ICCPR (abolition of the death "
+                  "penalty)", "protocol"),
+    "icescr_op": ("ICESCR-OP", "Optional Protocol to the ICESCR", "protocol"),
+    "op_cedaw": ("OP-CEDAW", "Optional Protocol to CEDAW", "protocol"),
+    "opcat": ("OPCAT", "Optional Protocol to the Convention against Torture", "protocol"),
+    "op_crc_ac": ("OP-CRC-AC", "Optional Protocol to the CRC on children in armed conflict",
+                  "protocol"),
+    "op_crc_sc": ("OP-CRC-SC", "Optional Protocol to the CRC on the sale of children, child "
+                  "prostitution and child pornography", "protocol"),
+    "op_crc_ic": ("OP-CRC-IC", "Optional Protocol to the CRC on a communications procedure",
+                  "protocol"),
+    "op_crpd": ("OP-CRPD", "Optional Protocol to the CRPD", "protocol"),
+}
+
+
+@dataclass
+class LoadResult:
+    """Counts of one loader run: rows added and rows updated."""
+
+    added: int = 0
+    updated: int = 0
+
+
+def load_states(path: Path = REGIONAL_GROUPS_CSV) -> LoadResult:
+    """Upsert the 193 UN member states with their regional group and ISO alpha-2 code.
+
+    Raises:
+        ValueError: on an unknown regional group or an ISO code pycountry does not know.
+    """
+    result = LoadResult()
+    existing = {s.code: s for s in db.session.scalars(select(State))}
+    seen: set[str] = set()
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            code = row["Code"].strip()
+            group = PREFERRED_GROUP.get(code, RegionalGroup(row["Region"].strip()))
+            if code in seen:
+                continue
+            seen.add(code)
+            country = pycountry.countries.get(alpha_3=code)
+            if country is None:
+                raise ValueError(f"unknown ISO 3166-1 alpha-3 code {code!r}")
+            state = existing.get(code)
+            if state is None:
+                db.session.add(
+                    State(code=code, name=row["Name"].strip(), iso2=country.alpha_2,
+                          regional_group=group)
+                )
+                result.added += 1
+            elif (state.name, state.iso2, state.regional_group) != (
+                row["Name"].strip(), country.alpha_2, group
+            ):
+                state.name, state.iso2, state.regional_group = (
+                    row["Name"].strip(), country.alpha_2, group
+                )
+                result.updated += 1
+    db.session.flush()
+    return result
+
+
+def load_ratifications(directory: Path = RATIFICATION_DIR) -> LoadResult:
+    """Upsert the ratification status of the 18 instruments for every state (by ISO alpha-2)."""
+    result = LoadResult()
+    states = {s.iso2: s for s in db.session.scalars(select(State))}
+    existing = {
+        (r.state_id, r.treaty): r for r in db.session.scalars(select(TreatyRatification))
+    }
+    for treaty in TREATIES:
+        with (directory / f"hr_status_{treaty}.csv").open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                iso2 = LEGACY_ISO2.get(row["iso2"].strip(), row["iso2"].strip())
+                state = states.get(iso2)
+                if state is None:
+                    continue
+                status = row["status"].strip()
+                year_text = row["year ratification or accession"].strip()
+                year = int(float(year_text)) if year_text else None
+                current = existing.get((state.id, treaty))
+                if current is None:
+                    db.session.add(
+                        TreatyRatification(state_id=state.id, treaty=treaty, status=status,
+                                           year=year)
+                    )
+                    result.added += 1
+                elif (current.status, current.year) != (status, year):
+                    current.status, current.year = status, year
+                    result.updated += 1
+    db.session.flush()
+    return result
+
+
+def load_framework(path: Path) -> tuple[Framework, bool]:
+    """Load a framework version from a YAML data file; return (framework, created).
+
+    An existing (code, version) is left untouched: frameworks are never edited in place once
+    loaded (DESIGN §3) — publish a new version instead.
+
+    Raises:
+        ValueError: on an unknown answer type or a duplicate question code.
+    """
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    found = db.session.scalar(
+        select(Framework).where(
+            Framework.code == data["code"], Framework.version == int(data["version"])
+        )
+    )
+    if found is not None:
+        return found, False
+    framework = Framework(
+        code=data["code"], version=int(data["version"]), title=data["title"],
+        source=data.get("source", ""),
+    )
+    db.session.add(framework)
+    codes: set[str] = set()
+    for section_data in data["sections"]:
+        section = FrameworkSection(
+            framework=framework,
+            number=int(section_data["number"]),
+            code=section_data["code"],
+            title=section_data["title"],
+            pillar=int(section_data.get("pillar", 1)),
+            description=section_data.get("description", ""),
+            brief_section=section_data.get("brief_section", ""),
+        )
+        db.session.add(section)
+        for position, q in enumerate(section_data["questions"], start=1):
+            if q["code"] in codes:
+                raise ValueError(f"duplicate question code {q['code']}")
+            codes.add(q["code"])
+            db.session.add(
+                Question(
+                    section=section,
+                    code=q["code"],
+                    position=position,
+                    prompt=q["prompt"],
+                    guidance=q.get("guidance", ""),
+                    answer_type=AnswerType(q["answer_type"]),
+                    required=bool(q.get("required", True)),
+                    expected_evidence=q.get("expected_evidence", ""),
+                    brief_section=q.get("brief_section", ""),
+                    prefill=q.get("prefill"),
+                )
+            )
+    db.session.flush()
+    return framework, True
+
+
+def load_all_frameworks(directory: Path = FRAMEWORK_DIR) -> list[tuple[Framework, bool]]:
+    return [load_framework(path) for path in sorted(directory.glob("*.yaml"))]
+
+
+def latest_framework() -> Framework | None:
+    return db.session.scalar(select(Framework).order_by(Framework.version.desc()).limit(1))
+
+
+def framework_in_use(framework: Framework) -> bool:
+    return db.session.scalar(select(Cycle.id).where(Cycle.framework_id == framework.id)) is not None

@@ -1,0 +1,340 @@
+"""The only code that changes a workflow status (DESIGN §4).
+
+`apply_transition` checks the role rule (``app/access.py``), locks and re-reads the row, computes
+the facts the guards need, fires the event on the lifecycle's machine, applies the event's side
+effects, writes exactly one `TransitionLog` row, and commits once — or rolls everything back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import Conflict, Forbidden
+
+from app import access
+from app.extensions import db
+from app.models import (
+    Answer,
+    Assignment,
+    Cycle,
+    Evaluation,
+    EvaluationSection,
+    FactualComment,
+    FrameworkSection,
+    Question,
+    Recommendation,
+    Report,
+    ReportSection,
+    Response,
+    Review,
+    ReviewDeadline,
+    TransitionLog,
+    User,
+)
+from app.models.recommendation import Assessment
+from app.services import clock
+from workflows import ASSIGNMENT, CYCLE, REVIEW, AssignmentStatus, Lifecycle, TransitionSpec
+
+
+class ActedFirst(Conflict):
+    """Someone else changed the object first; the request's view of it is stale (HTTP 409)."""
+
+    description = "Someone acted first: this item changed while you were looking at it."
+
+
+LIFECYCLES: dict[type, Lifecycle] = {Review: REVIEW, Assignment: ASSIGNMENT, Cycle: CYCLE}
+
+
+def lifecycle_of(subject: Any) -> Lifecycle:
+    return LIFECYCLES[type(subject)]
+
+
+def available_specs(user: User, subject: Any) -> list[TransitionSpec]:
+    """The transitions ``user`` may fire on ``subject`` now (role rule and source status only;
+    guards are evaluated when fired, so that their refusal can be shown)."""
+    lifecycle = lifecycle_of(subject)
+    return [
+        spec
+        for spec in lifecycle.specs_from(subject.status)
+        if access.may_fire(user, spec, subject)
+    ]
+
+
+def apply_transition(
+    actor: User,
+    subject: Review | Assignment | Cycle,
+    event: str,
+    *,
+    reason: str = "",
+    expected_status: str | None = None,
+    facts: Mapping[str, Any] | None = None,
+    payload: Mapping[str, Any] | None = None,
+) -> TransitionLog:
+    """Fire ``event`` on ``subject`` as ``actor`` and commit.
+
+    ``expected_status`` is the status the actor saw on screen; if the row has moved on since, the
+    request fails with `ActedFirst` (409) rather than acting on a state nobody saw. ``facts`` add
+    to the facts computed here (e.g. ``no_conflict`` from a form).
+
+    Returns the `TransitionLog` row written.
+    Raises:
+        Forbidden: the actor is not the one the transition table names.
+        ActedFirst: concurrent change (stale status or version).
+        workflows.InvalidTransition: the event is not possible from the current status.
+        workflows.TransitionRefused: a guard refused; nothing was changed.
+    """
+    lifecycle = lifecycle_of(subject)
+    spec = lifecycle.spec(event)
+    try:
+        locked = _lock(subject)
+        if expected_status is not None and str(locked.status) != str(expected_status):
+            raise ActedFirst()
+        if not access.may_fire(actor, spec, locked):
+            raise Forbidden("You may not do this.")
+        now = clock.now()
+        all_facts = dict(FACTS[lifecycle.name](locked, now))
+        all_facts.update(facts or {})
+        all_facts.update(reason=reason, now=now)
+        before = str(locked.status)
+        after = lifecycle.fire(before, event, all_facts)
+        locked.status = lifecycle.statuses(after)
+        SIDE_EFFECTS.get((lifecycle.name, event), _nothing)(locked, actor, reason, now)
+        if lifecycle is REVIEW and after != before:
+            locked.status_changed_at = now
+        log = TransitionLog(
+            subject_type=lifecycle.name,
+            subject_id=locked.id,
+            event=event,
+            from_state=before,
+            to_state=after,
+            actor_id=actor.id,
+            created_at=now,
+            reason=reason.strip(),
+            payload=dict(payload or {}),
+        )
+        db.session.add(log)
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise ActedFirst() from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    access.forget_cached_assignments()
+    return log
+
+
+def _lock(subject: Any) -> Any:
+    """Re-read ``subject`` under a row lock (FOR UPDATE on PostgreSQL; SQLite serialises writers,
+    and the version column catches the rest)."""
+    model = type(subject)
+    locked = db.session.scalar(
+        select(model)
+        .where(model.id == subject.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if locked is None:
+        raise ActedFirst()
+    return locked
+
+
+# --- facts the guards read (see each guard's docstring in workflows/) -------------------------
+
+
+def review_facts(review: Review, now: datetime) -> dict[str, Any]:
+    """Facts for every Review guard, in a bounded number of queries."""
+    framework_id = review.cycle.framework_id
+    required = db.session.execute(
+        select(Question.code, Question.answer_type, Answer)
+        .join(FrameworkSection, Question.section_id == FrameworkSection.id)
+        .outerjoin(
+            Answer, (Answer.question_id == Question.id) & (Answer.review_id == review.id)
+        )
+        .where(FrameworkSection.framework_id == framework_id, Question.required.is_(True))
+        .order_by(FrameworkSection.number, Question.position)
+    ).all()
+    missing = [code for code, kind, answer in required if answer is None or not answer.is_given(kind)]
+
+    assignments = db.session.scalars(
+        select(Assignment).where(Assignment.review_id == review.id)
+    ).all()
+    accepted = [a for a in assignments if a.status in access.TEAM]
+    reviewers = {
+        u.id: u
+        for u in db.session.scalars(
+            select(User).where(User.id.in_([a.reviewer_id for a in assignments]))
+        )
+    }
+    own_state_conflicts = sum(1 for a in accepted if reviewers[a.reviewer_id].state_id == review.state_id)
+
+    report = db.session.scalar(select(Report).where(Report.review_id == review.id))
+    sections = db.session.execute(
+        select(FrameworkSection.id, FrameworkSection.code)
+        .where(FrameworkSection.framework_id == framework_id)
+        .order_by(FrameworkSection.number)
+    ).all()
+    rated = set()
+    comments = 0
+    if report is not None:
+        rated = set(
+            db.session.scalars(
+                select(ReportSection.section_id).where(
+                    ReportSection.report_id == report.id,
+                    ReportSection.consensus_rating.is_not(None),
+                )
+            )
+        )
+        comments = db.session.scalar(
+            select(func.count(FactualComment.id)).where(FactualComment.report_id == report.id)
+        )
+    rec_ids = select(Recommendation.id).where(Recommendation.review_id == review.id)
+    recommendation_count = db.session.scalar(
+        select(func.count(Recommendation.id)).where(Recommendation.review_id == review.id)
+    )
+    answered = db.session.scalar(
+        select(func.count(Response.id)).where(
+            Response.recommendation_id.in_(rec_ids), Response.position.is_not(None)
+        )
+    )
+    assessed = db.session.scalar(
+        select(func.count(func.distinct(Assessment.recommendation_id))).where(
+            Assessment.recommendation_id.in_(rec_ids)
+        )
+    )
+    deadline = db.session.scalar(
+        select(ReviewDeadline.due_at).where(
+            ReviewDeadline.review_id == review.id, ReviewDeadline.stage == "factual_check"
+        )
+    )
+    return {
+        "missing_required": missing,
+        "team_size": review.cycle.team_size,
+        "accepted_reviewers": len(accepted),
+        "lead_count": sum(1 for a in accepted if a.is_lead),
+        "open_conflicts": own_state_conflicts,
+        "unsubmitted_assignments": sum(1 for a in accepted if a.status == AssignmentStatus.ACCEPTED),
+        "unrated_sections": [code for sid, code in sections if sid not in rated],
+        "recommendation_count": recommendation_count,
+        "factual_comments": comments,
+        "factual_check_deadline": deadline,
+        "unanswered_recommendations": recommendation_count - answered,
+        "unassessed_recommendations": recommendation_count - assessed,
+    }
+
+
+def assignment_facts(assignment: Assignment, now: datetime) -> dict[str, Any]:
+    review = assignment.review
+    sections = db.session.execute(
+        select(FrameworkSection.id, FrameworkSection.code)
+        .where(FrameworkSection.framework_id == review.cycle.framework_id)
+        .order_by(FrameworkSection.number)
+    ).all()
+    rated: set[int] = set()
+    evaluation = db.session.scalar(
+        select(Evaluation).where(Evaluation.assignment_id == assignment.id)
+    )
+    if evaluation is not None:
+        rated = set(
+            db.session.scalars(
+                select(EvaluationSection.section_id).where(
+                    EvaluationSection.evaluation_id == evaluation.id,
+                    EvaluationSection.rating.is_not(None),
+                )
+            )
+        )
+    return {
+        "own_state": assignment.reviewer.state_id == review.state_id,
+        "unrated_sections": [code for sid, code in sections if sid not in rated],
+    }
+
+
+def cycle_facts(cycle: Cycle, now: datetime) -> dict[str, Any]:
+    from workflows import ReviewStatus
+
+    counts = dict(
+        db.session.execute(
+            select(Review.status, func.count(Review.id))
+            .where(Review.cycle_id == cycle.id)
+            .group_by(Review.status)
+        ).all()
+    )
+    finished = counts.get(ReviewStatus.CLOSED, 0) + counts.get(ReviewStatus.WITHDRAWN, 0)
+    return {
+        "has_framework": cycle.framework_id is not None,
+        "review_count": sum(counts.values()),
+        "unfinished_reviews": sum(counts.values()) - finished,
+    }
+
+
+FACTS: dict[str, Callable[[Any, datetime], Mapping[str, Any]]] = {
+    "review": review_facts,
+    "assignment": assignment_facts,
+    "cycle": cycle_facts,
+}
+
+
+# --- side effects of events, applied in the same transaction -------------------------------
+
+
+def _nothing(subject: Any, actor: User, reason: str, now: datetime) -> None:
+    return None
+
+
+def _report_of(review: Review) -> Report | None:
+    return db.session.scalar(select(Report).where(Report.review_id == review.id))
+
+
+def _draft_submitted(review: Review, actor: User, reason: str, now: datetime) -> None:
+    report = _report_of(review)
+    if report is not None:
+        report.submitted_at = now
+
+
+def _report_adopted(review: Review, actor: User, reason: str, now: datetime) -> None:
+    report = _report_of(review)
+    if report is not None:
+        report.adopted_at = now
+
+
+def _evaluation_of(assignment: Assignment) -> Evaluation | None:
+    return db.session.scalar(select(Evaluation).where(Evaluation.assignment_id == assignment.id))
+
+
+def _accepted(assignment: Assignment, actor: User, reason: str, now: datetime) -> None:
+    assignment.no_conflict_declared_at = now
+
+
+def _declined(assignment: Assignment, actor: User, reason: str, now: datetime) -> None:
+    assignment.decline_reason = reason.strip()
+
+
+def _conflicted(assignment: Assignment, actor: User, reason: str, now: datetime) -> None:
+    assignment.conflict_details = reason.strip()
+
+
+def _evaluation_submitted(assignment: Assignment, actor: User, reason: str, now: datetime) -> None:
+    evaluation = _evaluation_of(assignment)
+    if evaluation is not None:
+        evaluation.submitted_at = now
+
+
+def _evaluation_returned(assignment: Assignment, actor: User, reason: str, now: datetime) -> None:
+    evaluation = _evaluation_of(assignment)
+    if evaluation is not None:
+        evaluation.submitted_at = None
+
+
+SIDE_EFFECTS: dict[tuple[str, str], Callable[[Any, User, str, datetime], None]] = {
+    ("review", "submit_draft_report"): _draft_submitted,
+    ("review", "adopt_report"): _report_adopted,
+    ("assignment", "accept"): _accepted,
+    ("assignment", "decline"): _declined,
+    ("assignment", "declare_conflict"): _conflicted,
+    ("assignment", "submit_evaluation"): _evaluation_submitted,
+    ("assignment", "return_evaluation"): _evaluation_returned,
+}

@@ -1,0 +1,153 @@
+""""What needs me now": each role's to-do list for the home page, from the workflow statuses.
+
+Every list is built in a fixed number of queries, whatever the number of reviews.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app import access
+from app.extensions import db
+from app.models import Assignment, Cycle, Review, Role, User
+from workflows import AssignmentStatus, ReviewStatus
+
+R = ReviewStatus
+A = AssignmentStatus
+
+#: The deadline stage that matters while a review is in a status.
+STAGE_OF_STATUS = {
+    R.SELF_ASSESSMENT: "self_assessment",
+    R.SCREENING: "self_assessment",
+    R.PEER_ASSIGNMENT: "evaluation",
+    R.EVALUATION: "evaluation",
+    R.FACTUAL_CHECK: "factual_check",
+    R.RESPONSE: "response",
+    R.FOLLOW_UP: "follow_up",
+    R.ENHANCED_FOLLOW_UP: "follow_up",
+}
+
+
+@dataclass
+class Task:
+    """One line of a to-do list: what to do, on which review, where to go, by when."""
+
+    review: Review
+    action: str
+    endpoint: str
+    params: dict
+    due_at: object = None
+
+
+def next_deadline(review: Review):
+    stage = STAGE_OF_STATUS.get(review.status)
+    for deadline in review.deadlines:
+        if deadline.stage == stage:
+            return deadline.due_at
+    return None
+
+
+def _reviews_query():
+    return select(Review).options(
+        joinedload(Review.state),
+        joinedload(Review.cycle),
+        selectinload(Review.deadlines),
+    )
+
+
+def tasks_for(user: User) -> list[Task]:
+    """The user's open tasks, most urgent deadline first."""
+    if user.role == Role.SECRETARIAT:
+        tasks = _secretariat_tasks()
+    elif user.role == Role.FOCAL_POINT:
+        tasks = _focal_point_tasks(user)
+    else:
+        tasks = _reviewer_tasks(user)
+    far = "9999"
+    return sorted(tasks, key=lambda t: t.due_at.isoformat() if t.due_at else far)
+
+
+def _task(review: Review, action: str, endpoint: str, **params) -> Task:
+    return Task(review, action, endpoint, params or {"review_id": review.id}, next_deadline(review))
+
+
+def _focal_point_tasks(user: User) -> list[Task]:
+    reviews = db.session.scalars(
+        _reviews_query().where(Review.state_id == user.state_id)
+    ).unique()
+    tasks = []
+    for review in reviews:
+        if review.status == R.SELF_ASSESSMENT:
+            tasks.append(_task(review, _("Complete and submit the self-assessment"),
+                               "self_assessment.overview"))
+        elif review.status == R.FACTUAL_CHECK:
+            tasks.append(_task(review, _("Check the draft report for factual accuracy"),
+                               "report.show"))
+        elif review.status == R.RESPONSE:
+            tasks.append(_task(review, _("Answer each recommendation"), "follow_up.response"))
+        elif review.status in access.FOLLOW_UP:
+            tasks.append(_task(review, _("Report progress on the recommendations"),
+                               "follow_up.show"))
+    return tasks
+
+
+def _reviewer_tasks(user: User) -> list[Task]:
+    assignments = db.session.scalars(
+        select(Assignment)
+        .where(Assignment.reviewer_id == user.id, Assignment.status.in_(access.VISIBLE_TO_REVIEWER))
+        .options(
+            joinedload(Assignment.review).joinedload(Review.state),
+            joinedload(Assignment.review).joinedload(Review.cycle),
+            joinedload(Assignment.review).selectinload(Review.deadlines),
+        )
+    ).unique()
+    tasks = []
+    for assignment in assignments:
+        review = assignment.review
+        if assignment.status == A.INVITED:
+            tasks.append(_task(review, _("Answer the invitation to review"),
+                               "evaluation.invitation", assignment_id=assignment.id))
+        elif assignment.status == A.ACCEPTED and review.status == R.EVALUATION:
+            tasks.append(_task(review, _("File your evaluation"), "evaluation.edit",
+                               assignment_id=assignment.id))
+        elif assignment.is_lead and review.status == R.EVALUATION:
+            tasks.append(_task(review, _("Consolidate the draft report (lead reviewer)"),
+                               "report.edit"))
+    return tasks
+
+
+SECRETARIAT_ACTIONS = {
+    R.SCREENING: ("Screen the submitted self-assessment", "reviews.show"),
+    R.PEER_ASSIGNMENT: ("Assign peer reviewers and start the evaluation", "admin.review_team"),
+    R.FACTUAL_CHECK: ("Adopt the report after the factual check", "report.show"),
+    R.FOLLOW_UP: ("Assess implementation of the recommendations", "follow_up.show"),
+    R.ENHANCED_FOLLOW_UP: ("Assess implementation (enhanced follow-up)", "follow_up.show"),
+}
+
+
+def _secretariat_tasks() -> list[Task]:
+    reviews = db.session.scalars(
+        _reviews_query()
+        .join(Cycle, Review.cycle_id == Cycle.id)
+        .where(Review.status.in_(list(SECRETARIAT_ACTIONS)))
+    ).unique()
+    tasks = []
+    for review in reviews:
+        action, endpoint = SECRETARIAT_ACTIONS[review.status]
+        tasks.append(_task(review, _(action), endpoint))
+    return tasks
+
+
+def visible_reviews(user: User) -> list[Review]:
+    """Every review the user may see, for the "my reviews" list."""
+    return list(
+        db.session.scalars(
+            _reviews_query()
+            .where(access.visible_review_ids_clause(user))
+            .order_by(Review.cycle_id.desc(), Review.id)
+        ).unique()
+    )

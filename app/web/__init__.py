@@ -1,0 +1,21 @@
+"""Web blueprints, one package per area (routes.py thin: load, check, call a service, render)."""
+
+from app.web.admin.routes import bp as admin_bp
+from app.web.auth.routes import bp as auth_bp
+from app.web.evaluation.routes import bp as evaluation_bp
+from app.web.follow_up.routes import bp as follow_up_bp
+from app.web.main.routes import bp as main_bp
+from app.web.report.routes import bp as report_bp
+from app.web.reviews.routes import bp as reviews_bp
+from app.web.self_assessment.routes import bp as self_assessment_bp
+
+BLUEPRINTS = [
+    auth_bp,
+    main_bp,
+    reviews_bp,
+    self_assessment_bp,
+    evaluation_bp,
+    report_bp,
+    follow_up_bp,
+    admin_bp,
+]

@@ -1,0 +1,117 @@
+"""Template globals and filters shared by every page, and small route helpers.
+
+Times: instants are stored in UTC and shown in the cycle's IANA time zone with the zone named
+(DESIGN §8); ``app.services.clock.end_of_day`` turns an entered date into an instant.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, abort, request
+from flask_babel import gettext
+from flask_login import current_user
+
+from app import access
+from app.extensions import db
+from app.models import ACTION_CATEGORIES, CAPACITY_LEVELS, ROLE_LABELS
+from app.services import clock
+from app.services.transitions import available_specs
+from workflows import ASSIGNMENT, CYCLE, PHASES, REVIEW
+from workflows.review import phase_of
+
+
+def format_instant(value: datetime | None, zone: str = "UTC", with_zone: bool = True) -> str:
+    """``12 Mar 2027, 23:59 (Africa/Nairobi)``: an aware instant shown in ``zone``."""
+    if value is None:
+        return "—"
+    local = value.astimezone(ZoneInfo(zone))
+    text = local.strftime("%d %b %Y, %H:%M")
+    return f"{text} ({zone})" if with_zone else text
+
+
+def format_date(value: date | None) -> str:
+    return value.strftime("%d %b %Y") if value else "—"
+
+
+def status_label(lifecycle: str, status: str) -> str:
+    machine = {"review": REVIEW, "assignment": ASSIGNMENT, "cycle": CYCLE}[lifecycle]
+    return gettext(machine.label(str(status)))
+
+
+BADGE = {
+    "self_assessment": "secondary",
+    "screening": "info",
+    "peer_assignment": "info",
+    "evaluation": "primary",
+    "factual_check": "primary",
+    "response": "warning",
+    "follow_up": "success",
+    "enhanced_follow_up": "danger",
+    "closed": "dark",
+    "withdrawn": "light",
+    "invited": "info",
+    "accepted": "primary",
+    "submitted": "success",
+    "declined": "light",
+    "conflicted": "warning",
+    "planning": "secondary",
+    "open": "success",
+}
+
+
+def phase_steps(status: str) -> list[dict]:
+    """The five phases for the progress tracker, each marked done / current / todo."""
+    current = phase_of(str(status))
+    keys = [key for key, _label, _statuses in PHASES]
+    index = keys.index(current) if current in keys else -1
+    steps = []
+    for i, (key, label, _statuses) in enumerate(PHASES):
+        if str(status) == "closed" or i < index:
+            state = "done"
+        elif i == index:
+            state = "current"
+        else:
+            state = "todo"
+        steps.append({"key": key, "label": gettext(label), "state": state})
+    return steps
+
+
+def is_overdue(due_at: datetime | None) -> bool:
+    return due_at is not None and clock.now() > due_at
+
+
+def get_or_404(model, ident):
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths are followed after login (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        can=lambda action, obj=None: access.can(current_user, action, obj),
+        available_specs=lambda subject: available_specs(current_user, subject),
+        status_label=status_label,
+        phase_steps=phase_steps,
+        badge=lambda status: BADGE.get(str(status), "secondary"),
+        is_overdue=is_overdue,
+        capacity_levels=CAPACITY_LEVELS,
+        action_categories=ACTION_CATEGORIES,
+        role_labels=ROLE_LABELS,
+        now=clock.now,
+    )
+    app.jinja_env.filters.update(instant=format_instant, day=format_date)
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    @app.context_processor
+    def _request_path() -> dict:
+        return {"request_path": request.path}

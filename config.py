@@ -1,0 +1,67 @@
+"""Application configuration, read from the environment.
+
+`Config` is the development default (SQLite file under ``instance/``); `TestConfig` is used by the
+test suite; `ProductionConfig` refuses to start with the default secret key. Select one with
+``PILLARS_CONFIG`` (``development`` | ``production``); tests pass `TestConfig` to `create_app`.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+class Config:
+    """Development defaults; every value can be overridden from the environment."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", _sqlite_url(BASE_DIR / "instance" / "pillars.sqlite")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: long forms must not expire
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ["en"]
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    DEMO_ALLOWED = True
+
+
+class TestConfig(Config):
+    """Used by the test suite: database from ``TEST_DATABASE_URL`` or a SQLite file per test."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = False
+
+
+class ProductionConfig(Config):
+    """Production: PostgreSQL from ``DATABASE_URL``, secure cookies, no demo data."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    DEMO_ALLOWED = False
+
+
+CONFIGS = {"development": Config, "production": ProductionConfig, "testing": TestConfig}
+
+
+def config_from_env() -> type[Config]:
+    """Return the configuration class named by ``PILLARS_CONFIG`` (default ``development``).
+
+    Raises:
+        KeyError: if the name is unknown.
+    """
+    return CONFIGS[os.environ.get("PILLARS_CONFIG", "development")]

@@ -1,0 +1,163 @@
+"""Test fixtures: a fresh app and database per test, on SQLite or PostgreSQL.
+
+The database is built once per session (schema + reference data: 193 states, ratifications,
+framework v1) as a template, then copied for each test: a file copy on SQLite, ``CREATE DATABASE
+... TEMPLATE`` on PostgreSQL. Set ``TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/x``
+to run on PostgreSQL (the name's database is a prefix; per-test databases are created and dropped).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.extensions import db as _db
+from config import TestConfig
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+IS_PG = PG_URL.startswith("postgresql")
+
+
+def _seed_reference() -> None:
+    from app.services import reference
+
+    reference.load_states()
+    reference.load_ratifications()
+    reference.load_all_frameworks()
+    _db.session.commit()
+
+
+def _make_config(url: str) -> type[TestConfig]:
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+
+    return Config
+
+
+def _admin_engine():
+    return create_engine(
+        make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory):
+    """Build the template database once; yields a factory of fresh per-test database URLs."""
+    if IS_PG:
+        base = make_url(PG_URL)
+        template = f"pillars_tpl_{uuid.uuid4().hex[:8]}"
+        admin = _admin_engine()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{template}"'))
+        url = base.set(database=template).render_as_string(hide_password=False)
+        app = create_app(_make_config(url))
+        with app.app_context():
+            _db.create_all()
+            _seed_reference()
+            _db.session.remove()
+            _db.engine.dispose()
+        created: list[str] = []
+
+        def fresh() -> str:
+            name = f"pillars_t_{uuid.uuid4().hex[:10]}"
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+            created.append(name)
+            return base.set(database=name).render_as_string(hide_password=False)
+
+        yield fresh
+        with admin.connect() as conn:
+            for name in created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        folder = tmp_path_factory.mktemp("db")
+        template = folder / "template.sqlite"
+        app = create_app(_make_config(f"sqlite:///{template}"))
+        with app.app_context():
+            _db.create_all()
+            _seed_reference()
+            _db.session.remove()
+            _db.engine.dispose()
+
+        def fresh() -> str:
+            path = folder / f"{uuid.uuid4().hex}.sqlite"
+            shutil.copy(template, path)
+            return f"sqlite:///{path}"
+
+        yield fresh
+
+
+@pytest.fixture
+def app(template_db):
+    url = template_db()
+    app = create_app(_make_config(url))
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+    if IS_PG:
+        admin = _admin_engine()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login_as(client):
+    """Sign ``user`` in on ``client`` (or on another client given as ``on=``)."""
+
+    def login(user, password: str = "correct-horse-battery", on=None):
+        target = on or client
+        target.post("/logout")
+        response = target.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return target
+
+    return login
+
+
+@pytest.fixture
+def make(db):
+    """Factories for users, cycles, reviews and assignments (see tests/factories.py)."""
+    from tests.factories import Factories
+
+    return Factories(db)
+
+
+@pytest.fixture
+def frozen_now(app):
+    """Freeze the application clock: ``frozen_now(datetime)``."""
+
+    def freeze(instant):
+        app.config["PILLARS_FROZEN_NOW"] = instant
+        return instant
+
+    yield freeze
+    app.config.pop("PILLARS_FROZEN_NOW", None)
+
+
+TODAY = date(2027, 1, 15)

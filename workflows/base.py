@@ -1,0 +1,179 @@
+"""The small engine shared by every lifecycle: transition specs, readable refusals, one machine.
+
+A `Lifecycle` compiles a list of `TransitionSpec` into a single `transitions.Machine` with
+``model=None``; `Lifecycle.fire` runs one event against a throw-away subject that only carries the
+current status, so no machine is ever attached to a database row.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from transitions import Machine, MachineError
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation without translating it (Babel keyword ``N_``)."""
+    return message
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a guard refused: a translatable message with ``%(name)s`` placeholders and its values."""
+
+    message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, translate: Callable[[str], str] = lambda s: s) -> str:
+        """Return the message translated by ``translate`` and formatted with its params."""
+        text = translate(self.message)
+        return text % dict(self.params) if self.params else text
+
+
+class TransitionRefused(Exception):
+    """A guard refused the event; ``refusal`` says why in words a person can read."""
+
+    def __init__(self, refusal: Refusal):
+        super().__init__(refusal.render())
+        self.refusal = refusal
+
+
+class InvalidTransition(Exception):
+    """The event does not exist for this lifecycle or is not possible from the current status."""
+
+    def __init__(self, event: str, status: str):
+        super().__init__(f"'{event}' is not possible from '{status}'")
+        self.event = event
+        self.status = status
+
+
+Guard = Callable[[Mapping[str, Any]], "Refusal | None"]
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    """One row of a lifecycle's transition table (DESIGN §4).
+
+    ``dest`` None means an internal transition: the event is recorded, the status does not change.
+    ``by`` names the actor rule that ``app/access.py`` resolves (e.g. ``"secretariat"``).
+    ``needs_reason`` asks the user interface for a reason, which guards may require.
+    """
+
+    event: str
+    sources: tuple[str, ...]
+    dest: str | None
+    by: str
+    label: str
+    guards: tuple[Guard, ...] = ()
+    needs_reason: bool = False
+    style: str = "primary"
+
+
+class Lifecycle:
+    """A named lifecycle: its statuses, its transition table and the one machine built from them."""
+
+    def __init__(
+        self,
+        name: str,
+        statuses: type[enum.StrEnum],
+        initial: str,
+        specs: list[TransitionSpec],
+        labels: Mapping[str, str],
+    ):
+        self.name = name
+        self.statuses = statuses
+        self.initial = initial
+        self.specs = specs
+        self.labels = dict(labels)
+        self._by_event = {spec.event: spec for spec in specs}
+        self.machine = Machine(
+            model=None,
+            states=[s.value for s in statuses],
+            initial=str(initial),
+            auto_transitions=False,
+            send_event=True,
+            name=name,
+        )
+        for spec in specs:
+            # plain strings: `transitions` would key Enum members by their .name
+            self.machine.add_transition(
+                spec.event,
+                [str(source) for source in spec.sources],
+                None if spec.dest is None else str(spec.dest),
+                conditions=[_as_condition(g) for g in spec.guards],
+            )
+
+    @property
+    def events(self) -> list[str]:
+        """Every event name of this lifecycle, in table order."""
+        return [spec.event for spec in self.specs]
+
+    def spec(self, event: str) -> TransitionSpec:
+        """Return the spec of ``event``. Raises `InvalidTransition` if there is none."""
+        try:
+            return self._by_event[event]
+        except KeyError:
+            raise InvalidTransition(event, "?") from None
+
+    def specs_from(self, status: str) -> list[TransitionSpec]:
+        """Specs whose source includes ``status``, in table order."""
+        return [spec for spec in self.specs if status in spec.sources]
+
+    def target(self, event: str, status: str) -> str:
+        """The status ``event`` leads to from ``status`` (itself for an internal transition)."""
+        spec = self.spec(event)
+        if status not in spec.sources:
+            raise InvalidTransition(event, status)
+        return spec.dest or status
+
+    def fire(self, status: str, event: str, facts: Mapping[str, Any]) -> str:
+        """Fire ``event`` from ``status`` with the guards reading ``facts``; return the new status.
+
+        Raises:
+            InvalidTransition: unknown event, or not possible from ``status``.
+            TransitionRefused: a guard refused; its `Refusal` says why.
+        """
+        if event not in self._by_event:
+            raise InvalidTransition(event, status)
+        subject = _Subject(status)
+        refusals: list[Refusal] = []
+        try:
+            done = self.machine.events[event].trigger(subject, facts=facts, refusals=refusals)
+        except MachineError:
+            raise InvalidTransition(event, status) from None
+        if not done:
+            raise TransitionRefused(refusals[0] if refusals else Refusal(N_("Not allowed now.")))
+        return subject.state
+
+    def label(self, status: str) -> str:
+        """Display label of a status (untranslated msgid)."""
+        return self.labels.get(status, status)
+
+
+class _Subject:
+    """The only thing the machine ever sees: a status, for the duration of one event."""
+
+    def __init__(self, state: str):
+        self.state = state
+
+
+def _as_condition(guard: Guard) -> Callable[[Any], bool]:
+    def condition(event_data: Any) -> bool:
+        refusal = guard(event_data.kwargs["facts"])
+        if refusal is not None:
+            event_data.kwargs["refusals"].append(refusal)
+            return False
+        return True
+
+    condition.__name__ = getattr(guard, "__name__", "guard")
+    return condition
+
+
+def reason_given(facts: Mapping[str, Any]) -> Refusal | None:
+    """Guard shared by every lifecycle: a non-blank ``reason`` fact is required."""
+    if not str(facts.get("reason") or "").strip():
+        return Refusal(N_("Please give a reason."))
+    return None

@@ -1,0 +1,180 @@
+"""The Review lifecycle: one state's review in one cycle, through the five phases (DESIGN §4).
+
+Statuses and the transition table follow DESIGN §4 row by row. Guards read a mapping of facts that
+the transition service computes from the database (see each guard for the keys it needs).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from workflows.base import N_, Lifecycle, Refusal, TransitionSpec, reason_given
+
+
+class ReviewStatus(enum.StrEnum):
+    SELF_ASSESSMENT = "self_assessment"
+    SCREENING = "screening"
+    PEER_ASSIGNMENT = "peer_assignment"
+    EVALUATION = "evaluation"
+    FACTUAL_CHECK = "factual_check"
+    RESPONSE = "response"
+    FOLLOW_UP = "follow_up"
+    ENHANCED_FOLLOW_UP = "enhanced_follow_up"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+S = ReviewStatus
+
+LABELS = {
+    S.SELF_ASSESSMENT: N_("Self-assessment"),
+    S.SCREENING: N_("Screening"),
+    S.PEER_ASSIGNMENT: N_("Peer assignment"),
+    S.EVALUATION: N_("Evaluation"),
+    S.FACTUAL_CHECK: N_("Factual check"),
+    S.RESPONSE: N_("Response"),
+    S.FOLLOW_UP: N_("Follow-up"),
+    S.ENHANCED_FOLLOW_UP: N_("Enhanced follow-up"),
+    S.CLOSED: N_("Closed"),
+    S.WITHDRAWN: N_("Withdrawn"),
+}
+
+#: The five phases of the regime, each with the statuses that belong to it (progress tracker).
+PHASES: list[tuple[str, str, tuple[str, ...]]] = [
+    ("self_assessment", N_("Self-assessment"), (S.SELF_ASSESSMENT, S.SCREENING)),
+    ("peer_assignment", N_("Peer assignment"), (S.PEER_ASSIGNMENT,)),
+    ("evaluation", N_("Evaluation"), (S.EVALUATION, S.FACTUAL_CHECK)),
+    ("response", N_("Response"), (S.RESPONSE,)),
+    ("follow_up", N_("Follow-up"), (S.FOLLOW_UP, S.ENHANCED_FOLLOW_UP, S.CLOSED)),
+]
+
+
+def all_required_answers_given(facts: Mapping[str, Any]) -> Refusal | None:
+    """Facts: ``missing_required`` — codes of required questions without an answer."""
+    missing = list(facts.get("missing_required", []))
+    if missing:
+        return Refusal(
+            N_("%(count)d required questions are not answered yet: %(codes)s."),
+            {"count": len(missing), "codes": ", ".join(missing[:12])},
+        )
+    return None
+
+
+def team_complete(facts: Mapping[str, Any]) -> Refusal | None:
+    """Facts: ``team_size``, ``accepted_reviewers``, ``lead_count``, ``open_conflicts``."""
+    if facts.get("open_conflicts", 0):
+        return Refusal(
+            N_("%(count)d assignment(s) have a declared conflict still open; withdraw them first."),
+            {"count": facts["open_conflicts"]},
+        )
+    if facts.get("accepted_reviewers", 0) < facts.get("team_size", 1):
+        return Refusal(
+            N_("The team is not complete: %(accepted)d of %(size)d reviewers have accepted."),
+            {"accepted": facts.get("accepted_reviewers", 0), "size": facts.get("team_size", 1)},
+        )
+    if facts.get("lead_count", 0) != 1:
+        return Refusal(N_("Exactly one accepted reviewer must be the lead reviewer."))
+    return None
+
+
+def draft_report_ready(facts: Mapping[str, Any]) -> Refusal | None:
+    """Facts: ``unsubmitted_assignments``, ``unrated_sections`` (codes), ``recommendation_count``."""
+    if facts.get("unsubmitted_assignments", 0):
+        return Refusal(
+            N_("%(count)d reviewer(s) have not submitted their evaluation yet."),
+            {"count": facts["unsubmitted_assignments"]},
+        )
+    unrated = list(facts.get("unrated_sections", []))
+    if unrated:
+        return Refusal(
+            N_("Give a consensus rating for every section; missing: %(sections)s."),
+            {"sections": ", ".join(unrated)},
+        )
+    if facts.get("recommendation_count", 0) < 1:
+        return Refusal(N_("The report needs at least one recommendation."))
+    return None
+
+
+def commented_or_deadline_passed(facts: Mapping[str, Any]) -> Refusal | None:
+    """Facts: ``factual_comments`` (count), ``now`` and ``factual_check_deadline`` (UTC or None)."""
+    if facts.get("factual_comments", 0):
+        return None
+    deadline: datetime | None = facts.get("factual_check_deadline")
+    now: datetime | None = facts.get("now")
+    if deadline is not None and now is not None and now > deadline:
+        return None
+    return Refusal(
+        N_(
+            "The state has not commented on the draft report and the factual-check deadline has "
+            "not passed yet."
+        )
+    )
+
+
+def all_recommendations_answered(facts: Mapping[str, Any]) -> Refusal | None:
+    """Facts: ``unanswered_recommendations`` (count)."""
+    if facts.get("unanswered_recommendations", 0):
+        return Refusal(
+            N_("%(count)d recommendation(s) have no response yet."),
+            {"count": facts["unanswered_recommendations"]},
+        )
+    return None
+
+
+def all_recommendations_assessed(facts: Mapping[str, Any]) -> Refusal | None:
+    """Facts: ``unassessed_recommendations`` (count)."""
+    if facts.get("unassessed_recommendations", 0):
+        return Refusal(
+            N_("%(count)d recommendation(s) have no implementation assessment yet."),
+            {"count": facts["unassessed_recommendations"]},
+        )
+    return None
+
+
+_OPEN = tuple(s.value for s in S if s not in (S.CLOSED, S.WITHDRAWN))
+
+SPECS = [
+    TransitionSpec("submit_self_assessment", (S.SELF_ASSESSMENT,), S.SCREENING, "focal_point",
+                   N_("Submit self-assessment"), (all_required_answers_given,)),
+    TransitionSpec("return_self_assessment", (S.SCREENING,), S.SELF_ASSESSMENT, "secretariat",
+                   N_("Return to the state"), (reason_given,), needs_reason=True, style="warning"),
+    TransitionSpec("accept_self_assessment", (S.SCREENING,), S.PEER_ASSIGNMENT, "secretariat",
+                   N_("Accept self-assessment")),
+    TransitionSpec("start_evaluation", (S.PEER_ASSIGNMENT,), S.EVALUATION, "secretariat",
+                   N_("Start evaluation"), (team_complete,)),
+    TransitionSpec("submit_draft_report", (S.EVALUATION,), S.FACTUAL_CHECK, "lead_reviewer",
+                   N_("Submit draft report"), (draft_report_ready,)),
+    TransitionSpec("submit_factual_comments", (S.FACTUAL_CHECK,), None, "focal_point",
+                   N_("Send factual-accuracy comments")),
+    TransitionSpec("return_draft_report", (S.FACTUAL_CHECK,), S.EVALUATION, "secretariat",
+                   N_("Return draft report to the team"), (reason_given,), needs_reason=True,
+                   style="warning"),
+    TransitionSpec("adopt_report", (S.FACTUAL_CHECK,), S.RESPONSE, "secretariat",
+                   N_("Adopt report"), (commented_or_deadline_passed,)),
+    TransitionSpec("submit_response", (S.RESPONSE,), S.FOLLOW_UP, "focal_point",
+                   N_("Submit response"), (all_recommendations_answered,)),
+    TransitionSpec("escalate", (S.FOLLOW_UP,), S.ENHANCED_FOLLOW_UP, "secretariat",
+                   N_("Escalate to enhanced follow-up"), (reason_given,), needs_reason=True,
+                   style="warning"),
+    TransitionSpec("deescalate", (S.ENHANCED_FOLLOW_UP,), S.FOLLOW_UP, "secretariat",
+                   N_("Return to regular follow-up"), (reason_given,), needs_reason=True),
+    TransitionSpec("close_review", (S.FOLLOW_UP,), S.CLOSED, "secretariat",
+                   N_("Close review"), (all_recommendations_assessed,)),
+    TransitionSpec("withdraw", _OPEN, S.WITHDRAWN, "secretariat", N_("Withdraw review"),
+                   (reason_given,), needs_reason=True, style="danger"),
+    TransitionSpec("reopen", (S.CLOSED,), S.FOLLOW_UP, "secretariat", N_("Reopen review"),
+                   (reason_given,), needs_reason=True, style="warning"),
+]
+
+REVIEW = Lifecycle("review", ReviewStatus, S.SELF_ASSESSMENT, SPECS, LABELS)
+
+
+def phase_of(status: str) -> str | None:
+    """The phase key (one of `PHASES`) a status belongs to; None for withdrawn."""
+    for key, _label, statuses in PHASES:
+        if status in statuses:
+            return key
+    return None
