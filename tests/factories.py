@@ -71,3 +71,102 @@ class Factories:
         assignment.status = status
         self.db.session.commit()
         return assignment
+
+
+def fill_required_answers(db, review: Review, user: User | None = None) -> None:
+    """Answer every required question of the review's framework (test data)."""
+    from app.models import Answer, AnswerType, Choice, FrameworkSection, Question
+
+    questions = db.session.scalars(
+        select(Question)
+        .join(FrameworkSection)
+        .where(FrameworkSection.framework_id == review.cycle.framework_id)
+    ).all()
+    existing = {
+        a.question_id: a
+        for a in db.session.scalars(select(Answer).where(Answer.review_id == review.id))
+    }
+    for q in questions:
+        answer = existing.get(q.id) or Answer(review_id=review.id, question_id=q.id)
+        if q.answer_type == AnswerType.CAPACITY_LEVEL:
+            answer.level = 2
+        elif q.answer_type == AnswerType.YES_NO_PARTIAL:
+            answer.choice = answer.choice or Choice.PARTIAL
+        answer.narrative = answer.narrative or f"Narrative for {q.code}."
+        answer.updated_by_id = user.id if user else None
+        db.session.add(answer)
+    db.session.commit()
+
+
+class Prepared:
+    """A review with everything every Review guard needs, and one actor per identity."""
+
+    def __init__(self, review, secretariat, focal_point, other_focal_point, lead, member,
+                 outsider):
+        self.review = review
+        self.identities = {
+            "secretariat": secretariat,
+            "focal_point": focal_point,
+            "other_focal_point": other_focal_point,
+            "lead_reviewer": lead,
+            "member_reviewer": member,
+            "unassigned_reviewer": outsider,
+        }
+
+
+def prepared_review(make: Factories, state_code: str = "KEN") -> Prepared:
+    """Kenya's review with: all required answers; a 2-person team (lead from Brazil, member from
+    Poland) whose evaluations are submitted; a report with every section rated, one
+    recommendation with a response and an assessment, and one factual comment."""
+    from app.models import (
+        Addressee,
+        Assessment,
+        AssessmentStatus,
+        Evaluation,
+        EvaluationSection,
+        FactualComment,
+        Priority,
+        Recommendation,
+        Report,
+        ReportSection,
+        Response,
+        ResponsePosition,
+    )
+
+    db = make.db
+    secretariat = make.secretariat()
+    review = make.review(state_code)
+    fp = make.focal_point(state_code)
+    other_fp = make.focal_point("GHA")
+    lead = make.reviewer("BRA")
+    member = make.reviewer("POL")
+    outsider = make.reviewer("NOR")
+    fill_required_answers(db, review, fp)
+    sections = review.cycle.framework.sections
+    for reviewer, is_lead in ((lead, True), (member, False)):
+        a = make.assignment(review, reviewer, lead=is_lead, status=AssignmentStatus.SUBMITTED,
+                            actor=secretariat)
+        evaluation = Evaluation(assignment_id=a.id, summary="Summary")
+        db.session.add(evaluation)
+        db.session.flush()
+        for s in sections:
+            db.session.add(EvaluationSection(evaluation_id=evaluation.id, section_id=s.id,
+                                             rating=2, findings="Findings"))
+    report = Report(review_id=review.id, executive_summary="Executive summary")
+    db.session.add(report)
+    db.session.flush()
+    for s in sections:
+        db.session.add(ReportSection(report_id=report.id, section_id=s.id, consensus_rating=2,
+                                     findings=f"Findings {s.code}"))
+    rec = Recommendation(review_id=review.id, section_id=sections[1].id,
+                         text="Establish an independent police complaints authority.",
+                         priority=Priority.HIGH, action_category=5, addressee=Addressee.STATE)
+    db.session.add(rec)
+    db.session.flush()
+    db.session.add(Response(recommendation_id=rec.id, position=ResponsePosition.SUPPORTED,
+                            explanation="Agreed."))
+    db.session.add(Assessment(recommendation_id=rec.id, status=AssessmentStatus.IMPLEMENTED,
+                              note="Done", author_id=secretariat.id))
+    db.session.add(FactualComment(report_id=report.id, author_id=fp.id, body="A correction."))
+    db.session.commit()
+    return Prepared(review, secretariat, fp, other_fp, lead, member, outsider)

@@ -138,6 +138,7 @@ class Lifecycle:
         """
         if event not in self._by_event:
             raise InvalidTransition(event, status)
+        status = str(status)
         subject = _Subject(status)
         refusals: list[Refusal] = []
         try:

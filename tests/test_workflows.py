@@ -1,0 +1,204 @@
+"""The Review, Assignment and Cycle lifecycles: definitions, role rules and guards."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Review, TransitionLog
+from tests.factories import prepared_review
+from workflows import ASSIGNMENT, CYCLE, REVIEW, InvalidTransition, ReviewStatus, TransitionRefused
+
+IDENTITIES = [
+    "secretariat",
+    "focal_point",
+    "other_focal_point",
+    "lead_reviewer",
+    "member_reviewer",
+    "unassigned_reviewer",
+    "anonymous",
+]
+#: Which identities the transition table's `by` names admit.
+ADMITTED = {
+    "secretariat": {"secretariat"},
+    "focal_point": {"focal_point"},
+    "lead_reviewer": {"lead_reviewer"},
+}
+REASONED = {spec.event for spec in REVIEW.specs if spec.needs_reason}
+
+
+def test_workflows_package_imports_neither_flask_nor_sqlalchemy():
+    code = (
+        "import sys, workflows; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy')]; "
+        "print(','.join(bad)); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_review_table_covers_every_event_of_the_design():
+    assert REVIEW.events == [
+        "submit_self_assessment",
+        "return_self_assessment",
+        "accept_self_assessment",
+        "start_evaluation",
+        "submit_draft_report",
+        "submit_factual_comments",
+        "return_draft_report",
+        "adopt_report",
+        "submit_response",
+        "escalate",
+        "deescalate",
+        "close_review",
+        "withdraw",
+        "reopen",
+    ]
+    assert set(ASSIGNMENT.events) == {
+        "accept", "decline", "declare_conflict", "submit_evaluation", "return_evaluation",
+        "withdraw_assignment", "reinstate",
+    }
+    assert CYCLE.events == ["open_cycle", "close_cycle"]
+
+
+def test_machines_are_shared_and_never_attached_to_rows():
+    for lifecycle in (REVIEW, ASSIGNMENT, CYCLE):
+        assert lifecycle.machine.models == []
+        assert lifecycle.machine.auto_transitions is False
+
+
+def test_withdraw_is_possible_from_every_open_status_only():
+    for status in ReviewStatus:
+        if status in (ReviewStatus.CLOSED, ReviewStatus.WITHDRAWN):
+            with pytest.raises(InvalidTransition):
+                REVIEW.fire(status, "withdraw", {"reason": "x"})
+        else:
+            assert REVIEW.fire(status, "withdraw", {"reason": "x"}) == "withdrawn"
+
+
+def test_guards_give_reasons_a_person_can_read():
+    with pytest.raises(TransitionRefused) as refused:
+        REVIEW.fire("self_assessment", "submit_self_assessment", {"missing_required": ["SEC-1"]})
+    assert "SEC-1" in str(refused.value)
+    with pytest.raises(TransitionRefused, match="reason"):
+        REVIEW.fire("screening", "return_self_assessment", {"reason": "  "})
+    with pytest.raises(TransitionRefused, match="1 of 3 reviewers"):
+        REVIEW.fire(
+            "peer_assignment", "start_evaluation",
+            {"team_size": 3, "accepted_reviewers": 1, "lead_count": 1},
+        )
+
+
+def _client_for(identity, prepared, app, login_as):
+    client = app.test_client()
+    if identity != "anonymous":
+        login_as(prepared.identities[identity], on=client)
+    return client
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+@pytest.mark.parametrize("spec", REVIEW.specs, ids=lambda s: s.event)
+def test_every_review_event_is_accepted_from_its_role_and_refused_from_others(
+    app, db, make, login_as, spec, identity
+):
+    prepared = prepared_review(make)
+    review = prepared.review
+    review.status = ReviewStatus(spec.sources[0])
+    db.session.commit()
+    client = _client_for(identity, prepared, app, login_as)
+    data = {"expected_status": review.status.value}
+    if spec.event in REASONED:
+        data["reason"] = "Reason for the record."
+    response = client.post(f"/reviews/{review.id}/events/{spec.event}", data=data)
+    db.session.expire_all()
+    after = db.session.get(Review, review.id)
+    logs = db.session.scalars(
+        select(TransitionLog).where(
+            TransitionLog.subject_type == "review", TransitionLog.event == spec.event
+        )
+    ).all()
+    if identity in ADMITTED[spec.by]:
+        assert response.status_code == 302, response.get_data(as_text=True)[:400]
+        assert after.status == (spec.dest or spec.sources[0])
+        assert len(logs) == 1 and logs[0].actor_id == prepared.identities[identity].id
+    else:
+        expected = {302} if identity == "anonymous" else {403, 404}
+        assert response.status_code in expected
+        if identity == "anonymous":
+            assert "/login" in response.headers["Location"]
+        assert after.status == spec.sources[0]
+        assert logs == []
+
+
+def test_refused_guard_keeps_the_typed_reason_and_changes_nothing(app, db, make, login_as, client):
+    prepared = prepared_review(make)
+    review = prepared.review
+    review.status = ReviewStatus.FACTUAL_CHECK
+    db.session.commit()
+    login_as(prepared.identities["secretariat"])
+    response = client.post(
+        f"/reviews/{review.id}/events/return_draft_report",
+        data={"expected_status": "factual_check", "reason": "   "},
+    )
+    assert response.status_code == 422
+    assert "Please give a reason" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Review, review.id).status == ReviewStatus.FACTUAL_CHECK
+
+
+def test_stale_status_answers_someone_acted_first(app, db, make, login_as, client):
+    prepared = prepared_review(make)
+    review = prepared.review
+    review.status = ReviewStatus.SCREENING
+    db.session.commit()
+    login_as(prepared.identities["secretariat"])
+    first = client.post(
+        f"/reviews/{review.id}/events/accept_self_assessment",
+        data={"expected_status": "screening"},
+    )
+    second = client.post(
+        f"/reviews/{review.id}/events/accept_self_assessment",
+        data={"expected_status": "screening"},
+    )
+    assert first.status_code == 302
+    assert second.status_code == 409
+    assert "Someone acted first" in second.get_data(as_text=True)
+    logs = db.session.scalars(
+        select(TransitionLog).where(TransitionLog.event == "accept_self_assessment")
+    ).all()
+    assert len(logs) == 1
+
+
+def test_adopt_waits_for_comments_or_the_factual_check_deadline(
+    app, db, make, login_as, client, frozen_now
+):
+    from datetime import timedelta
+
+    from app.models import FactualComment, ReviewDeadline
+
+    prepared = prepared_review(make)
+    review = prepared.review
+    review.status = ReviewStatus.FACTUAL_CHECK
+    for comment in db.session.scalars(select(FactualComment)):
+        db.session.delete(comment)
+    db.session.commit()
+    deadline = db.session.scalar(
+        select(ReviewDeadline).where(
+            ReviewDeadline.review_id == review.id, ReviewDeadline.stage == "factual_check"
+        )
+    )
+    login_as(prepared.identities["secretariat"])
+    frozen_now(deadline.due_at - timedelta(seconds=1))
+    early = client.post(f"/reviews/{review.id}/events/adopt_report",
+                        data={"expected_status": "factual_check"})
+    assert early.status_code == 422
+    assert "deadline has not passed" in early.get_data(as_text=True)
+    frozen_now(deadline.due_at + timedelta(seconds=1))
+    late = client.post(f"/reviews/{review.id}/events/adopt_report",
+                       data={"expected_status": "factual_check"})
+    assert late.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Review, review.id).status == ReviewStatus.RESPONSE
