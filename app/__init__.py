@@ -58,7 +58,9 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     migrate.init_app(
-        app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
         render_as_batch=True,
     )
     csrf.init_app(app)

@@ -147,6 +147,13 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "evaluation.view": _view_evaluation,
     "evaluation.edit": _edit_evaluation,
     "assignment.view": _view_assignment,
+    "assignment.fire": lambda user, assignment: (
+        _view_assignment(user, assignment) or is_lead_reviewer(user, assignment.review)
+    ),
+    # an unsubmitted evaluation's text: its reviewer and the secretariat only (DESIGN §5)
+    "evaluation.view_draft": lambda user, assignment: (
+        is_secretariat(user) or (_authenticated(user) and assignment.reviewer_id == user.id)
+    ),
     "assignment.manage": lambda user, _review: is_secretariat(user),
     "report.view": _view_report,
     "report.edit": lambda user, review: (

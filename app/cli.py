@@ -22,10 +22,14 @@ def seed_command() -> None:
     frameworks = reference.load_all_frameworks()
     db.session.commit()
     click.echo(f"states: {states.added} added, {states.updated} updated")
-    click.echo(f"treaty ratifications: {ratifications.added} added, {ratifications.updated} updated")
+    click.echo(
+        f"treaty ratifications: {ratifications.added} added, {ratifications.updated} updated"
+    )
     for framework, created in frameworks:
-        click.echo(f"framework {framework.code} v{framework.version}: "
-                   f"{'loaded' if created else 'already present'}")
+        click.echo(
+            f"framework {framework.code} v{framework.version}: "
+            f"{'loaded' if created else 'already present'}"
+        )
 
 
 @click.command("demo")

@@ -42,9 +42,7 @@ def _make_config(url: str) -> type[TestConfig]:
 
 
 def _admin_engine():
-    return create_engine(
-        make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
+    return create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
 @pytest.fixture(scope="session")

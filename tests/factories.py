@@ -45,11 +45,18 @@ class Factories:
     def reviewer(self, state_code: str) -> User:
         return self.user(Role.REVIEWER, state_code)
 
-    def cycle(self, name: str = "2027 cycle", open_: bool = True, team_size: int = 2,
-              time_zone: str = "UTC", starts_on: date = date(2027, 1, 1)) -> Cycle:
+    def cycle(
+        self,
+        name: str = "2027 cycle",
+        open_: bool = True,
+        team_size: int = 2,
+        time_zone: str = "UTC",
+        starts_on: date = date(2027, 1, 1),
+    ) -> Cycle:
         framework = reference.latest_framework()
-        cycle = cycle_service.create_cycle(name, framework, starts_on, time_zone,
-                                           team_size=team_size)
+        cycle = cycle_service.create_cycle(
+            name, framework, starts_on, time_zone, team_size=team_size
+        )
         if open_:
             cycle.status = CycleStatus.OPEN
         self.db.session.commit()
@@ -61,12 +68,20 @@ class Factories:
         self.db.session.commit()
         return review
 
-    def assignment(self, review: Review, reviewer: User, *, lead: bool = False,
-                   status: AssignmentStatus = AssignmentStatus.INVITED,
-                   actor: User | None = None) -> Assignment:
-        actor = actor or self.db.session.scalar(
-            select(User).where(User.role == Role.SECRETARIAT)
-        ) or self.secretariat()
+    def assignment(
+        self,
+        review: Review,
+        reviewer: User,
+        *,
+        lead: bool = False,
+        status: AssignmentStatus = AssignmentStatus.INVITED,
+        actor: User | None = None,
+    ) -> Assignment:
+        actor = (
+            actor
+            or self.db.session.scalar(select(User).where(User.role == Role.SECRETARIAT))
+            or self.secretariat()
+        )
         assignment = cycle_service.assign_reviewer(review, reviewer, actor, is_lead=lead)
         assignment.status = status
         self.db.session.commit()
@@ -101,8 +116,7 @@ def fill_required_answers(db, review: Review, user: User | None = None) -> None:
 class Prepared:
     """A review with everything every Review guard needs, and one actor per identity."""
 
-    def __init__(self, review, secretariat, focal_point, other_focal_point, lead, member,
-                 outsider):
+    def __init__(self, review, secretariat, focal_point, other_focal_point, lead, member, outsider):
         self.review = review
         self.identities = {
             "secretariat": secretariat,
@@ -144,29 +158,53 @@ def prepared_review(make: Factories, state_code: str = "KEN") -> Prepared:
     fill_required_answers(db, review, fp)
     sections = review.cycle.framework.sections
     for reviewer, is_lead in ((lead, True), (member, False)):
-        a = make.assignment(review, reviewer, lead=is_lead, status=AssignmentStatus.SUBMITTED,
-                            actor=secretariat)
+        a = make.assignment(
+            review, reviewer, lead=is_lead, status=AssignmentStatus.SUBMITTED, actor=secretariat
+        )
         evaluation = Evaluation(assignment_id=a.id, summary="Summary")
         db.session.add(evaluation)
         db.session.flush()
         for s in sections:
-            db.session.add(EvaluationSection(evaluation_id=evaluation.id, section_id=s.id,
-                                             rating=2, findings="Findings"))
+            db.session.add(
+                EvaluationSection(
+                    evaluation_id=evaluation.id, section_id=s.id, rating=2, findings="Findings"
+                )
+            )
     report = Report(review_id=review.id, executive_summary="Executive summary")
     db.session.add(report)
     db.session.flush()
     for s in sections:
-        db.session.add(ReportSection(report_id=report.id, section_id=s.id, consensus_rating=2,
-                                     findings=f"Findings {s.code}"))
-    rec = Recommendation(review_id=review.id, section_id=sections[1].id,
-                         text="Establish an independent police complaints authority.",
-                         priority=Priority.HIGH, action_category=5, addressee=Addressee.STATE)
+        db.session.add(
+            ReportSection(
+                report_id=report.id,
+                section_id=s.id,
+                consensus_rating=2,
+                findings=f"Findings {s.code}",
+            )
+        )
+    rec = Recommendation(
+        review_id=review.id,
+        section_id=sections[1].id,
+        text="Establish an independent police complaints authority.",
+        priority=Priority.HIGH,
+        action_category=5,
+        addressee=Addressee.STATE,
+    )
     db.session.add(rec)
     db.session.flush()
-    db.session.add(Response(recommendation_id=rec.id, position=ResponsePosition.SUPPORTED,
-                            explanation="Agreed."))
-    db.session.add(Assessment(recommendation_id=rec.id, status=AssessmentStatus.IMPLEMENTED,
-                              note="Done", author_id=secretariat.id))
+    db.session.add(
+        Response(
+            recommendation_id=rec.id, position=ResponsePosition.SUPPORTED, explanation="Agreed."
+        )
+    )
+    db.session.add(
+        Assessment(
+            recommendation_id=rec.id,
+            status=AssessmentStatus.IMPLEMENTED,
+            note="Done",
+            author_id=secretariat.id,
+        )
+    )
     db.session.add(FactualComment(report_id=report.id, author_id=fp.id, body="A correction."))
     db.session.commit()
     return Prepared(review, secretariat, fp, other_fp, lead, member, outsider)

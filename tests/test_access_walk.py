@@ -16,8 +16,14 @@ from tests.factories import prepared_review
 from workflows import ReviewStatus
 
 #: Routes anyone signed in may use, whatever their state (no review data behind them).
-PUBLIC_TO_SIGNED_IN = {"static", "main.index", "main.home", "main.states", "auth.login",
-                       "auth.logout"}
+PUBLIC_TO_SIGNED_IN = {
+    "static",
+    "main.index",
+    "main.home",
+    "main.states",
+    "auth.login",
+    "auth.logout",
+}
 REFUSED = {403, 404, 405}
 
 

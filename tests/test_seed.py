@@ -56,8 +56,15 @@ def test_framework_v1_has_11_sections_with_complete_questions():
         assert len(section["questions"]) >= 3, section["code"]
         assert section["brief_section"]
         for q in section["questions"]:
-            for key in ("code", "prompt", "guidance", "answer_type", "required",
-                        "expected_evidence", "brief_section"):
+            for key in (
+                "code",
+                "prompt",
+                "guidance",
+                "answer_type",
+                "required",
+                "expected_evidence",
+                "brief_section",
+            ):
                 assert q.get(key) not in (None, ""), (q["code"], key)
             assert q["answer_type"] in ("capacity_level", "yes_no_partial", "text")
             assert q["code"] not in codes

@@ -58,8 +58,13 @@ def test_review_table_covers_every_event_of_the_design():
         "reopen",
     ]
     assert set(ASSIGNMENT.events) == {
-        "accept", "decline", "declare_conflict", "submit_evaluation", "return_evaluation",
-        "withdraw_assignment", "reinstate",
+        "accept",
+        "decline",
+        "declare_conflict",
+        "submit_evaluation",
+        "return_evaluation",
+        "withdraw_assignment",
+        "reinstate",
     }
     assert CYCLE.events == ["open_cycle", "close_cycle"]
 
@@ -87,7 +92,8 @@ def test_guards_give_reasons_a_person_can_read():
         REVIEW.fire("screening", "return_self_assessment", {"reason": "  "})
     with pytest.raises(TransitionRefused, match="1 of 3 reviewers"):
         REVIEW.fire(
-            "peer_assignment", "start_evaluation",
+            "peer_assignment",
+            "start_evaluation",
             {"team_size": 3, "accepted_reviewers": 1, "lead_count": 1},
         )
 
@@ -192,13 +198,15 @@ def test_adopt_waits_for_comments_or_the_factual_check_deadline(
     )
     login_as(prepared.identities["secretariat"])
     frozen_now(deadline.due_at - timedelta(seconds=1))
-    early = client.post(f"/reviews/{review.id}/events/adopt_report",
-                        data={"expected_status": "factual_check"})
+    early = client.post(
+        f"/reviews/{review.id}/events/adopt_report", data={"expected_status": "factual_check"}
+    )
     assert early.status_code == 422
     assert "deadline has not passed" in early.get_data(as_text=True)
     frozen_now(deadline.due_at + timedelta(seconds=1))
-    late = client.post(f"/reviews/{review.id}/events/adopt_report",
-                       data={"expected_status": "factual_check"})
+    late = client.post(
+        f"/reviews/{review.id}/events/adopt_report", data={"expected_status": "factual_check"}
+    )
     assert late.status_code == 302
     db.session.expire_all()
     assert db.session.get(Review, review.id).status == ReviewStatus.RESPONSE

@@ -7,8 +7,8 @@ this package imports Flask or SQLAlchemy: the application's transition service
 persists the result.
 """
 
-from workflows.base import InvalidTransition, Lifecycle, Refusal, TransitionRefused, TransitionSpec
 from workflows.assignment import ASSIGNMENT, AssignmentStatus
+from workflows.base import InvalidTransition, Lifecycle, Refusal, TransitionRefused, TransitionSpec
 from workflows.cycle import CYCLE, CycleStatus
 from workflows.review import PHASES, REVIEW, ReviewStatus
 

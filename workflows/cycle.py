@@ -40,10 +40,18 @@ def all_reviews_finished(facts: Mapping[str, Any]) -> Refusal | None:
 
 
 SPECS = [
-    TransitionSpec("open_cycle", (C.PLANNING,), C.OPEN, "secretariat", N_("Open cycle"),
-                   (ready_to_open,)),
-    TransitionSpec("close_cycle", (C.OPEN,), C.CLOSED, "secretariat", N_("Close cycle"),
-                   (all_reviews_finished,), style="warning"),
+    TransitionSpec(
+        "open_cycle", (C.PLANNING,), C.OPEN, "secretariat", N_("Open cycle"), (ready_to_open,)
+    ),
+    TransitionSpec(
+        "close_cycle",
+        (C.OPEN,),
+        C.CLOSED,
+        "secretariat",
+        N_("Close cycle"),
+        (all_reviews_finished,),
+        style="warning",
+    ),
 ]
 
 CYCLE = Lifecycle("cycle", CycleStatus, C.PLANNING, SPECS, LABELS)

@@ -1,4 +1,4 @@
-"""UN member states, their regional group, and their treaty ratifications (reference data, §3, §9)."""
+"""UN member states, their regional group and their treaty ratifications (§3, §9)."""
 
 from __future__ import annotations
 

@@ -139,8 +139,9 @@ def prefill_answers(review: Review) -> int:
         if kind is None:
             continue
         treaties = [code for code, (_s, _t, k) in TREATIES.items() if k == kind]
-        parties = [t for t in treaties if t in ratifications and
-                   ratifications[t].status == "state party"]
+        parties = [
+            t for t in treaties if t in ratifications and ratifications[t].status == "state party"
+        ]
         if len(parties) == len(treaties):
             choice = Choice.YES
         elif parties:
@@ -165,8 +166,13 @@ def prefill_answers(review: Review) -> int:
             + "\n".join(lines)
         )
         db.session.add(
-            Answer(review_id=review.id, question_id=question.id, choice=choice,
-                   narrative=narrative, prefilled=True)
+            Answer(
+                review_id=review.id,
+                question_id=question.id,
+                choice=choice,
+                narrative=narrative,
+                prefilled=True,
+            )
         )
         written += 1
     return written
@@ -184,12 +190,19 @@ def assign_reviewer(
     if reviewer.role != Role.REVIEWER:
         raise SetupError(_("%(name)s is not a peer reviewer.", name=reviewer.display_name))
     if reviewer.state_id is None:
-        raise SetupError(_("%(name)s has no state; a reviewer without a state cannot be "
-                           "assigned.", name=reviewer.display_name))
+        raise SetupError(
+            _(
+                "%(name)s has no state; a reviewer without a state cannot be assigned.",
+                name=reviewer.display_name,
+            )
+        )
     if reviewer.state_id == review.state_id:
         raise SetupError(
-            _("%(name)s is a national of %(state)s: a reviewer never reviews their own state.",
-              name=reviewer.display_name, state=review.state.name)
+            _(
+                "%(name)s is a national of %(state)s: a reviewer never reviews their own state.",
+                name=reviewer.display_name,
+                state=review.state.name,
+            )
         )
     existing = db.session.scalar(
         select(Assignment).where(
@@ -198,8 +211,12 @@ def assign_reviewer(
     )
     if existing is not None:
         raise SetupError(
-            _("%(name)s is already on this review (status: %(status)s). Reinstate them instead "
-              "of inviting again.", name=reviewer.display_name, status=existing.status.value)
+            _(
+                "%(name)s is already on this review (status: %(status)s). Reinstate them instead "
+                "of inviting again.",
+                name=reviewer.display_name,
+                status=existing.status.value,
+            )
         )
     if is_lead:
         lead = db.session.scalar(
@@ -207,24 +224,36 @@ def assign_reviewer(
                 Assignment.review_id == review.id,
                 Assignment.is_lead.is_(True),
                 Assignment.status.in_(
-                    [AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED,
-                     AssignmentStatus.SUBMITTED]
+                    [
+                        AssignmentStatus.INVITED,
+                        AssignmentStatus.ACCEPTED,
+                        AssignmentStatus.SUBMITTED,
+                    ]
                 ),
             )
         )
         if lead is not None:
             raise SetupError(_("This review already has a lead reviewer."))
     assignment = Assignment(
-        review_id=review.id, reviewer_id=reviewer.id, is_lead=is_lead,
-        status=AssignmentStatus.INVITED, created_by_id=actor.id, justification=justification,
+        review_id=review.id,
+        reviewer_id=reviewer.id,
+        is_lead=is_lead,
+        status=AssignmentStatus.INVITED,
+        created_by_id=actor.id,
+        justification=justification,
     )
     db.session.add(assignment)
     db.session.flush()
     db.session.add(
         TransitionLog(
-            subject_type="assignment", subject_id=assignment.id, event="invite",
-            from_state="", to_state=AssignmentStatus.INVITED, actor_id=actor.id,
-            created_at=clock.now(), reason=justification,
+            subject_type="assignment",
+            subject_id=assignment.id,
+            event="invite",
+            from_state="",
+            to_state=AssignmentStatus.INVITED,
+            actor_id=actor.id,
+            created_at=clock.now(),
+            reason=justification,
             payload={"review_id": review.id, "is_lead": is_lead},
         )
     )
@@ -242,8 +271,12 @@ def create_user(
         raise SetupError(_("Focal points and peer reviewers must belong to a state."))
     if len(password) < 12:
         raise SetupError(_("The password must have at least 12 characters."))
-    user = User(email=email, display_name=display_name.strip(), role=role,
-                state_id=state.id if state and role != Role.SECRETARIAT else None)
+    user = User(
+        email=email,
+        display_name=display_name.strip(),
+        role=role,
+        state_id=state.id if state and role != Role.SECRETARIAT else None,
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.flush()

@@ -42,33 +42,65 @@ LEGACY_ISO2 = {"TP": "TL"}
 
 #: The 18 instruments of the ratification data: code → (short name, full title, core or protocol).
 TREATIES: dict[str, tuple[str, str, str]] = {
-    "icerd": ("ICERD", "International Convention on the Elimination of All Forms of Racial "
-              "Discrimination", "core"),
+    "icerd": (
+        "ICERD",
+        "International Convention on the Elimination of All Forms of Racial Discrimination",
+        "core",
+    ),
     "iccpr": ("ICCPR", "International Covenant on Civil and Political Rights", "core"),
     "icescr": ("ICESCR", "International Covenant on Economic, Social and Cultural Rights", "core"),
-    "cedaw": ("CEDAW", "Convention on the Elimination of All Forms of Discrimination against "
-              "Women", "core"),
-    "cat": ("CAT", "Convention against Torture and Other Cruel, Inhuman or Degrading Treatment "
-            "or Punishment", "core"),
+    "cedaw": (
+        "CEDAW",
+        "Convention on the Elimination of All Forms of Discrimination against Women",
+        "core",
+    ),
+    "cat": (
+        "CAT",
+        "Convention against Torture and Other Cruel, Inhuman or Degrading Treatment or Punishment",
+        "core",
+    ),
     "crc": ("CRC", "Convention on the Rights of the Child", "core"),
-    "icmw": ("ICMW", "International Convention on the Protection of the Rights of All Migrant "
-             "Workers and Members of Their Families", "core"),
-    "cped": ("CPED", "International Convention for the Protection of All Persons from Enforced "
-             "Disappearance", "core"),
+    "icmw": (
+        "ICMW",
+        "International Convention on the Protection of the Rights of All Migrant "
+        "Workers and Members of Their Families",
+        "core",
+    ),
+    "cped": (
+        "CPED",
+        "International Convention for the Protection of All Persons from Enforced Disappearance",
+        "core",
+    ),
     "crpd": ("CRPD", "Convention on the Rights of Persons with Disabilities", "core"),
-    "iccpr_op1": ("ICCPR-OP1", "First Optional Protocol to the ICCPR (individual complaints)",
-                  "protocol"),
-    "iccpr_op2": ("ICCPR-OP2", "Second Optional Protocol to the ICCPR (abolition of the death "
-                  "penalty)", "protocol"),
+    "iccpr_op1": (
+        "ICCPR-OP1",
+        "First Optional Protocol to the ICCPR (individual complaints)",
+        "protocol",
+    ),
+    "iccpr_op2": (
+        "ICCPR-OP2",
+        "Second Optional Protocol to the ICCPR (abolition of the death penalty)",
+        "protocol",
+    ),
     "icescr_op": ("ICESCR-OP", "Optional Protocol to the ICESCR", "protocol"),
     "op_cedaw": ("OP-CEDAW", "Optional Protocol to CEDAW", "protocol"),
     "opcat": ("OPCAT", "Optional Protocol to the Convention against Torture", "protocol"),
-    "op_crc_ac": ("OP-CRC-AC", "Optional Protocol to the CRC on children in armed conflict",
-                  "protocol"),
-    "op_crc_sc": ("OP-CRC-SC", "Optional Protocol to the CRC on the sale of children, child "
-                  "prostitution and child pornography", "protocol"),
-    "op_crc_ic": ("OP-CRC-IC", "Optional Protocol to the CRC on a communications procedure",
-                  "protocol"),
+    "op_crc_ac": (
+        "OP-CRC-AC",
+        "Optional Protocol to the CRC on children in armed conflict",
+        "protocol",
+    ),
+    "op_crc_sc": (
+        "OP-CRC-SC",
+        "Optional Protocol to the CRC on the sale of children, child "
+        "prostitution and child pornography",
+        "protocol",
+    ),
+    "op_crc_ic": (
+        "OP-CRC-IC",
+        "Optional Protocol to the CRC on a communications procedure",
+        "protocol",
+    ),
     "op_crpd": ("OP-CRPD", "Optional Protocol to the CRPD", "protocol"),
 }
 
@@ -103,15 +135,23 @@ def load_states(path: Path = REGIONAL_GROUPS_CSV) -> LoadResult:
             state = existing.get(code)
             if state is None:
                 db.session.add(
-                    State(code=code, name=row["Name"].strip(), iso2=country.alpha_2,
-                          regional_group=group)
+                    State(
+                        code=code,
+                        name=row["Name"].strip(),
+                        iso2=country.alpha_2,
+                        regional_group=group,
+                    )
                 )
                 result.added += 1
             elif (state.name, state.iso2, state.regional_group) != (
-                row["Name"].strip(), country.alpha_2, group
+                row["Name"].strip(),
+                country.alpha_2,
+                group,
             ):
                 state.name, state.iso2, state.regional_group = (
-                    row["Name"].strip(), country.alpha_2, group
+                    row["Name"].strip(),
+                    country.alpha_2,
+                    group,
                 )
                 result.updated += 1
     db.session.flush()
@@ -122,9 +162,7 @@ def load_ratifications(directory: Path = RATIFICATION_DIR) -> LoadResult:
     """Upsert the ratification status of the 18 instruments for every state (by ISO alpha-2)."""
     result = LoadResult()
     states = {s.iso2: s for s in db.session.scalars(select(State))}
-    existing = {
-        (r.state_id, r.treaty): r for r in db.session.scalars(select(TreatyRatification))
-    }
+    existing = {(r.state_id, r.treaty): r for r in db.session.scalars(select(TreatyRatification))}
     for treaty in TREATIES:
         with (directory / f"hr_status_{treaty}.csv").open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
@@ -138,8 +176,9 @@ def load_ratifications(directory: Path = RATIFICATION_DIR) -> LoadResult:
                 current = existing.get((state.id, treaty))
                 if current is None:
                     db.session.add(
-                        TreatyRatification(state_id=state.id, treaty=treaty, status=status,
-                                           year=year)
+                        TreatyRatification(
+                            state_id=state.id, treaty=treaty, status=status, year=year
+                        )
                     )
                     result.added += 1
                 elif (current.status, current.year) != (status, year):
@@ -167,7 +206,9 @@ def load_framework(path: Path) -> tuple[Framework, bool]:
     if found is not None:
         return found, False
     framework = Framework(
-        code=data["code"], version=int(data["version"]), title=data["title"],
+        code=data["code"],
+        version=int(data["version"]),
+        title=data["title"],
         source=data.get("source", ""),
     )
     db.session.add(framework)

@@ -152,13 +152,13 @@ def review_facts(review: Review, now: datetime) -> dict[str, Any]:
     required = db.session.execute(
         select(Question.code, Question.answer_type, Answer)
         .join(FrameworkSection, Question.section_id == FrameworkSection.id)
-        .outerjoin(
-            Answer, (Answer.question_id == Question.id) & (Answer.review_id == review.id)
-        )
+        .outerjoin(Answer, (Answer.question_id == Question.id) & (Answer.review_id == review.id))
         .where(FrameworkSection.framework_id == framework_id, Question.required.is_(True))
         .order_by(FrameworkSection.number, Question.position)
     ).all()
-    missing = [code for code, kind, answer in required if answer is None or not answer.is_given(kind)]
+    missing = [
+        code for code, kind, answer in required if answer is None or not answer.is_given(kind)
+    ]
 
     assignments = db.session.scalars(
         select(Assignment).where(Assignment.review_id == review.id)
@@ -170,7 +170,9 @@ def review_facts(review: Review, now: datetime) -> dict[str, Any]:
             select(User).where(User.id.in_([a.reviewer_id for a in assignments]))
         )
     }
-    own_state_conflicts = sum(1 for a in accepted if reviewers[a.reviewer_id].state_id == review.state_id)
+    own_state_conflicts = sum(
+        1 for a in accepted if reviewers[a.reviewer_id].state_id == review.state_id
+    )
 
     report = db.session.scalar(select(Report).where(Report.review_id == review.id))
     sections = db.session.execute(
@@ -217,7 +219,9 @@ def review_facts(review: Review, now: datetime) -> dict[str, Any]:
         "accepted_reviewers": len(accepted),
         "lead_count": sum(1 for a in accepted if a.is_lead),
         "open_conflicts": own_state_conflicts,
-        "unsubmitted_assignments": sum(1 for a in accepted if a.status == AssignmentStatus.ACCEPTED),
+        "unsubmitted_assignments": sum(
+            1 for a in accepted if a.status == AssignmentStatus.ACCEPTED
+        ),
         "unrated_sections": [code for sid, code in sections if sid not in rated],
         "recommendation_count": recommendation_count,
         "factual_comments": comments,

@@ -1,4 +1,4 @@
-""""What needs me now": each role's to-do list for the home page, from the workflow statuses.
+""" "What needs me now": each role's to-do list for the home page, from the workflow statuses.
 
 Every list is built in a fixed number of queries, whatever the number of reviews.
 """
@@ -76,22 +76,25 @@ def _task(review: Review, action: str, endpoint: str, **params) -> Task:
 
 
 def _focal_point_tasks(user: User) -> list[Task]:
-    reviews = db.session.scalars(
-        _reviews_query().where(Review.state_id == user.state_id)
-    ).unique()
+    reviews = db.session.scalars(_reviews_query().where(Review.state_id == user.state_id)).unique()
     tasks = []
     for review in reviews:
         if review.status == R.SELF_ASSESSMENT:
-            tasks.append(_task(review, _("Complete and submit the self-assessment"),
-                               "self_assessment.overview"))
+            tasks.append(
+                _task(
+                    review, _("Complete and submit the self-assessment"), "self_assessment.overview"
+                )
+            )
         elif review.status == R.FACTUAL_CHECK:
-            tasks.append(_task(review, _("Check the draft report for factual accuracy"),
-                               "report.show"))
+            tasks.append(
+                _task(review, _("Check the draft report for factual accuracy"), "report.show")
+            )
         elif review.status == R.RESPONSE:
             tasks.append(_task(review, _("Answer each recommendation"), "follow_up.response"))
         elif review.status in access.FOLLOW_UP:
-            tasks.append(_task(review, _("Report progress on the recommendations"),
-                               "follow_up.show"))
+            tasks.append(
+                _task(review, _("Report progress on the recommendations"), "follow_up.show")
+            )
     return tasks
 
 
@@ -109,14 +112,27 @@ def _reviewer_tasks(user: User) -> list[Task]:
     for assignment in assignments:
         review = assignment.review
         if assignment.status == A.INVITED:
-            tasks.append(_task(review, _("Answer the invitation to review"),
-                               "evaluation.invitation", assignment_id=assignment.id))
+            tasks.append(
+                _task(
+                    review,
+                    _("Answer the invitation to review"),
+                    "evaluation.invitation",
+                    assignment_id=assignment.id,
+                )
+            )
         elif assignment.status == A.ACCEPTED and review.status == R.EVALUATION:
-            tasks.append(_task(review, _("File your evaluation"), "evaluation.edit",
-                               assignment_id=assignment.id))
+            tasks.append(
+                _task(
+                    review,
+                    _("File your evaluation"),
+                    "evaluation.edit",
+                    assignment_id=assignment.id,
+                )
+            )
         elif assignment.is_lead and review.status == R.EVALUATION:
-            tasks.append(_task(review, _("Consolidate the draft report (lead reviewer)"),
-                               "report.edit"))
+            tasks.append(
+                _task(review, _("Consolidate the draft report (lead reviewer)"), "report.edit")
+            )
     return tasks
 
 

@@ -1,20 +1,292 @@
-"""Secretariat administration: users, cycles, participating states, review teams."""
+"""Secretariat administration: users, cycles, participating states, review teams.
 
-from flask import Blueprint
+Every URL of this blueprint is for the secretariat only (``access.require(user, "admin")``):
+anonymous visitors are sent to the sign-in page, focal points and reviewers get 403. The check
+runs before every request of the blueprint, so a new route cannot forget it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from app import access
+from app.extensions import db
+from app.models import Cycle, Framework, Review, Role, State, User
+from app.services import admin as service
+from app.services import cycles as cycle_service
+from app.services.cycles import SetupError
+from app.web.admin.forms import (
+    TIME_ZONES,
+    AddStatesForm,
+    AssignReviewerForm,
+    CycleForm,
+    UserCreateForm,
+    UserEditForm,
+    UserFilterForm,
+    role_choices,
+)
+from app.web.events import fire_from_form
+from app.web.helpers import get_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-@bp.route("/cycles")
-def cycles():
-    return "todo"
+@bp.before_request
+@login_required
+def secretariat_only():
+    """Refuse every administration URL to anyone but the secretariat (403; sign-in if anonymous)."""
+    access.require(current_user, "admin")
+
+
+def _invalid_status(form) -> int:
+    """200 for a first display, 422 when a submitted form comes back with messages."""
+    return 422 if form.is_submitted() else 200
+
+
+def _state_choices(states, blank: str) -> list[SelectChoice]:
+    return [SelectChoice("", blank)] + [
+        SelectChoice(s.id, f"{s.name} — {s.regional_group.value}") for s in states
+    ]
+
+
+# --- users -------------------------------------------------------------------------------------
 
 
 @bp.route("/users")
 def users():
-    return "todo"
+    states = service.all_states()
+    filters = UserFilterForm(request.args)
+    filters.role.choices = [SelectChoice("", _("Any role")), *role_choices()]
+    filters.state.choices = _state_choices(states, _("Any state"))
+    role = filters.role.data if filters.role.data in {r.value for r in Role} else None
+    state_id = int(filters.state.data) if (filters.state.data or "").isdigit() else None
+    active = {"1": True, "0": False}.get(filters.active.data or "")
+    rows = service.list_users(role=Role(role) if role else None, state_id=state_id, active=active)
+    return render_template("admin/users.html", users=rows, filters=filters)
 
 
-@bp.route("/reviews/<int:review_id>/team")
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    form = UserCreateForm()
+    form.state.choices = _state_choices(service.all_states(), _("— none (secretariat) —"))
+    error = None
+    if form.validate_on_submit():
+        state = db.session.get(State, form.state.data) if form.state.data else None
+        try:
+            user = cycle_service.create_user(
+                form.email.data,
+                form.display_name.data,
+                form.role.data,
+                form.password.data,
+                state,
+            )
+        except SetupError as refused:
+            error = str(refused)
+        else:
+            db.session.commit()
+            flash(_("Account created for %(name)s.", name=user.display_name), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None, error=error), (
+        _invalid_status(form)
+    )
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    user = get_or_404(User, user_id)
+    form = UserEditForm(
+        data={
+            "display_name": user.display_name,
+            "role": user.role,
+            "state": user.state_id,
+            "active": user.active,
+        }
+    )
+    form.state.choices = _state_choices(service.all_states(), _("— none (secretariat) —"))
+    error = None
+    if form.validate_on_submit():
+        state = db.session.get(State, form.state.data) if form.state.data else None
+        try:
+            service.update_user(
+                user,
+                current_user,
+                display_name=form.display_name.data,
+                role=form.role.data,
+                state=state,
+                active=form.active.data,
+                new_password=form.new_password.data or "",
+            )
+        except SetupError as refused:
+            db.session.rollback()
+            error = str(refused)
+        else:
+            db.session.commit()
+            flash(_("Account of %(name)s saved.", name=user.display_name), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user, error=error), (
+        _invalid_status(form)
+    )
+
+
+# --- cycles ------------------------------------------------------------------------------------
+
+
+@bp.route("/cycles")
+def cycles():
+    return render_template("admin/cycles.html", rows=service.cycles_with_review_counts())
+
+
+@bp.route("/cycles/new", methods=["GET", "POST"])
+def cycle_new():
+    form = CycleForm()
+    frameworks = service.frameworks()
+    form.framework.choices = [SelectChoice(f.id, f.label) for f in frameworks]
+    if not form.is_submitted() and frameworks:
+        form.framework.data = frameworks[0].id
+    error = None
+    if form.validate_on_submit():
+        durations = {attr: getattr(form, attr).data for _stage, attr in cycle_service.STAGES}
+        try:
+            cycle = cycle_service.create_cycle(
+                form.name.data,
+                db.session.get(Framework, form.framework.data),
+                form.starts_on.data,
+                form.time_zone.data,
+                team_size=form.team_size.data,
+                **durations,
+            )
+        except SetupError as refused:
+            db.session.rollback()
+            error = str(refused)
+        else:
+            db.session.commit()
+            flash(
+                _("Cycle %(name)s created. Now add the participating states.", name=cycle.name),
+                "success",
+            )
+            return redirect(url_for("admin.cycle", cycle_id=cycle.id))
+    return render_template(
+        "admin/cycle_form.html", form=form, error=error, time_zones=TIME_ZONES
+    ), _invalid_status(form)
+
+
+def _add_states_form(cycle: Cycle, form: AddStatesForm | None = None) -> AddStatesForm:
+    form = form or AddStatesForm(formdata=None)
+    form.states.choices = [
+        SelectChoice(state.id, state.name, optgroup=state.regional_group.value)
+        for state in service.states_not_in(cycle)
+    ]
+    return form
+
+
+def _render_cycle(cycle: Cycle, *, kept: dict | None = None, add_form=None, add_error=None):
+    reviews = service.cycle_reviews(cycle)
+    return render_template(
+        "admin/cycle.html",
+        cycle=cycle,
+        reviews=reviews,
+        accepted=service.accepted_counts(r.id for r in reviews),
+        deadlines=cycle_service.stage_deadlines(cycle),
+        add_form=_add_states_form(cycle, add_form),
+        add_error=add_error,
+        kept=kept or {},
+    )
+
+
+@bp.route("/cycles/<int:cycle_id>")
+def cycle(cycle_id: int):
+    return _render_cycle(get_or_404(Cycle, cycle_id))
+
+
+@bp.route("/cycles/<int:cycle_id>/states", methods=["POST"])
+def cycle_add_states(cycle_id: int):
+    cycle = get_or_404(Cycle, cycle_id)
+    form = AddStatesForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            added = service.add_states(cycle, form.states.data)
+        except SetupError as refused:
+            db.session.rollback()
+            error = str(refused)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(count)d state(s) added: %(names)s.",
+                    count=len(added),
+                    names=", ".join(r.state.name for r in added),
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.cycle", cycle_id=cycle.id))
+    return _render_cycle(cycle, add_form=form, add_error=error), 422
+
+
+@bp.route("/cycles/<int:cycle_id>/events/<event>", methods=["POST"])
+def cycle_fire(cycle_id: int, event: str):
+    cycle = get_or_404(Cycle, cycle_id)
+    return fire_from_form(
+        cycle,
+        event,
+        url_for("admin.cycle", cycle_id=cycle.id),
+        lambda kept: _render_cycle(cycle, kept=kept),
+    )
+
+
+# --- review teams ------------------------------------------------------------------------------
+
+
+def _assign_choices(review: Review) -> list[SelectChoice]:
+    choices = [SelectChoice("", _("— choose a peer reviewer —"))]
+    for user in service.reviewer_candidates(review):
+        state = user.state
+        where = f"{state.name}, {state.regional_group.value}" if state else _("no state")
+        choices.append(SelectChoice(user.id, f"{user.display_name} ({where})"))
+    return choices
+
+
+@bp.route("/reviews/<int:review_id>/team", methods=["GET", "POST"])
 def review_team(review_id: int):
-    return "todo"
+    review = get_or_404(Review, review_id)
+    access.require(current_user, "assignment.manage", review)
+    form = AssignReviewerForm()
+    form.reviewer.choices = _assign_choices(review)
+    error = None
+    if form.validate_on_submit():
+        try:
+            assignment = service.assign_by_hand(
+                review,
+                form.reviewer.data,
+                current_user,
+                is_lead=form.is_lead.data,
+                justification=form.justification.data,
+            )
+        except SetupError as refused:
+            db.session.rollback()
+            error = str(refused)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(name)s is invited to review %(state)s.",
+                    name=assignment.reviewer.display_name,
+                    state=review.state.name,
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.review_team", review_id=review.id))
+    team = service.team_of(review)
+    return render_template(
+        "admin/review_team.html",
+        review=review,
+        team=team,
+        accepted=sum(1 for a in team if a.status in access.TEAM),
+        has_lead=any(a.is_lead and a.status in access.TEAM for a in team),
+        form=form,
+        team_open=review.status in service.TEAM_OPEN_STATUSES,
+        error=error,
+    ), _invalid_status(form)

@@ -1,10 +1,112 @@
-"""The self-assessment questionnaire, section by section."""
+"""The self-assessment questionnaire, section by section (DESIGN §3, §4, §5).
 
-from flask import Blueprint
+The focal point of the reviewed state edits while the review is in self_assessment; the
+secretariat, the accepted review team and the focal point after submission read it. Everyone else
+gets a 404. Submission is the review's ``submit_self_assessment`` event (posted to
+``reviews.fire``).
+"""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app import access
+from app.extensions import db
+from app.models import ASSISTANCE_KINDS, Review
+from app.services import self_assessment as service
+from app.web.helpers import get_or_404
+from app.web.self_assessment.forms import CHOICE_LABELS, section_form
 
 bp = Blueprint("self_assessment", __name__, url_prefix="/reviews/<int:review_id>/self-assessment")
 
 
+def _load(review_id: int) -> Review:
+    review = get_or_404(Review, review_id)
+    access.require(current_user, "self_assessment.view", review, hide=True)
+    return review
+
+
 @bp.route("")
+@login_required
 def overview(review_id: int):
-    return "todo"
+    review = _load(review_id)
+    progress = service.section_progress(review)
+    editable = access.can(current_user, "self_assessment.edit", review)
+    context = {}
+    if not editable:
+        context = {
+            "sections": service.sections_of(review),
+            "answers": service.answers_of(review),
+            "gaps": service.gaps_of(review),
+        }
+    return render_template(
+        "self_assessment/overview.html",
+        review=review,
+        progress=progress,
+        missing=[(code, e.section.number) for e in progress for code in e.missing_codes],
+        editable=editable,
+        level_descriptions=service.level_descriptions(review.cycle.framework),
+        choice_labels=CHOICE_LABELS,
+        assistance_kinds=ASSISTANCE_KINDS,
+        **context,
+    )
+
+
+@bp.route("/<int:number>", methods=["GET", "POST"])
+@login_required
+def section(review_id: int, number: int):
+    review = _load(review_id)
+    current = service.section_by_number(review, number)
+    if current is None:
+        abort(404)
+    answers = service.answers_of(review, current)
+    gaps = service.gaps_of(review).get(current.id)
+    form = section_form(current, answers, gaps)
+    if request.method == "POST":
+        access.require(current_user, "self_assessment.edit", review)
+        error = None
+        if form.validate():
+            try:
+                service.save_section(review, current, form.section_data(current), current_user)
+            except service.SelfAssessmentError as refused:
+                db.session.rollback()
+                error = str(refused)
+            else:
+                db.session.commit()
+                flash(_("Saved."), "success")
+                if form.save_next.data:
+                    return redirect(_next_url(review, number))
+                return redirect(url_for(".section", review_id=review.id, number=number))
+        return _render_section(review, current, answers, gaps, form, error), 422
+    return _render_section(review, current, answers, gaps, form)
+
+
+def _next_url(review: Review, number: int) -> str:
+    numbers = [entry.section.number for entry in service.section_progress(review)]
+    later = [n for n in numbers if n > number]
+    if later:
+        return url_for(".section", review_id=review.id, number=later[0])
+    return url_for(".overview", review_id=review.id)
+
+
+def _render_section(review, current, answers, gaps, form, error=None):
+    progress = service.section_progress(review)
+    numbers = [entry.section.number for entry in progress]
+    index = numbers.index(current.number)
+    return render_template(
+        "self_assessment/section.html",
+        review=review,
+        section=current,
+        answers=answers,
+        gaps=gaps,
+        form=form,
+        error=error,
+        progress=progress,
+        current_progress=progress[index],
+        previous_number=numbers[index - 1] if index > 0 else None,
+        next_number=numbers[index + 1] if index + 1 < len(numbers) else None,
+        editable=access.can(current_user, "self_assessment.edit", review),
+        level_descriptions=service.level_descriptions(review.cycle.framework),
+        choice_labels=CHOICE_LABELS,
+        assistance_kinds=ASSISTANCE_KINDS,
+    )

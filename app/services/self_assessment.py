@@ -1,0 +1,273 @@
+"""The self-assessment: a state's answers to its cycle's framework, section by section (DESIGN §3).
+
+The review's cycle pins the framework version (``review.cycle.framework``). One `Answer` per
+question per review (capacity level 0–4, yes / partial / no, or text, plus narrative and evidence)
+and one `SectionGaps` per section (identified capacity gaps, pillar-two assistance sought). Drafts
+save partially: nothing here requires every answer; the "all required answers given" guard of
+``submit_self_assessment`` (workflows/review.py) checks completeness on submission. Functions here
+flush, never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import yaml
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import (
+    ASSISTANCE_KINDS,
+    CAPACITY_LEVELS,
+    Answer,
+    AnswerType,
+    Choice,
+    Framework,
+    FrameworkSection,
+    Question,
+    Review,
+    SectionGaps,
+    User,
+)
+from app.services import clock
+from app.services.reference import FRAMEWORK_DIR
+
+
+class SelfAssessmentError(ValueError):
+    """Data that cannot be stored as an answer; the message is for the person who typed it."""
+
+
+@dataclass
+class SectionProgress:
+    """Completion of one framework section of one review's self-assessment."""
+
+    section: FrameworkSection
+    required_total: int = 0
+    required_answered: int = 0
+    total: int = 0
+    answered: int = 0
+    missing_codes: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Every required question of the section is answered."""
+        return self.required_answered == self.required_total
+
+
+def sections_of(review: Review) -> list[FrameworkSection]:
+    """The framework sections of ``review``'s cycle, in order, questions loaded (2 queries)."""
+    framework_id = review.cycle.framework_id
+    if framework_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(FrameworkSection)
+            .where(FrameworkSection.framework_id == framework_id)
+            .options(selectinload(FrameworkSection.questions))
+            .order_by(FrameworkSection.number)
+        )
+    )
+
+
+def section_by_number(review: Review, number: int) -> FrameworkSection | None:
+    """Section ``number`` of the review's framework (questions loaded), or None."""
+    framework_id = review.cycle.framework_id
+    if framework_id is None:
+        return None
+    return db.session.scalar(
+        select(FrameworkSection)
+        .where(FrameworkSection.framework_id == framework_id, FrameworkSection.number == number)
+        .options(selectinload(FrameworkSection.questions))
+    )
+
+
+def section_progress(review: Review) -> list[SectionProgress]:
+    """Per framework section, in order: required answered / required total, answered / total.
+
+    Two queries whatever the number of sections or questions. An answer counts when
+    `Answer.is_given` says so for its question's answer type (the same rule as the
+    ``submit_self_assessment`` guard).
+    """
+    framework_id = review.cycle.framework_id
+    if framework_id is None:
+        return []
+    sections = db.session.scalars(
+        select(FrameworkSection)
+        .where(FrameworkSection.framework_id == framework_id)
+        .order_by(FrameworkSection.number)
+    ).all()
+    progress = {s.id: SectionProgress(section=s) for s in sections}
+    rows = db.session.execute(
+        select(Question.section_id, Question.code, Question.required, Question.answer_type, Answer)
+        .join(FrameworkSection, Question.section_id == FrameworkSection.id)
+        .outerjoin(Answer, (Answer.question_id == Question.id) & (Answer.review_id == review.id))
+        .where(FrameworkSection.framework_id == framework_id)
+        .order_by(FrameworkSection.number, Question.position)
+    ).all()
+    for section_id, code, required, answer_type, answer in rows:
+        entry = progress[section_id]
+        given = answer is not None and answer.is_given(answer_type)
+        entry.total += 1
+        entry.answered += int(given)
+        if required:
+            entry.required_total += 1
+            if given:
+                entry.required_answered += 1
+            else:
+                entry.missing_codes.append(code)
+    return [progress[s.id] for s in sections]
+
+
+def answers_of(review: Review, section: FrameworkSection | None = None) -> dict[int, Answer]:
+    """The review's answers keyed by question id; only ``section``'s when given (1 query)."""
+    query = select(Answer).where(Answer.review_id == review.id)
+    if section is not None:
+        query = query.join(Question, Answer.question_id == Question.id).where(
+            Question.section_id == section.id
+        )
+    return {a.question_id: a for a in db.session.scalars(query)}
+
+
+def gaps_of(review: Review) -> dict[int, SectionGaps]:
+    """The review's capacity gaps and assistance sought, keyed by section id (1 query)."""
+    return {
+        g.section_id: g
+        for g in db.session.scalars(select(SectionGaps).where(SectionGaps.review_id == review.id))
+    }
+
+
+def save_section(
+    review: Review, section: FrameworkSection, data: dict[str, Any], user: User
+) -> int:
+    """Store a (possibly partial) draft of one section; flush; return the answers changed.
+
+    ``data``: ``{"answers": {question_code: {"level": int | None, "choice": str | None,
+    "narrative": str, "evidence": str}}, "capacity_gaps": str, "assistance_sought": [kind, ...],
+    "assistance_details": str}``. Questions missing from ``data["answers"]`` are left as they are.
+    A changed answer gets ``updated_by_id``/``updated_at`` and loses its ``prefilled`` mark (it is
+    now the state's own answer, not the UN Treaty Collection pre-fill).
+
+    Raises:
+        SelfAssessmentError: the section is not of the review's framework, a level outside 0–4
+            (DESIGN §7), a choice other than yes / partial / no, or an unknown assistance kind.
+    """
+    if section.framework_id != review.cycle.framework_id:
+        raise SelfAssessmentError(_("This section is not part of the review's framework."))
+    now = clock.now()
+    existing = answers_of(review, section)
+    posted = data.get("answers", {})
+    changed = 0
+    for question in section.questions:
+        if question.code not in posted:
+            continue
+        values = _clean_answer(question, posted[question.code])
+        answer = existing.get(question.id)
+        if answer is None:
+            if not any(v not in (None, "") for v in values.values()):
+                continue
+            answer = Answer(
+                review_id=review.id,
+                question_id=question.id,
+                narrative="",
+                evidence="",
+                prefilled=False,
+            )
+            db.session.add(answer)
+        elif all(getattr(answer, name) == value for name, value in values.items()):
+            continue
+        for name, value in values.items():
+            setattr(answer, name, value)
+        answer.prefilled = False
+        answer.updated_at = now
+        answer.updated_by_id = user.id
+        changed += 1
+    _save_gaps(review, section, data, now)
+    db.session.flush()
+    return changed
+
+
+def _clean_answer(question: Question, raw: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "narrative": str(raw.get("narrative") or "").strip(),
+        "evidence": str(raw.get("evidence") or "").strip(),
+    }
+    if question.answer_type == AnswerType.CAPACITY_LEVEL:
+        level = raw.get("level")
+        if level in ("", None):
+            level = None
+        else:
+            try:
+                level = int(level)
+            except (TypeError, ValueError):
+                level = -1
+            if level not in CAPACITY_LEVELS:
+                raise SelfAssessmentError(
+                    _("%(code)s: the capacity level must be 0 to 4.", code=question.code)
+                )
+        values["level"] = level
+    elif question.answer_type == AnswerType.YES_NO_PARTIAL:
+        choice = raw.get("choice") or None
+        if choice is not None and choice not in {c.value for c in Choice}:
+            raise SelfAssessmentError(_("%(code)s: answer yes, partial or no.", code=question.code))
+        values["choice"] = Choice(choice) if choice else None
+    return values
+
+
+def _save_gaps(review: Review, section: FrameworkSection, data: dict[str, Any], now) -> None:
+    keys = ("capacity_gaps", "assistance_sought", "assistance_details")
+    if not any(key in data for key in keys):
+        return
+    kinds = [k for k in ASSISTANCE_KINDS if k in set(data.get("assistance_sought") or [])]
+    unknown = set(data.get("assistance_sought") or []) - set(ASSISTANCE_KINDS)
+    if unknown:
+        raise SelfAssessmentError(
+            _("Unknown kind of assistance: %(kinds)s", kinds=", ".join(sorted(unknown)))
+        )
+    gaps_text = str(data.get("capacity_gaps") or "").strip()
+    details = str(data.get("assistance_details") or "").strip()
+    gaps = db.session.scalar(
+        select(SectionGaps).where(
+            SectionGaps.review_id == review.id, SectionGaps.section_id == section.id
+        )
+    )
+    if gaps is None:
+        if not (gaps_text or kinds or details):
+            return
+        gaps = SectionGaps(review_id=review.id, section_id=section.id)
+        db.session.add(gaps)
+    elif (gaps.capacity_gaps, list(gaps.assistance_sought or []), gaps.assistance_details) == (
+        gaps_text,
+        kinds,
+        details,
+    ):
+        return
+    gaps.capacity_gaps = gaps_text
+    gaps.assistance_sought = kinds
+    gaps.assistance_details = details
+    gaps.updated_at = now
+
+
+@lru_cache(maxsize=8)
+def _levels_in_file(code: str, version: int) -> dict[int, str]:
+    for path in sorted(FRAMEWORK_DIR.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if data.get("code") == code and int(data.get("version", 0)) == version:
+            return {
+                int(item["level"]): str(item.get("description", "")).strip()
+                for item in data.get("capacity_levels") or []
+            }
+    return {}
+
+
+def level_descriptions(framework: Framework | None) -> dict[int, str]:
+    """What each capacity level 0–4 means in ``framework``, from its data file (DESIGN §7).
+
+    Empty when the framework's file is not found (the labels alone are then shown).
+    """
+    if framework is None:
+        return {}
+    return _levels_in_file(framework.code, framework.version)

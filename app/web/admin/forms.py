@@ -1,0 +1,225 @@
+"""Forms of the secretariat's administration screens: accounts, cycles, states, review teams.
+
+Choices that come from the database (states, frameworks, reviewers) are filled in by the route.
+Selects of database rows do not check the posted value against the rendered choices: a value
+that went stale meanwhile reaches the service, whose refusal says why in words.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from app.models import ROLE_LABELS, Cycle, Role
+from app.services.admin import MIN_PASSWORD_LENGTH
+from app.services.cycles import SetupError, check_time_zone
+
+
+def optional_int(value) -> int | None:
+    """Coerce a posted select value to an int; the empty choice becomes None."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def role_choices() -> list[SelectChoice]:
+    return [SelectChoice(role.value, _l(ROLE_LABELS[role])) for role in Role]
+
+
+def model_default(column: str) -> int:
+    """The default of a `Cycle` column, so the form proposes what the model would store."""
+    return Cycle.__table__.c[column].default.arg
+
+
+#: IANA zone names offered as suggestions beside the time-zone box.
+TIME_ZONES = sorted(available_timezones())
+
+STATE_HELP = _l("Required for focal points and peer reviewers; not used for the secretariat.")
+
+
+def _state_required(form, field) -> None:
+    if form.role.data != Role.SECRETARIAT and field.data is None:
+        raise ValidationError(
+            _l("A focal point or peer reviewer belongs to exactly one state: choose it.")
+        )
+
+
+class UserCreateForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        validators=[
+            DataRequired(),
+            Email(message=_l("Enter a valid e-mail address.")),
+            Length(max=254),
+        ],
+    )
+    display_name = StringField(
+        _l("Display name"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("As the person writes it, in any script."),
+    )
+    role = SelectField(_l("Role"), choices=role_choices, coerce=Role, default=Role.FOCAL_POINT)
+    state = SelectField(
+        _l("State"),
+        coerce=optional_int,
+        validate_choice=False,
+        validators=[_state_required],
+        description=STATE_HELP,
+    )
+    password = PasswordField(
+        _l("Initial password"),
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                message=_l("The password must have at least 12 characters."),
+            ),
+        ],
+        description=_l("At least 12 characters. Give it to the person by a separate channel."),
+    )
+    submit = SubmitField(_l("Create account"))
+
+
+class UserEditForm(FlaskForm):
+    display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=role_choices, coerce=Role)
+    state = SelectField(
+        _l("State"),
+        coerce=optional_int,
+        validate_choice=False,
+        validators=[_state_required],
+        description=STATE_HELP,
+    )
+    active = BooleanField(
+        _l("Active (may sign in)"),
+        description=_l("Accounts are deactivated, never deleted: their history is kept."),
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[
+            Optional(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                message=_l("The password must have at least 12 characters."),
+            ),
+        ],
+        description=_l("Leave empty to keep the current password."),
+    )
+    submit = SubmitField(_l("Save changes"))
+
+
+class UserFilterForm(FlaskForm):
+    """The filters above the list of accounts (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    role = SelectField(_l("Role"), validate_choice=False)
+    state = SelectField(_l("State"), validate_choice=False)
+    active = SelectField(
+        _l("Account"),
+        choices=[
+            SelectChoice("", _l("Active and deactivated")),
+            SelectChoice("1", _l("Active")),
+            SelectChoice("0", _l("Deactivated")),
+        ],
+        validate_choice=False,
+    )
+
+
+def _known_time_zone(form, field) -> None:
+    try:
+        field.data = check_time_zone((field.data or "").strip())
+    except SetupError as error:
+        hint = _l("Use an IANA name such as Africa/Nairobi or America/New_York.")
+        raise ValidationError(f"{error}. {hint}") from None
+
+
+def _days(label, column: str) -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[InputRequired(), NumberRange(min=1, max=3650)],
+        default=model_default(column),
+    )
+
+
+class CycleForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=120)],
+        description=_l('For example "2027 cycle".'),
+    )
+    framework = SelectField(
+        _l("Framework version"), coerce=optional_int, validators=[InputRequired()]
+    )
+    starts_on = DateField(_l("Start date"), validators=[InputRequired()])
+    time_zone = StringField(
+        _l("Time zone (IANA)"),
+        default="UTC",
+        validators=[DataRequired(), _known_time_zone],
+        description=_l("Deadlines end at 23:59:59 in this zone."),
+    )
+    self_assessment_days = _days(_l("Self-assessment (days)"), "self_assessment_days")
+    evaluation_days = _days(_l("Evaluation (days)"), "evaluation_days")
+    factual_check_days = _days(_l("Factual check (days)"), "factual_check_days")
+    response_days = _days(_l("Response (days)"), "response_days")
+    follow_up_days = _days(_l("Follow-up: first progress report (days)"), "follow_up_days")
+    team_size = IntegerField(
+        _l("Reviewers per review team"),
+        validators=[InputRequired(), NumberRange(min=1, max=7)],
+        default=model_default("team_size"),
+    )
+    submit = SubmitField(_l("Create cycle"))
+
+
+class AddStatesForm(FlaskForm):
+    states = SelectMultipleField(
+        _l("States to add"),
+        coerce=int,
+        validate_choice=False,
+        validators=[DataRequired(message=_l("Choose at least one state to add."))],
+        description=_l("Hold Ctrl (Cmd on a Mac) to choose several states at once."),
+    )
+    submit = SubmitField(_l("Add to the cycle"))
+
+
+class AssignReviewerForm(FlaskForm):
+    reviewer = SelectField(
+        _l("Peer reviewer"),
+        coerce=optional_int,
+        validate_choice=False,
+        validators=[InputRequired(message=_l("Choose a peer reviewer."))],
+    )
+    is_lead = BooleanField(_l("Lead reviewer (drafts the report)"))
+    justification = TextAreaField(
+        _l("Justification"),
+        validators=[DataRequired(message=_l("Please give the justification."))],
+        description=_l(
+            "Why this reviewer is assigned by hand rather than by lot; recorded in the history."
+        ),
+    )
+    submit = SubmitField(_l("Invite reviewer"))

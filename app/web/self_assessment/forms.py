@@ -1,0 +1,157 @@
+"""The form of one self-assessment section, built from the framework's questions.
+
+Field names carry the question code (``SEC-2-level``, ``SEC-2-choice``, ``SEC-2-narrative``,
+``SEC-2-evidence``) so that a posted form reads like the questionnaire. Every input is optional:
+drafts save partially; only values outside the scales are refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    SubmitField,
+    TextAreaField,
+    widgets,
+)
+
+from app.models import (
+    ASSISTANCE_KINDS,
+    CAPACITY_LEVELS,
+    Answer,
+    AnswerType,
+    FrameworkSection,
+    SectionGaps,
+)
+
+CHOICE_LABELS = {"yes": _l("Yes"), "partial": _l("Partial"), "no": _l("No")}
+
+
+def optional_int(value: Any) -> int | None:
+    """Coerce a posted radio value: blank is "not answered", anything else must be an integer."""
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+class OptionalRadioField(RadioField):
+    """A radio group that may stay unanswered but never takes a value outside its choices."""
+
+    def pre_validate(self, form) -> None:
+        if self.data in (None, "") and not self.process_errors:
+            return
+        super().pre_validate(form)
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class SectionForm(FlaskForm):
+    """Capacity gaps and assistance sought; the question fields are added by `section_form`."""
+
+    capacity_gaps = TextAreaField(
+        _l("Identified capacity gaps"),
+        description=_l("What is missing in this area, in the state's own assessment."),
+        render_kw={"rows": 4},
+    )
+    assistance_sought = CheckboxListField(
+        _l("Assistance sought (pillar two)"),
+        choices=[SelectChoice(key, _l(label)) for key, label in ASSISTANCE_KINDS.items()],
+    )
+    assistance_details = TextAreaField(
+        _l("Details of the assistance sought"),
+        description=_l("What kind of help, from whom, for which institution."),
+        render_kw={"rows": 3},
+    )
+    save = SubmitField(_l("Save draft"))
+    save_next = SubmitField(_l("Save and next section"))
+
+    def question_fields(self, code: str) -> dict[str, Any]:
+        """The bound fields of question ``code``: ``value`` (None for text), narrative, evidence."""
+        return {
+            "value": self._fields.get(f"{code}-level") or self._fields.get(f"{code}-choice"),
+            "narrative": self[f"{code}-narrative"],
+            "evidence": self[f"{code}-evidence"],
+        }
+
+    def section_data(self, section: FrameworkSection) -> dict[str, Any]:
+        """The validated data in the shape `app.services.self_assessment.save_section` takes."""
+        answers = {}
+        for question in section.questions:
+            fields = self.question_fields(question.code)
+            entry = {"narrative": fields["narrative"].data, "evidence": fields["evidence"].data}
+            if question.answer_type == AnswerType.CAPACITY_LEVEL:
+                entry["level"] = fields["value"].data
+            elif question.answer_type == AnswerType.YES_NO_PARTIAL:
+                entry["choice"] = fields["value"].data or None
+            answers[question.code] = entry
+        return {
+            "answers": answers,
+            "capacity_gaps": self.capacity_gaps.data,
+            "assistance_sought": self.assistance_sought.data or [],
+            "assistance_details": self.assistance_details.data,
+        }
+
+
+def section_form(
+    section: FrameworkSection, answers: dict[int, Answer], gaps: SectionGaps | None
+) -> SectionForm:
+    """A `SectionForm` for ``section``, filled from the stored ``answers`` and ``gaps``; on a POST
+    the posted values take precedence (so nothing typed is lost when the form is shown again)."""
+
+    class Form(SectionForm):
+        pass
+
+    data: dict[str, Any] = {}
+    for question in section.questions:
+        code = question.code
+        answer = answers.get(question.id)
+        if question.answer_type == AnswerType.CAPACITY_LEVEL:
+            setattr(
+                Form,
+                f"{code}-level",
+                OptionalRadioField(
+                    _l("Capacity level"),
+                    choices=[
+                        SelectChoice(level, f"{level} — {_l(label)}")
+                        for level, label in CAPACITY_LEVELS.items()
+                    ],
+                    coerce=optional_int,
+                ),
+            )
+            data[f"{code}-level"] = answer.level if answer else None
+        elif question.answer_type == AnswerType.YES_NO_PARTIAL:
+            setattr(
+                Form,
+                f"{code}-choice",
+                OptionalRadioField(
+                    _l("Answer"), choices=[SelectChoice(k, v) for k, v in CHOICE_LABELS.items()]
+                ),
+            )
+            data[f"{code}-choice"] = answer.choice.value if answer and answer.choice else None
+        narrative_label = (
+            _l("Answer") if question.answer_type == AnswerType.TEXT else _l("Narrative")
+        )
+        setattr(Form, f"{code}-narrative", TextAreaField(narrative_label, render_kw={"rows": 5}))
+        setattr(
+            Form,
+            f"{code}-evidence",
+            TextAreaField(
+                _l("Evidence"),
+                description=_l("Documents, laws, reports cited (one per line)."),
+                render_kw={"rows": 3},
+            ),
+        )
+        data[f"{code}-narrative"] = answer.narrative if answer else ""
+        data[f"{code}-evidence"] = answer.evidence if answer else ""
+    data["capacity_gaps"] = gaps.capacity_gaps if gaps else ""
+    data["assistance_sought"] = list(gaps.assistance_sought or []) if gaps else []
+    data["assistance_details"] = gaps.assistance_details if gaps else ""
+    return Form(data=data)

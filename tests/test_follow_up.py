@@ -1,0 +1,344 @@
+"""The state's response to recommendations, progress updates and implementation assessments."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from app.models import (
+    Addressee,
+    Assessment,
+    Priority,
+    ProgressUpdate,
+    Recommendation,
+    Response,
+    TransitionLog,
+)
+from workflows import AssignmentStatus, ReviewStatus
+
+
+@pytest.fixture
+def review(make):
+    cycle = make.cycle(time_zone="Africa/Nairobi")
+    return make.review("KEN", cycle)
+
+
+@pytest.fixture
+def fp(make):
+    return make.focal_point("KEN")
+
+
+@pytest.fixture
+def recs(db, review):
+    """Two recommendations, in sections 4 and 2 (shown in section order)."""
+    sections = {s.number: s for s in review.cycle.framework.sections}
+    rows = [
+        Recommendation(
+            review_id=review.id,
+            section_id=sections[4].id,
+            text="Guarantee the tenure of judges of the High Court.",
+            priority=Priority.HIGH,
+            action_category=5,
+            addressee=Addressee.STATE,
+            target_date=date(2028, 6, 30),
+        ),
+        Recommendation(
+            review_id=review.id,
+            section_id=sections[2].id,
+            text="Establish an independent police oversight body.",
+            priority=Priority.MEDIUM,
+            action_category=4,
+            addressee=Addressee.STATE,
+        ),
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    return rows
+
+
+def _set_status(db, review, status):
+    review.status = status
+    db.session.commit()
+
+
+def _response_of(db, rec):
+    db.session.expire_all()
+    return db.session.scalar(select(Response).where(Response.recommendation_id == rec.id))
+
+
+# --- response -------------------------------------------------------------------------------
+
+
+def test_response_page_lists_recommendations_by_section(client, db, login_as, review, recs, fp):
+    _set_status(db, review, ReviewStatus.RESPONSE)
+    login_as(fp)
+    page = client.get(f"/reviews/{review.id}/response").get_data(as_text=True)
+    assert page.index("Establish an independent police") < page.index("Guarantee the tenure")
+    assert "Specific action — calls for a specific, measurable action" in page
+    assert "General action" in page
+    assert "30 Jun 2028" in page
+    assert "Supported" in page and "Noted" in page
+    assert "Save and submit the response" in page
+
+
+def test_response_partial_save_then_submit_refused_then_accepted(
+    client, db, login_as, review, recs, fp
+):
+    _set_status(db, review, ReviewStatus.RESPONSE)
+    first, second = recs
+    login_as(fp)
+    url = f"/reviews/{review.id}/response"
+    saved = client.post(
+        url,
+        data={
+            f"r{first.id}-position": "supported",
+            f"r{first.id}-explanation": "The judicial service bill is before parliament.",
+            f"r{first.id}-target_date": "2028-03-31",
+            f"r{second.id}-planned_action": "Draft a bill on police oversight.",
+            "save": "Save",
+        },
+    )
+    assert saved.status_code == 302
+    assert "Saved." in client.get(url).get_data(as_text=True)
+    response = _response_of(db, first)
+    assert response.position == "supported"
+    assert response.target_date == date(2028, 3, 31)
+    assert response.updated_by_id == fp.id
+    draft = _response_of(db, second)
+    assert draft.position is None and draft.planned_action == "Draft a bill on police oversight."
+
+    refused = client.post(
+        url,
+        data={
+            f"r{second.id}-responsible_institution": "Ministry of Interior",
+            "expected_status": "response",
+            "submit": "1",
+        },
+    )
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert "1 recommendation(s) have no response yet." in text
+    assert "Ministry of Interior" in text  # the typed text is kept
+    db.session.expire_all()
+    assert review.status == ReviewStatus.RESPONSE
+
+    accepted = client.post(
+        url,
+        data={
+            f"r{second.id}-position": "noted",
+            f"r{second.id}-explanation": "An oversight authority already exists.",
+            "expected_status": "response",
+            "submit": "1",
+        },
+    )
+    assert accepted.status_code == 302
+    db.session.expire_all()
+    assert review.status == ReviewStatus.FOLLOW_UP
+    assert _response_of(db, second).position == "noted"
+    assert db.session.scalar(select(TransitionLog).where(TransitionLog.event == "submit_response"))
+    page = client.get(url).get_data(as_text=True)
+    assert "An oversight authority already exists." in page
+    assert "Save and submit" not in page
+
+
+def test_response_invalid_date_keeps_text_and_saves_nothing(client, db, login_as, review, recs, fp):
+    _set_status(db, review, ReviewStatus.RESPONSE)
+    rec = recs[0]
+    login_as(fp)
+    result = client.post(
+        f"/reviews/{review.id}/response",
+        data={
+            f"r{rec.id}-explanation": "Une explication détaillée.",
+            f"r{rec.id}-target_date": "31/02/2028",
+            "save": "Save",
+        },
+    )
+    assert result.status_code == 422
+    text = result.get_data(as_text=True)
+    assert "Not a valid date value" in text
+    assert "Une explication détaillée." in text and "31/02/2028" in text
+    assert _response_of(db, rec) is None
+
+
+def test_response_is_read_only_after_submission_and_for_others(
+    client, db, login_as, make, review, recs, fp
+):
+    _set_status(db, review, ReviewStatus.RESPONSE)
+    url = f"/reviews/{review.id}/response"
+    data = {f"r{recs[0].id}-position": "supported", "save": "Save"}
+    login_as(make.secretariat())
+    assert client.get(url).status_code == 200
+    assert client.post(url, data=data).status_code == 403
+    member = make.reviewer("FRA")
+    make.assignment(review, member, status=AssignmentStatus.ACCEPTED)
+    login_as(member)
+    assert client.post(url, data=data).status_code == 403
+    _set_status(db, review, ReviewStatus.FOLLOW_UP)
+    login_as(fp)
+    assert client.post(url, data=data).status_code == 403
+    assert _response_of(db, recs[0]) is None
+
+
+# --- follow-up ------------------------------------------------------------------------------
+
+
+def test_focal_point_posts_progress_update_shown_in_cycle_zone(
+    client, db, login_as, frozen_now, review, recs, fp
+):
+    _set_status(db, review, ReviewStatus.FOLLOW_UP)
+    rec = recs[0]
+    frozen_now(datetime(2028, 1, 10, 22, 30, tzinfo=UTC))
+    login_as(fp)
+    posted = client.post(
+        f"/reviews/{review.id}/follow-up/{rec.id}/progress",
+        data={
+            f"p{rec.id}-status": "in_progress",
+            f"p{rec.id}-narrative": "The bill passed its second reading.",
+        },
+    )
+    assert posted.status_code == 302
+    update = db.session.scalar(select(ProgressUpdate))
+    assert (update.status, update.author_id) == ("in_progress", fp.id)
+    page = client.get(f"/reviews/{review.id}/follow-up").get_data(as_text=True)
+    assert "The bill passed its second reading." in page
+    assert "11 Jan 2028, 01:30 (Africa/Nairobi)" in page
+    assert "Assess implementation" not in page
+
+
+def test_secretariat_posts_assessment_and_histories_are_newest_first(
+    client, db, login_as, make, frozen_now, review, recs
+):
+    _set_status(db, review, ReviewStatus.FOLLOW_UP)
+    rec = recs[0]
+    login_as(make.secretariat())
+    url = f"/reviews/{review.id}/follow-up/{rec.id}/assessment"
+    frozen_now(datetime(2028, 2, 1, 9, 0, tzinfo=UTC))
+    first = client.post(
+        url, data={f"a{rec.id}-status": "not_implemented", f"a{rec.id}-note": "No bill tabled yet."}
+    )
+    assert first.status_code == 302
+    frozen_now(datetime(2028, 9, 1, 9, 0, tzinfo=UTC))
+    client.post(
+        url,
+        data={
+            f"a{rec.id}-status": "partially_implemented",
+            f"a{rec.id}-note": "Bill adopted; not yet in force.",
+        },
+    )
+    assert len(db.session.scalars(select(Assessment)).all()) == 2
+    page = client.get(f"/reviews/{review.id}/follow-up").get_data(as_text=True)
+    assert page.index("Bill adopted; not yet in force.") < page.index("No bill tabled yet.")
+    assert "Partially implemented" in page
+    assert "Report progress" not in page
+
+
+def test_invalid_progress_update_keeps_narrative(client, db, login_as, review, recs, fp):
+    _set_status(db, review, ReviewStatus.ENHANCED_FOLLOW_UP)
+    rec = recs[1]
+    login_as(fp)
+    result = client.post(
+        f"/reviews/{review.id}/follow-up/{rec.id}/progress",
+        data={
+            f"p{rec.id}-status": "",
+            f"p{rec.id}-narrative": "Consultations with civil society held in March.",
+        },
+    )
+    assert result.status_code == 422
+    text = result.get_data(as_text=True)
+    assert "Choose a progress status." in text
+    assert "Consultations with civil society held in March." in text
+    assert db.session.scalar(select(ProgressUpdate)) is None
+
+
+def test_enhanced_follow_up_banner(client, db, login_as, review, recs, fp):
+    _set_status(db, review, ReviewStatus.ENHANCED_FOLLOW_UP)
+    login_as(fp)
+    page = client.get(f"/reviews/{review.id}/follow-up").get_data(as_text=True)
+    assert "Enhanced follow-up." in page
+    assert "Report progress" in page
+    _set_status(db, review, ReviewStatus.FOLLOW_UP)
+    assert "Enhanced follow-up." not in client.get(f"/reviews/{review.id}/follow-up").get_data(
+        as_text=True
+    )
+
+
+def test_progress_refused_to_secretariat_and_reviewer_assessment_refused_to_focal_point(
+    client, db, login_as, make, review, recs, fp
+):
+    _set_status(db, review, ReviewStatus.FOLLOW_UP)
+    rec = recs[0]
+    progress = f"/reviews/{review.id}/follow-up/{rec.id}/progress"
+    assessment = f"/reviews/{review.id}/follow-up/{rec.id}/assessment"
+    progress_data = {f"p{rec.id}-status": "completed"}
+    assessment_data = {f"a{rec.id}-status": "implemented"}
+
+    login_as(fp)
+    assert client.post(assessment, data=assessment_data).status_code == 403
+    login_as(make.secretariat())
+    assert client.post(progress, data=progress_data).status_code == 403
+    member = make.reviewer("FRA")
+    make.assignment(review, member, status=AssignmentStatus.ACCEPTED)
+    login_as(member)
+    assert client.get(f"/reviews/{review.id}/follow-up").status_code == 200
+    assert client.post(progress, data=progress_data).status_code == 403
+    assert client.post(assessment, data=assessment_data).status_code == 403
+    assert db.session.scalar(select(ProgressUpdate)) is None
+    assert db.session.scalar(select(Assessment)) is None
+
+
+def test_progress_refused_outside_follow_up(client, db, login_as, review, recs, fp):
+    _set_status(db, review, ReviewStatus.CLOSED)
+    rec = recs[0]
+    login_as(fp)
+    url = f"/reviews/{review.id}/follow-up/{rec.id}/progress"
+    assert client.post(url, data={f"p{rec.id}-status": "completed"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", "response"),
+        ("post", "response"),
+        ("get", "follow-up"),
+        ("post", "follow-up/{rec}/progress"),
+        ("post", "follow-up/{rec}/assessment"),
+    ],
+)
+def test_focal_point_of_another_state_gets_404(
+    client, db, login_as, make, review, recs, method, path
+):
+    _set_status(db, review, ReviewStatus.FOLLOW_UP)
+    login_as(make.focal_point("GHA"))
+    url = f"/reviews/{review.id}/" + path.format(rec=recs[0].id)
+    assert getattr(client, method)(url, data={}).status_code == 404
+
+
+def test_invited_reviewer_gets_404(client, db, login_as, make, review, recs):
+    _set_status(db, review, ReviewStatus.FOLLOW_UP)
+    invited = make.reviewer("FRA")
+    make.assignment(review, invited)
+    login_as(invited)
+    assert client.get(f"/reviews/{review.id}/response").status_code == 404
+    assert client.get(f"/reviews/{review.id}/follow-up").status_code == 404
+
+
+def test_recommendation_of_another_review_is_404(client, db, login_as, make, review, recs, fp):
+    _set_status(db, review, ReviewStatus.FOLLOW_UP)
+    other = make.review("GHA", review.cycle)
+    login_as(fp)
+    url = f"/reviews/{review.id}/follow-up/{recs[0].id + 1000}/progress"
+    assert client.post(url, data={}).status_code == 404
+    login_as(make.focal_point("GHA"))
+    url = f"/reviews/{other.id}/follow-up/{recs[0].id}/progress"
+    assert client.post(url, data={}).status_code == 404
+
+
+def test_focal_point_does_not_see_response_before_report_is_shared(
+    client, db, login_as, review, recs, fp
+):
+    _set_status(db, review, ReviewStatus.EVALUATION)
+    login_as(fp)
+    assert client.get(f"/reviews/{review.id}/response").status_code == 404
+    assert client.get(f"/reviews/{review.id}/follow-up").status_code == 404
