@@ -14,6 +14,7 @@ import uuid
 from datetime import date
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -94,10 +95,20 @@ def template_db(tmp_path_factory):
         yield fresh
 
 
+class FreshContextClient(FlaskClient):
+    """Each request runs in its own app context, as in production: a fresh ``g`` (no user or
+    access cache carried over from the previous request) and its own database session."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(template_db):
     url = template_db()
     app = create_app(_make_config(url))
+    app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
         _db.session.remove()

@@ -1,20 +1,220 @@
-"""Reviewer invitations and evaluations."""
+"""A peer reviewer's assignment: the invitation, the evaluation form and the evaluation view.
 
-from flask import Blueprint
+Access (DESIGN §5, rules in ``app/access.py``): an invited reviewer sees only the reviewed state,
+cycle, regional group, deadlines and their role, to decide and to declare conflicts; withdrawn,
+declined or conflicted reviewers see nothing (404). Assignment events (accept, decline,
+declare_conflict, submit_evaluation, return_evaluation, withdraw_assignment, reinstate) are posted
+to `fire` and go through the transition service.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app import access
+from app.extensions import db
+from app.models import Assignment
+from app.services import evaluation as service
+from app.services.transitions import ActedFirst, apply_transition
+from app.web.evaluation.forms import build_evaluation_form
+from app.web.events import fire_from_form
+from app.web.helpers import get_or_404, safe_next
+from workflows import InvalidTransition, TransitionRefused
 
 bp = Blueprint("evaluation", __name__, url_prefix="/assignments")
 
+#: Values a ticked HTML checkbox may post.
+TICKED = {"y", "yes", "on", "1", "true"}
+
+
+def _render_invitation(assignment: Assignment, kept: dict | None = None):
+    return render_template(
+        "evaluation/invitation.html",
+        assignment=assignment,
+        review=assignment.review,
+        kept=kept or {},
+    )
+
+
+def _render_view(assignment: Assignment, kept: dict | None = None):
+    return render_template(
+        "evaluation/show.html",
+        assignment=assignment,
+        review=assignment.review,
+        evaluation=service.evaluation_of(assignment),
+        sections=service.framework_sections(assignment.review),
+        kept=kept or {},
+    )
+
 
 @bp.route("/<int:assignment_id>")
+@login_required
 def invitation(assignment_id: int):
-    return "todo"
+    assignment = get_or_404(Assignment, assignment_id)
+    access.require(current_user, "assignment.view", assignment, hide=True)
+    return _render_invitation(assignment)
 
 
-@bp.route("/<int:assignment_id>/evaluation")
+def _success_url(assignment: Assignment, event: str) -> str:
+    """Where to go after ``event``: a posted ``next``, else the page that still makes sense."""
+    posted = safe_next(request.form.get("next"))
+    if posted:
+        return posted
+    if event in ("decline", "declare_conflict"):
+        return url_for("main.home")  # the reviewer no longer has access to the assignment
+    if event in ("withdraw_assignment", "reinstate"):
+        return url_for("admin.review_team", review_id=assignment.review_id)
+    if event in ("submit_evaluation", "return_evaluation"):
+        return url_for("evaluation.show", assignment_id=assignment.id)
+    return url_for("evaluation.invitation", assignment_id=assignment.id)
+
+
+@bp.route("/<int:assignment_id>/events/<event>", methods=["POST"])
+@login_required
+def fire(assignment_id: int, event: str):
+    assignment = get_or_404(Assignment, assignment_id)
+    access.require(current_user, "assignment.fire", assignment, hide=True)
+    facts = None
+    if event == "accept":
+        facts = {"no_conflict": request.form.get("no_conflict", "").lower() in TICKED}
+
+    def render_again(kept: dict):
+        if event != "return_evaluation" and access.can(current_user, "assignment.view", assignment):
+            return _render_invitation(assignment, kept)
+        return _render_view(assignment, kept)
+
+    return fire_from_form(
+        assignment, event, _success_url(assignment, event), render_again, facts=facts
+    )
+
+
+def _section_inputs(form, sections) -> dict[int, service.SectionInput]:
+    return {
+        s.id: service.SectionInput(
+            rating=form.rating(s.id).data,
+            findings=form.findings(s.id).data or "",
+            good_practices=form.good_practices(s.id).data or "",
+        )
+        for s in sections
+    }
+
+
+def _initial_data(evaluation, sections) -> dict:
+    data = {"summary": evaluation.summary if evaluation else ""}
+    rows = {row.section_id: row for row in evaluation.sections} if evaluation else {}
+    for s in sections:
+        row = rows.get(s.id)
+        data[f"rating_{s.id}"] = "" if row is None or row.rating is None else str(row.rating)
+        data[f"findings_{s.id}"] = row.findings if row else ""
+        data[f"good_practices_{s.id}"] = row.good_practices if row else ""
+    return data
+
+
+def _render_form(assignment, form, sections, kept=None, status=200):
+    page = render_template(
+        "evaluation/edit.html",
+        assignment=assignment,
+        review=assignment.review,
+        form=form,
+        sections=sections,
+        evaluation=service.evaluation_of(assignment),
+        kept=kept or {},
+    )
+    return page, status
+
+
+def _save_draft(assignment, form, sections, adding: bool, remove_id: int | None):
+    """Save everything posted; return the evaluation. Raises `service.EvaluationError`."""
+    evaluation = service.evaluation_for_editing(assignment)
+    service.save_evaluation(evaluation, form.summary.data or "", _section_inputs(form, sections))
+    if form.wants_new_proposal(adding):
+        service.add_proposal(
+            evaluation, form.new_section.data, form.new_text.data, form.new_category.data
+        )
+    if remove_id is not None:
+        service.remove_proposal(evaluation, remove_id)
+    return evaluation
+
+
+@bp.route("/<int:assignment_id>/evaluation", methods=["GET", "POST"])
+@login_required
 def edit(assignment_id: int):
-    return "todo"
+    assignment = get_or_404(Assignment, assignment_id)
+    access.require(current_user, "evaluation.view", assignment, hide=True)
+    if not access.can(current_user, "evaluation.edit", assignment):
+        if assignment.reviewer_id == current_user.id:
+            posted = request.form.get("expected_status")
+            if request.method == "POST" and posted and posted != str(assignment.status):
+                raise ActedFirst()  # e.g. the same evaluation submitted twice
+            if request.method == "GET":
+                flash(_("This evaluation cannot be edited now."), "info")
+                return redirect(url_for("evaluation.show", assignment_id=assignment.id))
+        abort(403)
+
+    sections = service.framework_sections(assignment.review)
+    if request.method == "GET":
+        evaluation = service.evaluation_of(assignment)
+        form = build_evaluation_form(sections, data=_initial_data(evaluation, sections))
+        form.expected_status.data = str(assignment.status)
+        return _render_form(assignment, form, sections)
+
+    form = build_evaluation_form(sections)
+    action = request.form.get("action", "save")
+    adding = action == "add_proposal"
+    remove_id = request.form.get("remove_proposal", type=int)
+    valid = form.validate_on_submit()
+    if valid and form.wants_new_proposal(adding):
+        valid = form.check_new_proposal()
+    if not valid:
+        flash(_("Nothing was saved: please correct the fields marked below."), "warning")
+        return _render_form(assignment, form, sections, status=422)
+    if form.expected_status.data and form.expected_status.data != str(assignment.status):
+        raise ActedFirst()
+
+    try:
+        _save_draft(assignment, form, sections, adding, remove_id)
+    except service.EvaluationError as error:
+        db.session.rollback()
+        flash(str(error), "warning")
+        return _render_form(assignment, form, sections, status=422)
+
+    if action != "submit":
+        db.session.commit()
+        flash(_("Your draft evaluation is saved."), "success")
+        return redirect(url_for("evaluation.edit", assignment_id=assignment.id))
+
+    try:
+        apply_transition(
+            current_user,
+            assignment,
+            "submit_evaluation",
+            expected_status=form.expected_status.data or str(assignment.status),
+        )
+    except TransitionRefused as refused:
+        # apply_transition rolled everything back; keep the draft all the same, then explain.
+        _save_draft(assignment, form, sections, False, None)
+        db.session.commit()
+        kept = {"event": "submit_evaluation", "error": refused.refusal.render(_)}
+        flash(_("Your draft is saved, but the evaluation was not submitted."), "warning")
+        return _render_form(assignment, _fresh_form(form), sections, kept, status=422)
+    except InvalidTransition:
+        raise ActedFirst() from None
+    flash(_("Your evaluation is submitted."), "success")
+    return redirect(url_for("evaluation.show", assignment_id=assignment.id))
+
+
+def _fresh_form(form):
+    """The posted form without the new-proposal fields (a proposal typed was saved already)."""
+    form.new_text.data = ""
+    form.new_section.data = None
+    return form
 
 
 @bp.route("/<int:assignment_id>/evaluation/view")
+@login_required
 def show(assignment_id: int):
-    return "todo"
+    assignment = get_or_404(Assignment, assignment_id)
+    access.require(current_user, "evaluation.view", assignment, hide=True)
+    return _render_view(assignment)
