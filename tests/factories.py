@@ -145,6 +145,8 @@ def prepared_review(make: Factories, state_code: str = "KEN") -> Prepared:
         ReportSection,
         Response,
         ResponsePosition,
+        TransitionLog,
+        utcnow,
     )
 
     db = make.db
@@ -206,5 +208,17 @@ def prepared_review(make: Factories, state_code: str = "KEN") -> Prepared:
         )
     )
     db.session.add(FactualComment(report_id=report.id, author_id=fp.id, body="A correction."))
+    for event, actor in (("submit_draft_report", lead), ("submit_factual_comments", fp)):
+        db.session.add(
+            TransitionLog(
+                subject_type="review",
+                subject_id=review.id,
+                event=event,
+                from_state="evaluation" if event == "submit_draft_report" else "factual_check",
+                to_state="factual_check",
+                actor_id=actor.id,
+                created_at=utcnow(),
+            )
+        )
     db.session.commit()
     return Prepared(review, secretariat, fp, other_fp, lead, member, outsider)

@@ -99,8 +99,9 @@ def draft_report_ready(facts: Mapping[str, Any]) -> Refusal | None:
 
 
 def commented_or_deadline_passed(facts: Mapping[str, Any]) -> Refusal | None:
-    """Facts: ``factual_comments`` (count), ``now`` and ``factual_check_deadline`` (UTC or None)."""
-    if facts.get("factual_comments", 0):
+    """Facts: ``factual_comments_sent`` (the state sent its comments, possibly none, on this
+    draft), ``now`` and ``factual_check_deadline`` (aware UTC or None)."""
+    if facts.get("factual_comments_sent"):
         return None
     deadline: datetime | None = facts.get("factual_check_deadline")
     now: datetime | None = facts.get("now")
@@ -108,8 +109,8 @@ def commented_or_deadline_passed(facts: Mapping[str, Any]) -> Refusal | None:
         return None
     return Refusal(
         N_(
-            "The state has not commented on the draft report and the factual-check deadline has "
-            "not passed yet."
+            "The state has not sent its factual-accuracy comments on this draft and the "
+            "factual-check deadline has not passed yet."
         )
     )
 

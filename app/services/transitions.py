@@ -23,7 +23,6 @@ from app.models import (
     Cycle,
     Evaluation,
     EvaluationSection,
-    FactualComment,
     FrameworkSection,
     Question,
     Recommendation,
@@ -181,7 +180,6 @@ def review_facts(review: Review, now: datetime) -> dict[str, Any]:
         .order_by(FrameworkSection.number)
     ).all()
     rated = set()
-    comments = 0
     if report is not None:
         rated = set(
             db.session.scalars(
@@ -191,9 +189,7 @@ def review_facts(review: Review, now: datetime) -> dict[str, Any]:
                 )
             )
         )
-        comments = db.session.scalar(
-            select(func.count(FactualComment.id)).where(FactualComment.report_id == report.id)
-        )
+    comments_sent = _factual_comments_sent(review)
     rec_ids = select(Recommendation.id).where(Recommendation.review_id == review.id)
     recommendation_count = db.session.scalar(
         select(func.count(Recommendation.id)).where(Recommendation.review_id == review.id)
@@ -224,11 +220,35 @@ def review_facts(review: Review, now: datetime) -> dict[str, Any]:
         ),
         "unrated_sections": [code for sid, code in sections if sid not in rated],
         "recommendation_count": recommendation_count,
-        "factual_comments": comments,
+        "factual_comments_sent": comments_sent,
         "factual_check_deadline": deadline,
         "unanswered_recommendations": recommendation_count - answered,
         "unassessed_recommendations": recommendation_count - assessed,
     }
+
+
+def _factual_comments_sent(review: Review) -> bool:
+    """Whether the state sent its factual-accuracy comments (the ``submit_factual_comments``
+    event, even with no comment) since the draft report last entered factual check."""
+    log = TransitionLog
+    entered = (
+        select(func.max(log.id))
+        .where(
+            log.subject_type == "review",
+            log.subject_id == review.id,
+            log.event == "submit_draft_report",
+        )
+        .scalar_subquery()
+    )
+    sent = db.session.scalar(
+        select(func.count(log.id)).where(
+            log.subject_type == "review",
+            log.subject_id == review.id,
+            log.event == "submit_factual_comments",
+            log.id > func.coalesce(entered, 0),
+        )
+    )
+    return bool(sent)
 
 
 def assignment_facts(assignment: Assignment, now: datetime) -> dict[str, Any]:
