@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import Assignment, Cycle, Framework, Review, Role, State, User
 from app.services import cycles
-from app.services.cycles import SetupError
+from app.services.cycles import MIN_PASSWORD_LENGTH, SetupError
 from workflows import AssignmentStatus, ReviewStatus
 from workflows.assignment import ACTIVE
 
@@ -30,8 +30,6 @@ TEAM_OPEN_STATUSES = (
     ReviewStatus.PEER_ASSIGNMENT,
     ReviewStatus.EVALUATION,
 )
-
-MIN_PASSWORD_LENGTH = 12
 
 
 # --- accounts ----------------------------------------------------------------------------------

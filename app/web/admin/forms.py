@@ -35,15 +35,8 @@ from wtforms.validators import (
 )
 
 from app.models import ROLE_LABELS, Cycle, Role
-from app.services.admin import MIN_PASSWORD_LENGTH
-from app.services.cycles import SetupError, check_time_zone
-
-
-def optional_int(value) -> int | None:
-    """Coerce a posted select value to an int; the empty choice becomes None."""
-    if value in (None, "", "None"):
-        return None
-    return int(value)
+from app.services.cycles import MIN_PASSWORD_LENGTH, SetupError, check_time_zone
+from app.web.forms import optional_int
 
 
 def role_choices() -> list[SelectChoice]:

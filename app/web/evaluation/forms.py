@@ -14,16 +14,10 @@ from wtforms import HiddenField, RadioField, SelectChoice, SelectField, TextArea
 from wtforms.validators import Length
 
 from app.models import ACTION_CATEGORIES, CAPACITY_LEVELS, FrameworkSection
+from app.web.forms import optional_int
 
 #: Long enough for any real text, short enough to refuse a pasted book.
 TEXT_LIMIT = 50_000
-
-
-def optional_int(value):
-    """Coerce a posted choice: "" (not chosen) → None, else int (ValueError if not a number)."""
-    if value is None or value == "":
-        return None
-    return int(value)
 
 
 def rating_choices() -> list[SelectChoice]:

@@ -28,15 +28,9 @@ from app.models import (
     FrameworkSection,
     SectionGaps,
 )
+from app.web.forms import optional_int
 
 CHOICE_LABELS = {"yes": _l("Yes"), "partial": _l("Partial"), "no": _l("No")}
-
-
-def optional_int(value: Any) -> int | None:
-    """Coerce a posted radio value: blank is "not answered", anything else must be an integer."""
-    if value in (None, ""):
-        return None
-    return int(value)
 
 
 class OptionalRadioField(RadioField):
