@@ -1,0 +1,30 @@
+"""Optimistic concurrency for edit forms: refuse a save based on a page that is out of date.
+
+A page that edits several rows at once (a self-assessment section, a draft report, an evaluation,
+a response) carries a hidden ``base_version``: the `fingerprint` of the stored values it was
+rendered from. On save, the route recomputes the fingerprint of what is stored now; if it differs,
+someone (another person, or the same person in another tab) saved in between, and the save is
+refused with the typed text kept and the new ``base_version`` — so a deliberate second save goes
+through (Redash's version check, applied to forms).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+
+def fingerprint(values: Iterable[Any]) -> str:
+    """A short stable hash of ``values`` (any JSON-serialisable data; dates via ``str``)."""
+    payload = json.dumps(list(values), sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
+
+
+def is_stale(posted: str | None, current: str) -> bool:
+    """True when a page rendered from version ``posted`` would overwrite newer data.
+
+    A post without a version (a script, an API client) is not checked.
+    """
+    return bool(posted) and posted != current
