@@ -66,6 +66,10 @@ def forget_cached_assignments() -> None:
 
 
 def _reviewer_status_in(user: Any, review: Review, statuses: tuple) -> bool:
+    """The user's assignment on ``review`` is in ``statuses``; a withdrawn review is closed to
+    every reviewer (nothing of it stays open to them)."""
+    if review.status == R.WITHDRAWN:
+        return False
     assignment = assignment_of(user, review)
     return assignment is not None and assignment.status in statuses
 
@@ -77,7 +81,12 @@ def is_team_member(user: Any, review: Review) -> bool:
 
 def is_lead_reviewer(user: Any, review: Review) -> bool:
     assignment = assignment_of(user, review)
-    return assignment is not None and assignment.is_lead and assignment.status in TEAM
+    return (
+        assignment is not None
+        and assignment.is_lead
+        and assignment.status in TEAM
+        and review.status != R.WITHDRAWN
+    )
 
 
 def _view_review(user: Any, review: Review) -> bool:
@@ -98,9 +107,9 @@ def _view_evaluation(user: Any, assignment: Assignment) -> bool:
     if is_secretariat(user):
         return True
     review = assignment.review
-    own = assignment_of(user, review)
-    if own is None or own.status not in TEAM:
+    if not is_team_member(user, review):
         return False
+    own = assignment_of(user, review)
     if own.id == assignment.id:
         return True
     return own.is_lead or own.status == A.SUBMITTED
@@ -116,7 +125,11 @@ def _edit_evaluation(user: Any, assignment: Assignment) -> bool:
 
 
 def _view_report(user: Any, review: Review) -> bool:
-    if is_secretariat(user) or is_team_member(user, review):
+    """The report is derived from the team's evaluations, so a co-reviewer sees it only once
+    their own evaluation is submitted (the lead always, DESIGN §5); the state from factual check."""
+    if is_secretariat(user) or is_lead_reviewer(user, review):
+        return True
+    if _reviewer_status_in(user, review, (A.SUBMITTED,)):
         return True
     return is_focal_point_of(user, review) and review.status in REPORT_VISIBLE_TO_STATE
 
@@ -129,6 +142,7 @@ def _view_assignment(user: Any, assignment: Assignment) -> bool:
         _authenticated(user)
         and assignment.reviewer_id == user.id
         and assignment.status in VISIBLE_TO_REVIEWER
+        and assignment.review.status != R.WITHDRAWN
     )
 
 
@@ -217,4 +231,4 @@ def visible_review_ids_clause(user: User):
         select(Assignment.review_id).where(
             Assignment.reviewer_id == user.id, Assignment.status.in_(VISIBLE_TO_REVIEWER)
         )
-    )
+    ) & (Review.status != R.WITHDRAWN)

@@ -11,7 +11,15 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from workflows.base import N_, Lifecycle, Refusal, TransitionSpec, reason_given
+from workflows.base import (
+    N_,
+    Lifecycle,
+    Refusal,
+    TransitionSpec,
+    context_guard,
+    has_words,
+    reason_given,
+)
 
 
 class AssignmentStatus(enum.StrEnum):
@@ -47,7 +55,7 @@ def no_conflict_declared(facts: Mapping[str, Any]) -> Refusal | None:
 
 def conflict_details_given(facts: Mapping[str, Any]) -> Refusal | None:
     """Facts: ``reason`` — the details of the conflict."""
-    if not str(facts.get("reason") or "").strip():
+    if not has_words(facts.get("reason")):
         return Refusal(N_("Please describe the conflict of interest."))
     return None
 
@@ -70,6 +78,30 @@ def not_own_state(facts: Mapping[str, Any]) -> Refusal | None:
     return None
 
 
+#: Review statuses in which the team can still be formed (invitations answered, reinstated).
+TEAM_FORMING = ("self_assessment", "screening", "peer_assignment", "evaluation")
+
+
+@context_guard
+def review_forming_team(facts: Mapping[str, Any]) -> Refusal | None:
+    """Facts: ``review_status`` — invitations are answered only until the evaluation ends."""
+    if facts.get("review_status") not in TEAM_FORMING:
+        return Refusal(
+            N_("The review is past its evaluation phase: its team can no longer change.")
+        )
+    return None
+
+
+@context_guard
+def review_in_evaluation(facts: Mapping[str, Any]) -> Refusal | None:
+    """Facts: ``review_status`` — evaluations are submitted and returned only during evaluation."""
+    if facts.get("review_status") != "evaluation":
+        return Refusal(
+            N_("Evaluations can be submitted or returned only during the evaluation phase.")
+        )
+    return None
+
+
 SPECS = [
     TransitionSpec(
         "accept",
@@ -77,7 +109,7 @@ SPECS = [
         A.ACCEPTED,
         "assigned_reviewer",
         N_("Accept invitation"),
-        (not_own_state, no_conflict_declared),
+        (review_forming_team, not_own_state, no_conflict_declared),
     ),
     TransitionSpec(
         "decline",
@@ -85,7 +117,7 @@ SPECS = [
         A.DECLINED,
         "assigned_reviewer",
         N_("Decline invitation"),
-        (reason_given,),
+        (review_forming_team, reason_given),
         needs_reason=True,
         style="warning",
     ),
@@ -95,7 +127,7 @@ SPECS = [
         A.CONFLICTED,
         "assigned_reviewer",
         N_("Declare a conflict of interest"),
-        (conflict_details_given,),
+        (review_forming_team, conflict_details_given),
         needs_reason=True,
         style="warning",
     ),
@@ -105,7 +137,7 @@ SPECS = [
         A.SUBMITTED,
         "assigned_reviewer",
         N_("Submit evaluation"),
-        (every_section_rated,),
+        (review_in_evaluation, every_section_rated),
     ),
     TransitionSpec(
         "return_evaluation",
@@ -113,7 +145,7 @@ SPECS = [
         A.ACCEPTED,
         "secretariat_or_lead",
         N_("Return evaluation"),
-        (reason_given,),
+        (review_in_evaluation, reason_given),
         needs_reason=True,
         style="warning",
     ),
@@ -133,7 +165,7 @@ SPECS = [
         A.INVITED,
         "secretariat",
         N_("Reinstate reviewer"),
-        (not_own_state,),
+        (review_forming_team, not_own_state),
     ),
 ]
 

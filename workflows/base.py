@@ -173,8 +173,30 @@ def _as_condition(guard: Guard) -> Callable[[Any], bool]:
     return condition
 
 
+def context_guard(guard: Guard) -> Guard:
+    """Mark a guard that depends only on the subject's context (e.g. its review's status), not on
+    work to be done: where it refuses, the user interface does not offer the event at all."""
+    guard.context = True  # type: ignore[attr-defined]
+    return guard
+
+
+def context_refusal(spec: TransitionSpec, facts: Mapping[str, Any]) -> Refusal | None:
+    """The first refusal among ``spec``'s context guards for ``facts``, or None."""
+    for guard in spec.guards:
+        if getattr(guard, "context", False):
+            refusal = guard(facts)
+            if refusal is not None:
+                return refusal
+    return None
+
+
+def has_words(text: Any) -> bool:
+    """True when ``text`` holds a visible character (not only spaces or zero-width marks)."""
+    return any(ch.isprintable() and not ch.isspace() for ch in str(text or ""))
+
+
 def reason_given(facts: Mapping[str, Any]) -> Refusal | None:
-    """Guard shared by every lifecycle: a non-blank ``reason`` fact is required."""
-    if not str(facts.get("reason") or "").strip():
+    """Guard shared by every lifecycle: a ``reason`` with visible text is required."""
+    if not has_words(facts.get("reason")):
         return Refusal(N_("Please give a reason."))
     return None

@@ -37,6 +37,7 @@ from app.models import (
 from app.models.recommendation import Assessment
 from app.services import clock
 from workflows import ASSIGNMENT, CYCLE, REVIEW, AssignmentStatus, Lifecycle, TransitionSpec
+from workflows.base import context_refusal
 
 
 class ActedFirst(Conflict):
@@ -52,14 +53,22 @@ def lifecycle_of(subject: Any) -> Lifecycle:
     return LIFECYCLES[type(subject)]
 
 
+def context_facts(subject: Any) -> dict[str, Any]:
+    """The facts context guards read, from objects already loaded (no extra query per row)."""
+    if isinstance(subject, Assignment):
+        return {"review_status": str(subject.review.status)}
+    return {}
+
+
 def available_specs(user: User, subject: Any) -> list[TransitionSpec]:
-    """The transitions ``user`` may fire on ``subject`` now (role rule and source status only;
-    guards are evaluated when fired, so that their refusal can be shown)."""
+    """The transitions ``user`` may fire on ``subject`` now: role rule, source status and context
+    guards. Other guards are evaluated when fired, so that their refusal can be shown."""
     lifecycle = lifecycle_of(subject)
+    context = context_facts(subject)
     return [
         spec
         for spec in lifecycle.specs_from(subject.status)
-        if access.may_fire(user, spec, subject)
+        if access.may_fire(user, spec, subject) and context_refusal(spec, context) is None
     ]
 
 
@@ -272,6 +281,7 @@ def assignment_facts(assignment: Assignment, now: datetime) -> dict[str, Any]:
             )
         )
     return {
+        "review_status": str(review.status),
         "own_state": assignment.reviewer.state_id == review.state_id,
         "unrated_sections": [code for sid, code in sections if sid not in rated],
     }

@@ -15,6 +15,7 @@ from app import access
 from app.extensions import db
 from app.models import Assignment, Cycle, Review, Role, User
 from workflows import AssignmentStatus, ReviewStatus
+from workflows.assignment import TEAM_FORMING
 
 R = ReviewStatus
 A = AssignmentStatus
@@ -101,7 +102,12 @@ def _focal_point_tasks(user: User) -> list[Task]:
 def _reviewer_tasks(user: User) -> list[Task]:
     assignments = db.session.scalars(
         select(Assignment)
-        .where(Assignment.reviewer_id == user.id, Assignment.status.in_(access.VISIBLE_TO_REVIEWER))
+        .join(Review, Assignment.review_id == Review.id)
+        .where(
+            Assignment.reviewer_id == user.id,
+            Assignment.status.in_(access.VISIBLE_TO_REVIEWER),
+            Review.status != R.WITHDRAWN,
+        )
         .options(
             joinedload(Assignment.review).joinedload(Review.state),
             joinedload(Assignment.review).joinedload(Review.cycle),
@@ -111,7 +117,7 @@ def _reviewer_tasks(user: User) -> list[Task]:
     tasks = []
     for assignment in assignments:
         review = assignment.review
-        if assignment.status == A.INVITED:
+        if assignment.status == A.INVITED and review.status in TEAM_FORMING:
             tasks.append(
                 _task(
                     review,
