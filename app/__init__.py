@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 
-from flask import Flask, request
+from flask import Flask, Request, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.routing import IntegerConverter
 
 from config import DEFAULT_SECRET_KEY, Config, config_from_env
 
@@ -26,6 +29,8 @@ def create_app(config: type[Config] | None = None) -> Flask:
     )
     app.config.from_object(config or config_from_env())
     check_config(app)
+    app.request_class = PillarsRequest
+    app.url_map.converters["int"] = DatabaseIntegerConverter
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)
     register_blueprints(app)
@@ -34,6 +39,26 @@ def create_app(config: type[Config] | None = None) -> Flask:
     register_security_headers(app)
     register_commands(app)
     return app
+
+
+class PillarsRequest(Request):
+    """Form values lose NUL characters: PostgreSQL text cannot hold them; no person types one."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        form = self.__dict__.get("form")
+        if form and any("\x00" in value for value in form.values()):
+            self.__dict__["form"] = ImmutableMultiDict(
+                [(key, value.replace("\x00", "")) for key, value in form.items(multi=True)]
+            )
+
+
+class DatabaseIntegerConverter(IntegerConverter):
+    """``<int:...>`` stops at PostgreSQL's INTEGER range: a larger id is a 404, not a 500."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def check_config(app: Flask) -> None:
@@ -72,9 +97,14 @@ def register_extensions(app: Flask) -> None:
     from app.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+    def load_user(session_id: str) -> User | None:
+        ident, _, token = session_id.partition(".")
+        if not ident.isdigit() or not token or int(ident) > 2**31 - 1:
+            return None
+        user = db.session.get(User, int(ident))
+        if user is None or not user.active:
+            return None
+        return user if hmac.compare_digest(user.session_token, token) else None
 
 
 def _select_locale() -> str | None:

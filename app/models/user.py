@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from flask import current_app, has_app_context
@@ -44,6 +45,9 @@ class User(UserMixin, Base):
     state_id: Mapped[int | None] = mapped_column(ForeignKey("state.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # part of the id Flask-Login keeps in the session and the remember-me cookie: changing it
+    # (sign-out, new password) ends every session of the account, copied cookies included
+    session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
     state: Mapped[State | None] = relationship()
 
@@ -55,11 +59,21 @@ class User(UserMixin, Base):
     def role_label(self) -> str:
         return ROLE_LABELS[self.role]
 
+    def get_id(self) -> str:
+        """The session id Flask-Login stores: ``"<id>.<session_token>"``."""
+        return f"{self.id}.{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every session and remember-me cookie of this account."""
+        self.session_token = secrets.token_hex(16)
+
     def set_password(self, password: str) -> None:
+        """Hash and store ``password``; every existing session of the account ends."""
         method = "scrypt"
         if has_app_context():
             method = current_app.config.get("PASSWORD_HASH_METHOD", method)
         self.password_hash = generate_password_hash(password, method=method)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -41,6 +41,11 @@ class SetupError(ValueError):
     """A setup request that cannot be honoured; the message is for the person who asked."""
 
 
+#: Years a cycle may start in: deadlines must stay far from the calendar's ends.
+START_YEARS = range(2000, 2101)
+#: The longest a stage may last, in days (five years).
+MAX_STAGE_DAYS = 1826
+
 #: Stage → the cycle attribute giving its duration in days, in order.
 STAGES = [
     ("self_assessment", "self_assessment_days"),
@@ -63,10 +68,26 @@ def check_time_zone(zone: str) -> str:
 def create_cycle(
     name: str, framework: Framework, starts_on: date, time_zone: str = "UTC", **durations: int
 ) -> Cycle:
-    """Create a cycle in planning. Raises `SetupError` on a duplicate name or unknown zone."""
+    """Create a cycle in planning; ``durations`` are stage lengths in days (see `STAGES`).
+
+    Raises:
+        SetupError: duplicate name, unknown zone, a start outside `START_YEARS`, or a stage
+            duration outside 1–`MAX_STAGE_DAYS` days.
+    """
     name = name.strip()
     if db.session.scalar(select(Cycle.id).where(Cycle.name == name)) is not None:
         raise SetupError(_("A cycle named %(name)s already exists.", name=name))
+    if starts_on.year not in START_YEARS:
+        raise SetupError(
+            _(
+                "The start date must be between %(first)d and %(last)d.",
+                first=START_YEARS.start,
+                last=START_YEARS.stop - 1,
+            )
+        )
+    for attribute, days in durations.items():
+        if attribute.endswith("_days") and not 1 <= int(days) <= MAX_STAGE_DAYS:
+            raise SetupError(_("Each stage lasts between 1 and %(max)d days.", max=MAX_STAGE_DAYS))
     cycle = Cycle(
         name=name,
         framework_id=framework.id,
@@ -212,6 +233,27 @@ def assign_reviewer(
             Assignment.review_id == review.id, Assignment.reviewer_id == reviewer.id
         )
     )
+    conflicted_cycle = db.session.scalar(
+        select(Cycle.name)
+        .join(Review, Review.cycle_id == Cycle.id)
+        .join(Assignment, Assignment.review_id == Review.id)
+        .where(
+            Assignment.reviewer_id == reviewer.id,
+            Assignment.status == AssignmentStatus.CONFLICTED,
+            Review.state_id == review.state_id,
+        )
+        .limit(1)
+    )
+    if conflicted_cycle is not None:
+        raise SetupError(
+            _(
+                "%(name)s declared a conflict of interest with %(state)s (%(cycle)s): a reviewer "
+                "never reviews a state they declared a conflict with.",
+                name=reviewer.display_name,
+                state=review.state.name,
+                cycle=conflicted_cycle,
+            )
+        )
     if existing is not None:
         raise SetupError(
             _(

@@ -1,18 +1,60 @@
-"""Error pages: 400/403/404/405/409/413/500 as friendly pages, never a stack trace."""
+"""Error pages: 400/403/404/405/409/413/500 as friendly pages, never a stack trace.
+
+When a POST is refused (an expired session or CSRF token, a status that moved on, a role that
+changed), the page shows back the text the person typed, so that nothing is lost: they can copy
+it, reload the form and paste it in again.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 
+#: Posted fields that are machinery, not a person's text.
+NOT_TYPED = {"csrf_token", "expected_status", "base_version", "next"}
+
+
+def typed_text(limit: int = 60) -> list[tuple[str, str]]:
+    """The (field name, text) pairs of the current POST that hold something a person wrote:
+    at least one letter and more than one character; passwords and hidden machinery excluded."""
+    if request.method != "POST":
+        return []
+    try:
+        items = list(request.form.items(multi=True))
+    except Exception:  # noqa: BLE001 — an unreadable body has nothing to show back
+        return []
+    kept = []
+    for name, value in items:
+        if name in NOT_TYPED or "password" in name.lower():
+            continue
+        text = value.strip()
+        if len(text) > 1 and any(ch.isalpha() for ch in text) and " " in text:
+            kept.append((name, value))
+    return kept[:limit]
+
 
 def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        db.session.rollback()
+        return (
+            render_template(
+                "errors/error.html", error=error, code=400, csrf=True, typed=typed_text()
+            ),
+            400,
+        )
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        db.session.rollback()
         code = error.code or 500
-        return render_template("errors/error.html", error=error, code=code), code
+        return (
+            render_template("errors/error.html", error=error, code=code, typed=typed_text()),
+            code,
+        )
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
@@ -20,4 +62,7 @@ def init_app(app: Flask) -> None:
             raise error
         db.session.rollback()
         app.logger.exception("unexpected error")
-        return render_template("errors/error.html", error=None, code=500), 500
+        return (
+            render_template("errors/error.html", error=None, code=500, typed=typed_text()),
+            500,
+        )

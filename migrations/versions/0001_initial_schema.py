@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 14:57:35.058175
+Create Date: 2026-11-29 15:22:42.160406
 
 """
 from alembic import op
@@ -96,6 +96,7 @@ def upgrade():
     sa.Column('state_id', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('session_token', sa.String(length=32), nullable=False),
     sa.CheckConstraint("role = 'secretariat' OR state_id IS NOT NULL", name=op.f('ck_user_account_state_required')),
     sa.ForeignKeyConstraint(['state_id'], ['state.id'], name=op.f('fk_user_account_state_id_state')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),

@@ -35,8 +35,8 @@ from wtforms.validators import (
 )
 
 from app.models import ROLE_LABELS, Cycle, Role
-from app.services.cycles import MIN_PASSWORD_LENGTH, SetupError, check_time_zone
-from app.web.forms import optional_int
+from app.services.cycles import MAX_STAGE_DAYS, MIN_PASSWORD_LENGTH, SetupError, check_time_zone
+from app.web.forms import bounded_int, optional_int
 
 
 def role_choices() -> list[SelectChoice]:
@@ -155,7 +155,7 @@ def _known_time_zone(form, field) -> None:
 def _days(label, column: str) -> IntegerField:
     return IntegerField(
         label,
-        validators=[InputRequired(), NumberRange(min=1, max=3650)],
+        validators=[InputRequired(), NumberRange(min=1, max=MAX_STAGE_DAYS)],
         default=model_default(column),
     )
 
@@ -192,7 +192,7 @@ class CycleForm(FlaskForm):
 class AddStatesForm(FlaskForm):
     states = SelectMultipleField(
         _l("States to add"),
-        coerce=int,
+        coerce=bounded_int,
         validate_choice=False,
         validators=[DataRequired(message=_l("Choose at least one state to add."))],
         description=_l("Hold Ctrl (Cmd on a Mac) to choose several states at once."),

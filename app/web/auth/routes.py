@@ -33,6 +33,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
-    flash(_("You are signed out."), "info")
+    flash(_("You are signed out, on this device and every other one."), "info")
     return redirect(url_for("auth.login"))
