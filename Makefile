@@ -1,5 +1,6 @@
 # Pillars — one command to run the demo, one to run the tests.
 #   make run    create .venv, install, migrate, seed, load the demo, serve at http://127.0.0.1:5000
+#               (another port: make run PORT=5050)
 #   make test   create .venv, install, run the test suite on SQLite
 #   make test-postgres   the same suite on PostgreSQL (127.0.0.1:5432, user postgres)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -7,6 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+PORT ?= 5000
 
 .PHONY: install db demo run test test-postgres lint format babel-extract clean
 
@@ -26,7 +28,7 @@ demo: db
 	$(FLASK) demo
 
 run: demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -43,6 +45,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 babel-extract: install
+	mkdir -p translations
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o translations/messages.pot .
 
 clean:
