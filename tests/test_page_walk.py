@@ -1,0 +1,33 @@
+"""Every page, in every review status, for every kind of user: it renders or refuses, never 500.
+
+Complements the access walk (tests/test_access_walk.py), which checks that outsiders get
+nothing: here insiders walk every GET route and the app must answer 200, 302, 403 or 404.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import prepared_review
+from tests.test_access_walk import _values
+from workflows import ReviewStatus
+
+IDENTITIES = ["secretariat", "focal_point", "lead_reviewer", "member_reviewer"]
+
+
+@pytest.mark.parametrize("status", list(ReviewStatus))
+def test_every_page_renders_or_refuses_in_every_status(app, db, make, login_as, status):
+    prepared = prepared_review(make)
+    prepared.review.status = status
+    db.session.commit()
+    seen_ok = 0
+    for identity in IDENTITIES:
+        client = login_as(prepared.identities[identity], on=app.test_client())
+        for rule in app.url_map.iter_rules():
+            if "GET" not in rule.methods or rule.endpoint == "static":
+                continue
+            url = rule.build(_values(rule, prepared, db), append_unknown=False)[1]
+            response = client.get(url)
+            assert response.status_code in (200, 302, 403, 404), (identity, url)
+            seen_ok += response.status_code == 200
+    assert seen_ok > 20
