@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -16,6 +18,7 @@ from app.models import (
     Response,
     TransitionLog,
 )
+from app.services import follow_up as service
 from workflows import AssignmentStatus, ReviewStatus
 
 
@@ -56,6 +59,24 @@ def recs(db, review):
     db.session.add_all(rows)
     db.session.commit()
     return rows
+
+
+def _hidden(page: str) -> dict[str, str]:
+    """The hidden inputs of a page (the versions it was rendered from), by name."""
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        if 'type="hidden"' in tag:
+            name = re.search(r'name="([^"]*)"', tag).group(1)
+            value = re.search(r'value="([^"]*)"', tag)
+            fields[name] = html.unescape(value.group(1)) if value else ""
+    return fields
+
+
+def _open(client, url) -> dict[str, str]:
+    """Open the page in a "tab": its hidden versions, to post back later."""
+    response = client.get(url)
+    assert response.status_code == 200
+    return _hidden(response.get_data(as_text=True))
 
 
 def _set_status(db, review, status):
@@ -172,13 +193,123 @@ def test_response_is_read_only_after_submission_and_for_others(
     assert client.get(url).status_code == 200
     assert client.post(url, data=data).status_code == 403
     member = make.reviewer("FRA")
-    make.assignment(review, member, status=AssignmentStatus.ACCEPTED)
+    make.assignment(review, member, status=AssignmentStatus.SUBMITTED)
     login_as(member)
     assert client.post(url, data=data).status_code == 403
     _set_status(db, review, ReviewStatus.FOLLOW_UP)
     login_as(fp)
-    assert client.post(url, data=data).status_code == 403
+    assert client.post(url, data=data).status_code == 409  # the focal point's text is shown
     assert _response_of(db, recs[0]) is None
+
+
+def test_stale_response_save_is_refused_and_keeps_the_typed_text(
+    app, client, db, login_as, make, review, recs, fp
+):
+    """Two focal points of the state open the response; A saves; B's save of the page as loaded
+    is refused (409) instead of wiping A's text; B's deliberate second save goes through."""
+    _set_status(db, review, ReviewStatus.RESPONSE)
+    first, second = recs
+    url = f"/reviews/{review.id}/response"
+    colleague = make.focal_point("KEN")
+    other_tab = login_as(colleague, on=app.test_client())
+    login_as(fp)
+    a_page = _open(client, url)
+    b_page = _open(other_tab, url)
+
+    saved = client.post(
+        url,
+        data={
+            **a_page,
+            f"r{first.id}-position": "supported",
+            f"r{first.id}-explanation": "Explanation saved by the first focal point.",
+            "save": "Save",
+        },
+    )
+    assert saved.status_code == 302
+
+    b_typed = {
+        f"r{first.id}-explanation": "Explanation typed by the second focal point.",
+        f"r{second.id}-planned_action": "Plan typed by the second.",
+        "save": "Save",
+    }
+    refused = other_tab.post(url, data={**b_page, **b_typed})
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert "Someone saved the response after you opened this page." in page
+    assert "Save again to replace it." in page
+    assert "Explanation typed by the second focal point." in page
+    assert "Plan typed by the second." in page
+    assert "Saved meanwhile (the current saved text):" in page
+    assert "Explanation saved by the first focal point." in page
+    assert page.count("Saved meanwhile (the current saved text):") == 1  # only the changed one
+    assert _response_of(db, first).explanation == "Explanation saved by the first focal point."
+    assert _response_of(db, second) is None
+
+    again = _hidden(page)
+    assert again["base_version"] != b_page["base_version"]
+    assert other_tab.post(url, data={**again, **b_typed}).status_code == 302
+    response = _response_of(db, first)
+    assert response.explanation == "Explanation typed by the second focal point."
+    assert response.updated_by_id == colleague.id
+    assert _response_of(db, second).planned_action == "Plan typed by the second."
+
+
+def test_double_click_on_response_save_is_not_a_conflict(client, db, login_as, review, recs, fp):
+    _set_status(db, review, ReviewStatus.RESPONSE)
+    url = f"/reviews/{review.id}/response"
+    login_as(fp)
+    tab = _open(client, url)
+    data = {**tab, f"r{recs[0].id}-explanation": "Clicked twice.", "save": "Save"}
+    assert client.post(url, data=data).status_code == 302
+    assert client.post(url, data=data).status_code == 302
+    assert _response_of(db, recs[0]).explanation == "Clicked twice."
+
+
+def test_response_save_after_submission_shows_the_typed_text_read_only(
+    client, db, login_as, review, recs, fp
+):
+    _set_status(db, review, ReviewStatus.RESPONSE)
+    url = f"/reviews/{review.id}/response"
+    login_as(fp)
+    tab = _open(client, url)
+    _set_status(db, review, ReviewStatus.FOLLOW_UP)  # submitted from another tab
+    refused = client.post(
+        url,
+        data={
+            **tab,
+            f"r{recs[0].id}-explanation": "A long explanation typed too late.",
+            "save": "Save",
+        },
+    )
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert "This response was submitted and can no longer be changed" in page
+    assert "your unsaved text is shown below so you can copy it" in page
+    assert re.search(r"<textarea[^>]*readonly[^>]*>\s*A long explanation typed too late.", page)
+    assert "Save and submit the response" not in page
+    assert _response_of(db, recs[0]) is None
+
+
+def test_second_click_on_submit_response_is_not_a_403(client, db, login_as, review, recs, fp):
+    _set_status(db, review, ReviewStatus.RESPONSE)
+    url = f"/reviews/{review.id}/response"
+    login_as(fp)
+    tab = _open(client, url)
+    data = {**tab, "submit": "Save and submit the response"}
+    for rec in recs:
+        data[f"r{rec.id}-position"] = "supported"
+        data[f"r{rec.id}-explanation"] = f"Supported: {rec.text}"
+    assert client.post(url, data=data).status_code == 302
+    second = client.post(url, data=data)
+    assert second.status_code == 302
+    page = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "The response has already been submitted; nothing you typed was lost." in page
+    db.session.expire_all()
+    assert review.status == ReviewStatus.FOLLOW_UP
+    logs = db.session.scalars(
+        select(TransitionLog).where(TransitionLog.event == "submit_response")
+    ).all()
+    assert len(logs) == 1
 
 
 # --- follow-up ------------------------------------------------------------------------------
@@ -279,7 +410,7 @@ def test_progress_refused_to_secretariat_and_reviewer_assessment_refused_to_foca
     login_as(make.secretariat())
     assert client.post(progress, data=progress_data).status_code == 403
     member = make.reviewer("FRA")
-    make.assignment(review, member, status=AssignmentStatus.ACCEPTED)
+    make.assignment(review, member, status=AssignmentStatus.SUBMITTED)
     login_as(member)
     assert client.get(f"/reviews/{review.id}/follow-up").status_code == 200
     assert client.post(progress, data=progress_data).status_code == 403
@@ -342,3 +473,63 @@ def test_focal_point_does_not_see_response_before_report_is_shared(
     login_as(fp)
     assert client.get(f"/reviews/{review.id}/response").status_code == 404
     assert client.get(f"/reviews/{review.id}/follow-up").status_code == 404
+
+
+def test_double_click_on_post_progress_update_records_it_once(
+    client, db, login_as, review, recs, fp
+):
+    _set_status(db, review, ReviewStatus.FOLLOW_UP)
+    rec = recs[0]
+    url = f"/reviews/{review.id}/follow-up/{rec.id}/progress"
+    data = {f"p{rec.id}-status": "in_progress", f"p{rec.id}-narrative": "Bill tabled."}
+    login_as(fp)
+    assert client.post(url, data=data).status_code == 302
+    second = client.post(url, data=data)
+    assert second.status_code == 302
+    page = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "This progress update is already recorded." in page
+    assert len(db.session.scalars(select(ProgressUpdate)).all()) == 1
+    # a different update is recorded
+    data[f"p{rec.id}-narrative"] = "Bill adopted."
+    assert client.post(url, data=data).status_code == 302
+    assert len(db.session.scalars(select(ProgressUpdate)).all()) == 2
+
+
+def test_double_click_on_post_assessment_records_it_once(client, db, login_as, make, review, recs):
+    _set_status(db, review, ReviewStatus.FOLLOW_UP)
+    rec = recs[0]
+    url = f"/reviews/{review.id}/follow-up/{rec.id}/assessment"
+    data = {f"a{rec.id}-status": "not_implemented", f"a{rec.id}-note": "No bill yet."}
+    login_as(make.secretariat())
+    assert client.post(url, data=data).status_code == 302
+    second = client.post(url, data=data)
+    assert second.status_code == 302
+    assert "This assessment is already recorded." in client.get(
+        second.headers["Location"]
+    ).get_data(as_text=True)
+    assert len(db.session.scalars(select(Assessment)).all()) == 1
+    # another member of the secretariat may record the same assessment
+    login_as(make.secretariat())
+    assert client.post(url, data=data).status_code == 302
+    assert len(db.session.scalars(select(Assessment)).all()) == 2
+
+
+def test_progress_update_without_narrative_is_refused(client, db, login_as, review, recs, fp):
+    _set_status(db, review, ReviewStatus.FOLLOW_UP)
+    rec = recs[0]
+    login_as(fp)
+    result = client.post(
+        f"/reviews/{review.id}/follow-up/{rec.id}/progress",
+        data={f"p{rec.id}-status": "completed", f"p{rec.id}-narrative": "   "},
+    )
+    assert result.status_code == 422
+    text = result.get_data(as_text=True)
+    assert "Say what has been done." in text
+    assert re.search(r'<option selected value="completed">', text)  # the chosen status kept
+    assert db.session.scalar(select(ProgressUpdate)) is None
+
+
+def test_service_refuses_a_progress_update_without_narrative(app, db, review, recs, fp):
+    _set_status(db, review, ReviewStatus.FOLLOW_UP)
+    with app.test_request_context(), pytest.raises(service.FollowUpError, match="what has been"):
+        service.post_progress(recs[0], "completed", " ", fp)

@@ -321,8 +321,19 @@ def fill_and_submit_self_assessment(world: World) -> None:
     assert "editable" in get(fp, world.r)
     fire(fp, world.review_id, "submit_self_assessment", "self_assessment")
     assert world.review().status == R.SCREENING
-    refused_edit = fp.post(f"{world.r}/self-assessment/3", data=answer_fields(world.sections[2]))
-    assert refused_edit.status_code == 403
+    # after submission a changed answer is refused, the typed text shown back, nothing stored
+    changed = answer_fields(world.sections[2])
+    code = world.sections[2].questions[0].code
+    changed[f"{code}-narrative"] = "A late change after submission."
+    refused_edit = fp.post(f"{world.r}/self-assessment/3", data=changed)
+    assert refused_edit.status_code == 409
+    assert "A late change after submission." in refused_edit.get_data(as_text=True)
+    stored = world.read(
+        select(Answer)
+        .join(Question)
+        .where(Answer.review_id == world.review_id, Question.code == code)
+    )
+    assert all(a.narrative != "A late change after submission." for a in stored)
     assert "editable" not in get(fp, world.r)
 
 

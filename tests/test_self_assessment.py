@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from sqlalchemy import event, func, select
 
@@ -31,6 +34,24 @@ def _answer(db, review, code):
         .join(Question, Answer.question_id == Question.id)
         .where(Answer.review_id == review.id, Question.code == code)
     )
+
+
+def _hidden(page: str) -> dict[str, str]:
+    """The hidden inputs of a page (the versions it was rendered from), by name."""
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        if 'type="hidden"' in tag:
+            name = re.search(r'name="([^"]*)"', tag).group(1)
+            value = re.search(r'value="([^"]*)"', tag)
+            fields[name] = html.unescape(value.group(1)) if value else ""
+    return fields
+
+
+def _open(client, url) -> dict[str, str]:
+    """Open the page in a "tab": its hidden versions, to post back later."""
+    response = client.get(url)
+    assert response.status_code == 200
+    return _hidden(response.get_data(as_text=True))
 
 
 def _fill_required(db, review, user):
@@ -179,7 +200,7 @@ def test_focal_point_cannot_edit_after_submission_but_reads(client, db, login_as
     review.status = ReviewStatus.SCREENING
     db.session.commit()
     login_as(fp)
-    assert client.post(_url(review, 2), data={"SEC-1-level": "4"}).status_code == 403
+    assert client.post(_url(review, 2), data={"SEC-1-level": "4"}).status_code == 409
     assert _answer(db, review, "SEC-1").level == 2
     page = client.get(_url(review)).get_data(as_text=True)
     assert "submitted and is shown read-only" in page
@@ -263,3 +284,142 @@ def test_service_refuses_a_level_outside_the_scale(app, db, review, fp):
     section = service.section_by_number(review, 2)
     with app.test_request_context(), pytest.raises(service.SelfAssessmentError, match="SEC-1"):
         service.save_section(review, section, {"answers": {"SEC-1": {"level": 5}}}, fp)
+
+
+# --- concurrent saves and stale pages ---------------------------------------------------------
+
+
+def test_stale_section_save_is_refused_and_keeps_the_typed_text(
+    app, client, db, login_as, make, review, fp
+):
+    """Two focal points of the state open section 2; A saves; B's save of the page as loaded is
+    refused (409) instead of wiping A's text; B's deliberate second save goes through."""
+    colleague = make.focal_point("KEN")
+    other_tab = login_as(colleague, on=app.test_client())
+    login_as(fp)
+    a_page = _open(client, _url(review, 2))
+    b_page = _open(other_tab, _url(review, 2))
+    assert a_page["base_version"] == b_page["base_version"]
+
+    saved = client.post(
+        _url(review, 2),
+        data={**a_page, "SEC-1-narrative": "Text of the first focal point.", "save": "1"},
+    )
+    assert saved.status_code == 302
+
+    refused = other_tab.post(
+        _url(review, 2),
+        data={
+            **b_page,
+            "SEC-1-narrative": "Text of the second focal point.",
+            "SEC-3-narrative": "Also typed by the second.",
+            "capacity_gaps": "Gaps typed by the second.",
+            "save": "1",
+        },
+    )
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert "Nothing was saved." in page
+    assert "Someone saved this section after you opened it." in page
+    assert "Save again to replace it." in page
+    assert "Text of the second focal point." in page  # what B typed, kept
+    assert "Also typed by the second." in page and "Gaps typed by the second." in page
+    assert "Saved meanwhile (the current saved text):" in page
+    assert "Text of the first focal point." in page  # what A saved, shown beside SEC-1
+    assert '<a href="#q-SEC-1">SEC-1</a>' in page and 'href="#q-SEC-3"' not in page
+    db.session.expire_all()
+    assert _answer(db, review, "SEC-1").narrative == "Text of the first focal point."
+    assert _answer(db, review, "SEC-3") is None
+    assert db.session.scalar(select(SectionGaps)) is None
+
+    again = _hidden(page)
+    assert again["base_version"] != b_page["base_version"]
+    second = other_tab.post(
+        _url(review, 2),
+        data={**again, "SEC-1-narrative": "Text of the second focal point.", "save": "1"},
+    )
+    assert second.status_code == 302
+    db.session.expire_all()
+    assert _answer(db, review, "SEC-1").narrative == "Text of the second focal point."
+    assert _answer(db, review, "SEC-1").updated_by_id == colleague.id
+
+
+def test_same_person_in_two_tabs_cannot_wipe_a_saved_answer(client, db, login_as, review, fp):
+    login_as(fp)
+    first_tab = _open(client, _url(review, 4))
+    second_tab = _open(client, _url(review, 4))
+    first = {"JUS-1-level": "3", "JUS-1-narrative": "Courts sit in every county."}
+    client.post(_url(review, 4), data={**first_tab, **first, "save": "1"})
+    # the second tab still shows JUS-1 empty; a browser posts its empty text areas
+    second = {"JUS-1-narrative": "", "JUS-2-narrative": "Typed in the second tab."}
+    refused = client.post(_url(review, 4), data={**second_tab, **second, "save": "1"})
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert "Courts sit in every county." in page  # the saved text, shown beside JUS-1
+    assert "Typed in the second tab." in page
+    db.session.expire_all()
+    answer = _answer(db, review, "JUS-1")
+    assert (answer.level, answer.narrative) == (3, "Courts sit in every county.")
+    assert _answer(db, review, "JUS-2") is None
+
+
+def test_double_click_on_save_is_not_a_conflict(client, db, login_as, review, fp):
+    login_as(fp)
+    tab = _open(client, _url(review, 2))
+    data = {**tab, "SEC-1-level": "2", "SEC-1-narrative": "Clicked twice.", "save": "1"}
+    assert client.post(_url(review, 2), data=data).status_code == 302
+    second = client.post(_url(review, 2), data=data)
+    assert second.status_code == 302  # the same text again changes nothing: no refusal
+    assert "Saved." in client.get(second.headers["Location"]).get_data(as_text=True)
+    assert _answer(db, review, "SEC-1").narrative == "Clicked twice."
+
+
+def test_save_after_submission_shows_the_typed_text_read_only(client, db, login_as, review, fp):
+    """The self-assessment was submitted from another tab: the save is refused with 409 and the
+    text typed in this tab is shown to be copied, not lost behind a bare 403."""
+    _fill_required(db, review, fp)
+    login_as(fp)
+    tab = _open(client, _url(review, 2))
+    review.status = ReviewStatus.SCREENING
+    db.session.commit()
+
+    refused = client.post(
+        _url(review, 2),
+        data={**tab, "SEC-1-narrative": "A paragraph typed after submission.", "save": "1"},
+    )
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert "This self-assessment was submitted and can no longer be changed" in page
+    assert "your unsaved text is shown below so you can copy it" in page
+    assert re.search(r"<textarea[^>]*readonly[^>]*>\s*A paragraph typed after submission.", page)
+    assert "Save draft" not in page and '<form method="post" action="/reviews' not in page
+    db.session.expire_all()
+    assert _answer(db, review, "SEC-1").narrative == "About SEC-1"
+
+
+def test_save_after_submission_with_nothing_unsaved_redirects_with_a_note(
+    client, db, login_as, review, fp
+):
+    _fill_required(db, review, fp)
+    login_as(fp)
+    tab = _open(client, _url(review, 2))
+    review.status = ReviewStatus.SCREENING
+    db.session.commit()
+    response = client.post(_url(review, 2), data={**tab, "save": "1"})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "can no longer be changed; nothing you typed was lost." in page
+
+
+def test_service_refuses_a_stale_base_version_and_a_submitted_review(app, db, review, fp):
+    section = service.section_by_number(review, 2)
+    data = {"answers": {"SEC-1": {"narrative": "Changed."}}}
+    with app.test_request_context():
+        with pytest.raises(service.SectionChanged) as refused:
+            service.save_section(review, section, data, fp, base_version="0" * 20)
+        assert "SEC-1" in refused.value.versions
+        db.session.rollback()
+        review.status = ReviewStatus.SCREENING
+        db.session.commit()
+        with pytest.raises(service.NotEditable):
+            service.save_section(review, section, data, fp)

@@ -6,6 +6,12 @@ completed; assessments follow GRECO's compliance practice (implemented / partial
 not implemented / no longer applicable). Histories are append-only. Functions here flush, never
 commit; the review event ``submit_response`` (guard: every recommendation answered) is fired by
 the caller through the transition service.
+
+Concurrency: the response page carries the `fingerprint` of each recommendation's stored response
+and of the whole (`response_versions`, `version_of`); `save_responses` locks the review row and
+refuses with `NotEditable` once the response was submitted and with `ResponsesChanged` when
+someone saved since the page was loaded. A progress update or assessment identical to the latest
+one by the same author (a double click) is refused with `AlreadyRecorded`.
 """
 
 from __future__ import annotations
@@ -32,10 +38,34 @@ from app.models import (
     User,
 )
 from app.services import clock
+from app.services.concurrency import fingerprint, is_stale
+from workflows import ReviewStatus
 
 
 class FollowUpError(ValueError):
     """A response, progress update or assessment that cannot be stored; the message says why."""
+
+
+class NotEditable(FollowUpError):
+    """The review is no longer in response (the response was submitted, e.g. from another tab)."""
+
+    def __init__(self) -> None:
+        super().__init__(_("The response can no longer be changed."))
+
+
+class ResponsesChanged(FollowUpError):
+    """Someone saved the response after the page being saved was loaded; nothing was stored.
+
+    ``versions`` holds the current fingerprint of each recommendation's response.
+    """
+
+    def __init__(self, versions: dict[str, str]) -> None:
+        super().__init__(_("Someone saved the response after you opened it."))
+        self.versions = versions
+
+
+class AlreadyRecorded(FollowUpError):
+    """The same entry by the same author is already the latest one (a double click)."""
 
 
 def recommendations_of(review: Review) -> list[Recommendation]:
@@ -75,7 +105,59 @@ def recommendation_of(review: Review, recommendation_id: int) -> Recommendation 
     return recommendation
 
 
-def save_responses(review: Review, data: dict[int, dict[str, Any]], user: User) -> int:
+def response_versions(responses: dict[int, Response | None]) -> dict[str, str]:
+    """The `fingerprint` of each recommendation's stored response (position, explanation, planned
+    action, responsible institution, target date), keyed by the recommendation id as text.
+
+    ``responses``: ``{recommendation id: Response or None}``; no query.
+    """
+    versions = {}
+    for rec_id, response in responses.items():
+        values = None
+        if response is not None:
+            values = [
+                response.position.value if response.position else None,
+                response.explanation,
+                response.planned_action,
+                response.responsible_institution,
+                response.target_date.isoformat() if response.target_date else None,
+            ]
+        versions[str(rec_id)] = fingerprint([values])
+    return versions
+
+
+def version_of(versions: dict[str, str]) -> str:
+    """The version of the whole page from the fingerprints of its parts (the ``base_version``)."""
+    return fingerprint(sorted(versions.items()))
+
+
+def response_submitted(review: Review) -> bool:
+    """Whether the state's response was submitted: the review is in follow-up or closed."""
+    return review.status in (
+        ReviewStatus.FOLLOW_UP,
+        ReviewStatus.ENHANCED_FOLLOW_UP,
+        ReviewStatus.CLOSED,
+    )
+
+
+def unsaved_responses(review: Review, data: dict[int, dict[str, Any]]) -> list[int]:
+    """The recommendation ids whose response in ``data`` (the shape `save_responses` takes)
+    differs from what is stored: what a save would change. Nothing is changed.
+
+    Raises:
+        FollowUpError: as `save_responses`.
+    """
+    _stored, changes = _plan(review, data)
+    return [rec_id for rec_id, _values in changes]
+
+
+def save_responses(
+    review: Review,
+    data: dict[int, dict[str, Any]],
+    user: User,
+    *,
+    base_version: str | None = None,
+) -> int:
     """Store the state's (possibly partial) responses; flush; return the responses changed.
 
     ``data``: ``{recommendation_id: {"position": "supported" | "noted" | None, "explanation": str,
@@ -83,45 +165,93 @@ def save_responses(review: Review, data: dict[int, dict[str, Any]], user: User) 
     response may be saved without a position (a draft); ``submit_response`` later requires one for
     every recommendation.
 
+    ``base_version`` is the `version_of` the responses the person's page was rendered from; when
+    a response was saved since and this save would change anything, nothing is stored. A save
+    that changes nothing (a double click) is never refused. The review row is locked first
+    (PostgreSQL; SQLite serialises writers) so that saves and the submission do not interleave.
+
     Raises:
+        NotEditable: the review is no longer in response (DESIGN §4: responses change only then).
+        ResponsesChanged: the responses changed since ``base_version``; nothing was stored.
         FollowUpError: a recommendation of another review, or a position other than the UPR terms
             supported / noted.
     """
-    recommendations = {r.id: r for r in recommendations_of(review)}
+    status = db.session.scalar(
+        select(Review.status).where(Review.id == review.id).with_for_update()
+    )
+    if status != ReviewStatus.RESPONSE:
+        raise NotEditable()
+    stored, changes = _plan(review, data)
+    if base_version and changes:
+        versions = response_versions(stored)
+        if is_stale(base_version, version_of(versions)):
+            raise ResponsesChanged(versions)
     now = clock.now()
-    changed = 0
-    for rec_id, raw in data.items():
-        recommendation = recommendations.get(rec_id)
-        if recommendation is None:
-            raise FollowUpError(_("This recommendation is not part of the review."))
-        position = raw.get("position") or None
-        if position is not None and position not in {p.value for p in ResponsePosition}:
-            raise FollowUpError(_("The position must be supported or noted."))
-        values = {
-            "position": ResponsePosition(position) if position else None,
-            "explanation": str(raw.get("explanation") or "").strip(),
-            "planned_action": str(raw.get("planned_action") or "").strip(),
-            "responsible_institution": str(raw.get("responsible_institution") or "").strip(),
-            "target_date": raw.get("target_date"),
-        }
-        if values["target_date"] is not None and not isinstance(values["target_date"], date):
-            raise FollowUpError(_("The target date is not a date."))
-        response = recommendation.response
+    for rec_id, values in changes:
+        response = stored[rec_id]
         if response is None:
-            if not any(v not in (None, "") for v in values.values()):
-                continue
-            response = Response(recommendation_id=rec_id)
+            response = Response(recommendation=db.session.get(Recommendation, rec_id))
             db.session.add(response)
-            recommendation.response = response
-        elif all(getattr(response, name) == value for name, value in values.items()):
-            continue
         for name, value in values.items():
             setattr(response, name, value)
         response.updated_at = now
         response.updated_by_id = user.id
-        changed += 1
     db.session.flush()
-    return changed
+    return len(changes)
+
+
+def _plan(
+    review: Review, data: dict[int, dict[str, Any]]
+) -> tuple[dict[int, Response | None], list[tuple[int, dict[str, Any]]]]:
+    """What saving ``data`` would change, read fresh from the database: every recommendation's
+    stored response (or None) by recommendation id, and ``[(id, cleaned values)]`` that differ."""
+    stored: dict[int, Response | None] = dict.fromkeys(
+        db.session.scalars(select(Recommendation.id).where(Recommendation.review_id == review.id))
+    )
+    for response in db.session.scalars(
+        select(Response)
+        .join(Recommendation, Response.recommendation_id == Recommendation.id)
+        .where(Recommendation.review_id == review.id)
+        .execution_options(populate_existing=True)
+    ):
+        stored[response.recommendation_id] = response
+    changes = []
+    for rec_id, raw in data.items():
+        if rec_id not in stored:
+            raise FollowUpError(_("This recommendation is not part of the review."))
+        values = _clean_response(raw)
+        response = stored[rec_id]
+        if response is None:
+            if not any(v not in (None, "") for v in values.values()):
+                continue
+        elif all(getattr(response, name) == value for name, value in values.items()):
+            continue
+        changes.append((rec_id, values))
+    return stored, changes
+
+
+def _clean_response(raw: dict[str, Any]) -> dict[str, Any]:
+    position = raw.get("position") or None
+    if position is not None and position not in {p.value for p in ResponsePosition}:
+        raise FollowUpError(_("The position must be supported or noted."))
+    values = {
+        "position": ResponsePosition(position) if position else None,
+        "explanation": str(raw.get("explanation") or "").strip(),
+        "planned_action": str(raw.get("planned_action") or "").strip(),
+        "responsible_institution": str(raw.get("responsible_institution") or "").strip(),
+        "target_date": raw.get("target_date"),
+    }
+    if values["target_date"] is not None and not isinstance(values["target_date"], date):
+        raise FollowUpError(_("The target date is not a date."))
+    return values
+
+
+def _lock(recommendation: Recommendation) -> None:
+    """Lock the recommendation row (PostgreSQL) so that two identical posts cannot both pass the
+    "already recorded" check."""
+    db.session.execute(
+        select(Recommendation.id).where(Recommendation.id == recommendation.id).with_for_update()
+    )
 
 
 def post_progress(
@@ -130,14 +260,34 @@ def post_progress(
     """Add a dated progress update by the state on ``recommendation``; flush; return it.
 
     Raises:
-        FollowUpError: a status other than not started / in progress / completed.
+        FollowUpError: a status other than not started / in progress / completed, or no narrative
+            (an update says what has been done).
+        AlreadyRecorded: the latest update of the recommendation has the same author, status and
+            narrative (a double click); nothing is added.
     """
     if status not in {s.value for s in ProgressStatus}:
         raise FollowUpError(_("Choose a progress status."))
+    narrative = (narrative or "").strip()
+    if not narrative:
+        raise FollowUpError(_("Say what has been done."))
+    _lock(recommendation)
+    latest = db.session.scalar(
+        select(ProgressUpdate)
+        .where(ProgressUpdate.recommendation_id == recommendation.id)
+        .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+    if latest is not None and (latest.author_id, latest.status, latest.narrative) == (
+        user.id,
+        status,
+        narrative,
+    ):
+        raise AlreadyRecorded(_("This progress update is already recorded."))
     update = ProgressUpdate(
         recommendation_id=recommendation.id,
         status=ProgressStatus(status),
-        narrative=(narrative or "").strip(),
+        narrative=narrative,
         author_id=user.id,
         created_at=clock.now(),
     )
@@ -154,13 +304,30 @@ def post_assessment(
     Raises:
         FollowUpError: a status outside the GRECO-style scale (implemented, partially implemented,
             not implemented, no longer applicable).
+        AlreadyRecorded: the latest assessment of the recommendation has the same author, status
+            and note (a double click); nothing is added.
     """
     if status not in {s.value for s in AssessmentStatus}:
         raise FollowUpError(_("Choose an assessment."))
+    note = (note or "").strip()
+    _lock(recommendation)
+    latest = db.session.scalar(
+        select(Assessment)
+        .where(Assessment.recommendation_id == recommendation.id)
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+    if latest is not None and (latest.author_id, latest.status, latest.note) == (
+        user.id,
+        status,
+        note,
+    ):
+        raise AlreadyRecorded(_("This assessment is already recorded."))
     assessment = Assessment(
         recommendation_id=recommendation.id,
         status=AssessmentStatus(status),
-        note=(note or "").strip(),
+        note=note,
         author_id=user.id,
         created_at=clock.now(),
     )

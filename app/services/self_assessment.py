@@ -6,6 +6,12 @@ and one `SectionGaps` per section (identified capacity gaps, pillar-two assistan
 save partially: nothing here requires every answer; the "all required answers given" guard of
 ``submit_self_assessment`` (workflows/review.py) checks completeness on submission. Functions here
 flush, never commit.
+
+Concurrency: a section page carries the `fingerprint` of each part it was rendered from (every
+question's answer, and the section's gaps) and of the whole (`section_versions`, `version_of`).
+`save_section` locks the review row, refuses with `NotEditable` once the review has left the
+self-assessment phase (submitted from another tab, withdrawn) and with `SectionChanged` when the
+section was saved by someone else since the page was loaded (DESIGN §4; Redash's version check).
 """
 
 from __future__ import annotations
@@ -34,11 +40,34 @@ from app.models import (
     User,
 )
 from app.services import clock
+from app.services.concurrency import fingerprint, is_stale
 from app.services.reference import FRAMEWORK_DIR
+from workflows import ReviewStatus
+
+#: The part key of a section's capacity gaps and assistance sought (the others are question codes).
+GAPS_PART = "gaps"
 
 
 class SelfAssessmentError(ValueError):
     """Data that cannot be stored as an answer; the message is for the person who typed it."""
+
+
+class NotEditable(SelfAssessmentError):
+    """The review is no longer in self-assessment (submitted, returned elsewhere, withdrawn)."""
+
+    def __init__(self) -> None:
+        super().__init__(_("This self-assessment can no longer be changed."))
+
+
+class SectionChanged(SelfAssessmentError):
+    """The section was saved by someone else after the page being saved was loaded.
+
+    ``versions`` holds the current fingerprint of each part (see `section_versions`).
+    """
+
+    def __init__(self, versions: dict[str, str]) -> None:
+        super().__init__(_("Someone saved this section after you opened it."))
+        self.versions = versions
 
 
 @dataclass
@@ -122,14 +151,66 @@ def section_progress(review: Review) -> list[SectionProgress]:
     return [progress[s.id] for s in sections]
 
 
-def answers_of(review: Review, section: FrameworkSection | None = None) -> dict[int, Answer]:
-    """The review's answers keyed by question id; only ``section``'s when given (1 query)."""
+def answers_of(
+    review: Review, section: FrameworkSection | None = None, *, fresh: bool = False
+) -> dict[int, Answer]:
+    """The review's answers keyed by question id; only ``section``'s when given (1 query).
+
+    ``fresh`` re-reads rows already in the session (what is stored now, not what was loaded).
+    """
     query = select(Answer).where(Answer.review_id == review.id)
     if section is not None:
         query = query.join(Question, Answer.question_id == Question.id).where(
             Question.section_id == section.id
         )
+    if fresh:
+        query = query.execution_options(populate_existing=True)
     return {a.question_id: a for a in db.session.scalars(query)}
+
+
+def section_versions(
+    section: FrameworkSection, answers: dict[int, Answer], gaps: SectionGaps | None
+) -> dict[str, str]:
+    """The `fingerprint` of each part of ``section`` as stored: ``{question code: ...}`` over the
+    answer's level, choice, narrative and evidence, and ``{GAPS_PART: ...}`` over the gaps row.
+
+    ``answers`` is keyed by question id (as `answers_of` returns); no query.
+    """
+    versions = {}
+    for question in section.questions:
+        answer = answers.get(question.id)
+        values = None
+        if answer is not None:
+            choice = answer.choice.value if answer.choice else None
+            values = [answer.level, choice, answer.narrative, answer.evidence]
+        versions[question.code] = fingerprint([values])
+    gaps_values = None
+    if gaps is not None:
+        gaps_values = [
+            gaps.capacity_gaps,
+            list(gaps.assistance_sought or []),
+            gaps.assistance_details,
+        ]
+    versions[GAPS_PART] = fingerprint([gaps_values])
+    return versions
+
+
+def version_of(versions: dict[str, str]) -> str:
+    """The version of a whole page from the fingerprints of its parts (the ``base_version``)."""
+    return fingerprint(sorted(versions.items()))
+
+
+def unsaved_parts(review: Review, section: FrameworkSection, data: dict[str, Any]) -> list[str]:
+    """The parts of ``section`` (question codes, `GAPS_PART`) whose values in ``data`` (the shape
+    `save_section` takes) differ from what is stored: what a save would change. Nothing is
+    changed.
+
+    Raises:
+        SelfAssessmentError: a value outside the scales (as `save_section`).
+    """
+    _answers, _gaps, answer_changes, gaps_change = _plan(review, section, data)
+    changed = [code for code, _values in answer_changes]
+    return changed + ([GAPS_PART] if gaps_change is not None else [])
 
 
 def gaps_of(review: Review) -> dict[int, SectionGaps]:
@@ -141,7 +222,12 @@ def gaps_of(review: Review) -> dict[int, SectionGaps]:
 
 
 def save_section(
-    review: Review, section: FrameworkSection, data: dict[str, Any], user: User
+    review: Review,
+    section: FrameworkSection,
+    data: dict[str, Any],
+    user: User,
+    *,
+    base_version: str | None = None,
 ) -> int:
     """Store a (possibly partial) draft of one section; flush; return the answers changed.
 
@@ -151,24 +237,33 @@ def save_section(
     A changed answer gets ``updated_by_id``/``updated_at`` and loses its ``prefilled`` mark (it is
     now the state's own answer, not the UN Treaty Collection pre-fill).
 
+    ``base_version`` is the `version_of` the section the person's page was rendered from; when
+    the section was saved since and this save would change anything, nothing is stored. A save
+    that changes nothing (a double click) is never refused.
+
+    The review row is locked first (PostgreSQL; SQLite serialises writers) so that a save and a
+    submission, or two saves, do not interleave.
+
     Raises:
+        NotEditable: the review is no longer in self_assessment (answers change only then, §4).
+        SectionChanged: the section changed since ``base_version``; nothing was stored.
         SelfAssessmentError: the section is not of the review's framework, a level outside 0–4
             (DESIGN §7), a choice other than yes / partial / no, or an unknown assistance kind.
     """
     if section.framework_id != review.cycle.framework_id:
         raise SelfAssessmentError(_("This section is not part of the review's framework."))
+    _lock_for_editing(review)
+    existing, gaps, answer_changes, gaps_change = _plan(review, section, data)
+    if base_version and (answer_changes or gaps_change is not None):
+        versions = section_versions(section, existing, gaps)
+        if is_stale(base_version, version_of(versions)):
+            raise SectionChanged(versions)
     now = clock.now()
-    existing = answers_of(review, section)
-    posted = data.get("answers", {})
-    changed = 0
-    for question in section.questions:
-        if question.code not in posted:
-            continue
-        values = _clean_answer(question, posted[question.code])
+    by_code = {q.code: q for q in section.questions}
+    for code, values in answer_changes:
+        question = by_code[code]
         answer = existing.get(question.id)
         if answer is None:
-            if not any(v not in (None, "") for v in values.values()):
-                continue
             answer = Answer(
                 review_id=review.id,
                 question_id=question.id,
@@ -177,17 +272,52 @@ def save_section(
                 prefilled=False,
             )
             db.session.add(answer)
-        elif all(getattr(answer, name) == value for name, value in values.items()):
-            continue
         for name, value in values.items():
             setattr(answer, name, value)
         answer.prefilled = False
         answer.updated_at = now
         answer.updated_by_id = user.id
-        changed += 1
-    _save_gaps(review, section, data, now)
+    if gaps_change is not None:
+        if gaps is None:
+            gaps = SectionGaps(review_id=review.id, section_id=section.id)
+            db.session.add(gaps)
+        gaps.capacity_gaps, gaps.assistance_sought, gaps.assistance_details = gaps_change
+        gaps.updated_at = now
     db.session.flush()
-    return changed
+    return len(answer_changes)
+
+
+def _lock_for_editing(review: Review) -> None:
+    """Lock the review row and re-read its status; refuse once it left self_assessment."""
+    status = db.session.scalar(
+        select(Review.status).where(Review.id == review.id).with_for_update()
+    )
+    if status != ReviewStatus.SELF_ASSESSMENT:
+        raise NotEditable()
+
+
+def _plan(
+    review: Review, section: FrameworkSection, data: dict[str, Any]
+) -> tuple[dict[int, Answer], SectionGaps | None, list[tuple[str, dict[str, Any]]], tuple | None]:
+    """What saving ``data`` would change, read fresh from the database: the stored answers (by
+    question id) and gaps row, ``[(code, cleaned values)]`` of the answers that differ, and the
+    new gaps ``(capacity_gaps, assistance_sought, assistance_details)`` or None when unchanged."""
+    existing = answers_of(review, section, fresh=True)
+    gaps = _gaps_row(review, section)
+    posted = data.get("answers", {})
+    changes = []
+    for question in section.questions:
+        if question.code not in posted:
+            continue
+        values = _clean_answer(question, posted[question.code])
+        answer = existing.get(question.id)
+        if answer is None:
+            if not any(v not in (None, "") for v in values.values()):
+                continue
+        elif all(getattr(answer, name) == value for name, value in values.items()):
+            continue
+        changes.append((question.code, values))
+    return existing, gaps, changes, _gaps_change(gaps, data)
 
 
 def _clean_answer(question: Question, raw: dict[str, Any]) -> dict[str, Any]:
@@ -217,38 +347,34 @@ def _clean_answer(question: Question, raw: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _save_gaps(review: Review, section: FrameworkSection, data: dict[str, Any], now) -> None:
+def _gaps_row(review: Review, section: FrameworkSection) -> SectionGaps | None:
+    return db.session.scalar(
+        select(SectionGaps)
+        .where(SectionGaps.review_id == review.id, SectionGaps.section_id == section.id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _gaps_change(gaps: SectionGaps | None, data: dict[str, Any]) -> tuple | None:
+    """The gaps values to store, or None when ``data`` has none or they equal the stored ones."""
     keys = ("capacity_gaps", "assistance_sought", "assistance_details")
     if not any(key in data for key in keys):
-        return
+        return None
     kinds = [k for k in ASSISTANCE_KINDS if k in set(data.get("assistance_sought") or [])]
     unknown = set(data.get("assistance_sought") or []) - set(ASSISTANCE_KINDS)
     if unknown:
         raise SelfAssessmentError(
             _("Unknown kind of assistance: %(kinds)s", kinds=", ".join(sorted(unknown)))
         )
-    gaps_text = str(data.get("capacity_gaps") or "").strip()
-    details = str(data.get("assistance_details") or "").strip()
-    gaps = db.session.scalar(
-        select(SectionGaps).where(
-            SectionGaps.review_id == review.id, SectionGaps.section_id == section.id
-        )
+    values = (
+        str(data.get("capacity_gaps") or "").strip(),
+        kinds,
+        str(data.get("assistance_details") or "").strip(),
     )
     if gaps is None:
-        if not (gaps_text or kinds or details):
-            return
-        gaps = SectionGaps(review_id=review.id, section_id=section.id)
-        db.session.add(gaps)
-    elif (gaps.capacity_gaps, list(gaps.assistance_sought or []), gaps.assistance_details) == (
-        gaps_text,
-        kinds,
-        details,
-    ):
-        return
-    gaps.capacity_gaps = gaps_text
-    gaps.assistance_sought = kinds
-    gaps.assistance_details = details
-    gaps.updated_at = now
+        return values if any(values) else None
+    stored = (gaps.capacity_gaps, list(gaps.assistance_sought or []), gaps.assistance_details)
+    return None if stored == values else values
 
 
 @lru_cache(maxsize=8)

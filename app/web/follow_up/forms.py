@@ -1,4 +1,9 @@
-"""Forms of the response and follow-up pages, and the display labels of their scales."""
+"""Forms of the response and follow-up pages, and the display labels of their scales.
+
+The response form carries the version it was rendered from: ``base_version`` (all responses) and
+one ``r<recommendation id>-base`` per recommendation, so that a refused save can name the
+recommendations someone else changed meanwhile (`app.services.concurrency`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    HiddenField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -18,6 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Optional
 
 from app.models import Recommendation
+from app.services import follow_up as service
 
 #: UPR terms for a state's position on a recommendation.
 POSITION_LABELS = {"supported": _l("Supported"), "noted": _l("Noted")}
@@ -65,8 +72,28 @@ class ResponseForm(FlaskForm):
     """The state's responses; one group of fields per recommendation is added by
     `response_form`."""
 
+    base_version = HiddenField()
     save = SubmitField(_l("Save"))
     submit = SubmitField(_l("Save and submit the response"))
+
+    def changed_since_loaded(self, versions: dict[str, str]) -> list[int]:
+        """The recommendation ids whose stored response ``versions`` differ from the ones the
+        posted page was rendered from."""
+        changed = []
+        for rec_id, version in versions.items():
+            field = self._fields.get(f"r{rec_id}-base")
+            if field is not None and field.data and field.data != version:
+                changed.append(int(rec_id))
+        return changed
+
+    def rebase(self, versions: dict[str, str]) -> None:
+        """Point the hidden versions at ``versions`` (what is stored now), so that the next save
+        of this page replaces it deliberately."""
+        self.base_version.data = service.version_of(versions)
+        for rec_id, version in versions.items():
+            field = self._fields.get(f"r{rec_id}-base")
+            if field is not None:
+                field.data = version
 
     def fields_of(self, recommendation_id: int) -> dict[str, Any]:
         """The bound fields of one recommendation's response."""
@@ -94,15 +121,19 @@ class ResponseForm(FlaskForm):
 
 
 def response_form(recommendations: list[Recommendation]) -> ResponseForm:
-    """A `ResponseForm` with the stored responses; posted values take precedence on a POST."""
+    """A `ResponseForm` with the stored responses and their versions; posted values take
+    precedence on a POST (the versions are then those the posted page was rendered from)."""
 
     class Form(ResponseForm):
         pass
 
-    data: dict[str, Any] = {}
+    versions = service.response_versions({r.id: r.response for r in recommendations})
+    data: dict[str, Any] = {"base_version": service.version_of(versions)}
     for recommendation in recommendations:
         prefix = f"r{recommendation.id}-"
         response = recommendation.response
+        setattr(Form, prefix + "base", HiddenField())
+        data[prefix + "base"] = versions[str(recommendation.id)]
         setattr(
             Form,
             prefix + "position",
@@ -151,6 +182,7 @@ class ProgressForm(FlaskForm):
     narrative = TextAreaField(
         _l("What has been done"),
         description=_l("Steps taken, results, evidence (laws adopted, budgets, reports)."),
+        validators=[DataRequired(_l("Say what has been done."))],
         render_kw={"rows": 4},
     )
     submit = SubmitField(_l("Post progress update"))

@@ -34,11 +34,27 @@ def response(review_id: int):
     form = response_form(recommendations)
     if request.method == "GET":
         return _render_response(review, recommendations, form)
-    access.require(current_user, "response.edit", review)
+    if not access.can(current_user, "response.edit", review):
+        return _refuse_locked(review, recommendations, form)
     if not form.validate():
         return _render_response(review, recommendations, form), 422
     try:
-        service.save_responses(review, form.response_data(recommendations), current_user)
+        service.save_responses(
+            review,
+            form.response_data(recommendations),
+            current_user,
+            base_version=form.base_version.data,
+        )
+    except service.NotEditable:
+        db.session.rollback()
+        return _refuse_locked(review, service.recommendations_of(review), form)
+    except service.ResponsesChanged as changed:
+        # nothing saved; the typed text stays, the page is now based on what is stored
+        db.session.rollback()
+        conflict = form.changed_since_loaded(changed.versions)
+        form.rebase(changed.versions)
+        recommendations = service.recommendations_of(review)
+        return _render_response(review, recommendations, form, conflict=conflict), 409
     except service.FollowUpError as refused:
         db.session.rollback()
         return _render_response(review, service.recommendations_of(review), form, str(refused)), 422
@@ -57,13 +73,44 @@ def response(review_id: int):
     return redirect(url_for(".response", review_id=review.id))
 
 
-def _render_response(review, recommendations, form, error=None):
+def _refuse_locked(review: Review, recommendations, form):
+    """A save posted when the response can no longer be changed (submitted from another tab, or
+    a second click on "Save and submit").
+
+    The state's focal point gets the page again (409) with the typed text read-only, to copy it;
+    when nothing typed differs from what is stored (a double click), a redirect with a note.
+    Others: 403.
+    """
+    if not access.is_focal_point_of(current_user, review):
+        abort(403)
+    unsaved = True
+    if form.validate():
+        try:
+            unsaved = bool(service.unsaved_responses(review, form.response_data(recommendations)))
+        except service.FollowUpError:
+            unsaved = True
+    if not unsaved:
+        if service.response_submitted(review):
+            flash(_("The response has already been submitted; nothing you typed was lost."), "info")
+        else:
+            flash(_("The response cannot be changed now; nothing you typed was lost."), "info")
+        return redirect(url_for(".response", review_id=review.id))
+    return _render_response(review, recommendations, form, locked=True), 409
+
+
+def _render_response(review, recommendations, form, error=None, *, conflict=None, locked=False):
+    """The response page. ``conflict``: the recommendation ids whose response someone else saved
+    since the posted page was loaded (a refused save); ``locked``: the response can no longer be
+    changed, the posted text is shown read-only."""
     return render_template(
         "follow_up/response.html",
         review=review,
         groups=service.by_section(recommendations),
         form=form,
         error=error,
+        conflict=conflict,
+        locked=locked,
+        submitted=service.response_submitted(review),
         editable=access.can(current_user, "response.edit", review),
         labels=LABELS,
     )
@@ -85,11 +132,21 @@ def post_progress(review_id: int, recommendation_id: int):
         abort(404)
     access.require(current_user, "progress.post", review)
     form = ProgressForm(prefix=f"p{recommendation.id}")
+    kept = {("progress", recommendation.id): form}
     if not form.validate():
-        return _render_follow_up(review, {("progress", recommendation.id): form}), 422
-    service.post_progress(recommendation, form.status.data, form.narrative.data, current_user)
-    db.session.commit()
-    flash(_("Progress update posted."), "success")
+        return _render_follow_up(review, kept), 422
+    try:
+        service.post_progress(recommendation, form.status.data, form.narrative.data, current_user)
+    except service.AlreadyRecorded as same:
+        db.session.rollback()
+        flash(str(same), "info")
+    except service.FollowUpError as refused:
+        db.session.rollback()
+        form.narrative.errors = [*form.narrative.errors, str(refused)]
+        return _render_follow_up(review, kept), 422
+    else:
+        db.session.commit()
+        flash(_("Progress update posted."), "success")
     return redirect(url_for(".show", review_id=review.id, _anchor=f"rec-{recommendation.id}"))
 
 
@@ -102,11 +159,21 @@ def post_assessment(review_id: int, recommendation_id: int):
         abort(404)
     access.require(current_user, "assessment.post", review)
     form = AssessmentForm(prefix=f"a{recommendation.id}")
+    kept = {("assessment", recommendation.id): form}
     if not form.validate():
-        return _render_follow_up(review, {("assessment", recommendation.id): form}), 422
-    service.post_assessment(recommendation, form.status.data, form.note.data, current_user)
-    db.session.commit()
-    flash(_("Assessment posted."), "success")
+        return _render_follow_up(review, kept), 422
+    try:
+        service.post_assessment(recommendation, form.status.data, form.note.data, current_user)
+    except service.AlreadyRecorded as same:
+        db.session.rollback()
+        flash(str(same), "info")
+    except service.FollowUpError as refused:
+        db.session.rollback()
+        form.note.errors = [*form.note.errors, str(refused)]
+        return _render_follow_up(review, kept), 422
+    else:
+        db.session.commit()
+        flash(_("Assessment posted."), "success")
     return redirect(url_for(".show", review_id=review.id, _anchor=f"rec-{recommendation.id}"))
 
 

@@ -3,6 +3,10 @@
 Field names carry the question code (``SEC-2-level``, ``SEC-2-choice``, ``SEC-2-narrative``,
 ``SEC-2-evidence``) so that a posted form reads like the questionnaire. Every input is optional:
 drafts save partially; only values outside the scales are refused.
+
+Hidden fields carry the version the page was rendered from: ``base_version`` (the whole section)
+and one ``<part>-base`` per question code and for the gaps (``gaps-base``), so that a refused save
+can name the questions someone else changed meanwhile (`app.services.concurrency`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    HiddenField,
     RadioField,
     SelectChoice,
     SelectMultipleField,
@@ -28,6 +33,7 @@ from app.models import (
     FrameworkSection,
     SectionGaps,
 )
+from app.services import self_assessment as service
 from app.web.forms import optional_int
 
 CHOICE_LABELS = {"yes": _l("Yes"), "partial": _l("Partial"), "no": _l("No")}
@@ -64,8 +70,28 @@ class SectionForm(FlaskForm):
         description=_l("What kind of help, from whom, for which institution."),
         render_kw={"rows": 3},
     )
+    base_version = HiddenField()
     save = SubmitField(_l("Save draft"))
     save_next = SubmitField(_l("Save and next section"))
+
+    def changed_since_loaded(self, versions: dict[str, str]) -> list[str]:
+        """The parts (question codes, ``gaps``) whose stored ``versions`` differ from the ones the
+        posted page was rendered from."""
+        changed = []
+        for part, version in versions.items():
+            field = self._fields.get(f"{part}-base")
+            if field is not None and field.data and field.data != version:
+                changed.append(part)
+        return changed
+
+    def rebase(self, versions: dict[str, str]) -> None:
+        """Point the hidden versions at ``versions`` (what is stored now), so that the next save
+        of this page replaces it deliberately."""
+        self.base_version.data = service.version_of(versions)
+        for part, version in versions.items():
+            field = self._fields.get(f"{part}-base")
+            if field is not None:
+                field.data = version
 
     def question_fields(self, code: str) -> dict[str, Any]:
         """The bound fields of question ``code``: ``value`` (None for text), narrative, evidence."""
@@ -97,13 +123,18 @@ class SectionForm(FlaskForm):
 def section_form(
     section: FrameworkSection, answers: dict[int, Answer], gaps: SectionGaps | None
 ) -> SectionForm:
-    """A `SectionForm` for ``section``, filled from the stored ``answers`` and ``gaps``; on a POST
-    the posted values take precedence (so nothing typed is lost when the form is shown again)."""
+    """A `SectionForm` for ``section``, filled from the stored ``answers`` and ``gaps`` and their
+    versions; on a POST the posted values take precedence (so nothing typed is lost when the form
+    is shown again, and the versions are those the posted page was rendered from)."""
 
     class Form(SectionForm):
         pass
 
-    data: dict[str, Any] = {}
+    versions = service.section_versions(section, answers, gaps)
+    data: dict[str, Any] = {"base_version": service.version_of(versions)}
+    for part, version in versions.items():
+        setattr(Form, f"{part}-base", HiddenField())
+        data[f"{part}-base"] = version
     for question in section.questions:
         code = question.code
         answer = answers.get(question.id)

@@ -62,23 +62,63 @@ def section(review_id: int, number: int):
     answers = service.answers_of(review, current)
     gaps = service.gaps_of(review).get(current.id)
     form = section_form(current, answers, gaps)
-    if request.method == "POST":
-        access.require(current_user, "self_assessment.edit", review)
-        error = None
-        if form.validate():
-            try:
-                service.save_section(review, current, form.section_data(current), current_user)
-            except service.SelfAssessmentError as refused:
-                db.session.rollback()
-                error = str(refused)
-            else:
-                db.session.commit()
-                flash(_("Saved."), "success")
-                if form.save_next.data:
-                    return redirect(_next_url(review, number))
-                return redirect(url_for(".section", review_id=review.id, number=number))
-        return _render_section(review, current, answers, gaps, form, error), 422
-    return _render_section(review, current, answers, gaps, form)
+    if request.method == "GET":
+        return _render_section(review, current, answers, gaps, form)
+    if not access.can(current_user, "self_assessment.edit", review):
+        return _refuse_locked(review, current, form)
+    if not form.validate():
+        return _render_section(review, current, answers, gaps, form), 422
+    try:
+        service.save_section(
+            review,
+            current,
+            form.section_data(current),
+            current_user,
+            base_version=form.base_version.data,
+        )
+    except service.NotEditable:
+        db.session.rollback()
+        return _refuse_locked(review, current, form)
+    except service.SectionChanged as changed:
+        # nothing saved; the typed text stays, the page is now based on what is stored
+        db.session.rollback()
+        conflict = form.changed_since_loaded(changed.versions)
+        form.rebase(changed.versions)
+        answers = service.answers_of(review, current)
+        gaps = service.gaps_of(review).get(current.id)
+        return _render_section(review, current, answers, gaps, form, conflict=conflict), 409
+    except service.SelfAssessmentError as refused:
+        db.session.rollback()
+        return _render_section(review, current, answers, gaps, form, str(refused)), 422
+    db.session.commit()
+    flash(_("Saved."), "success")
+    if form.save_next.data:
+        return redirect(_next_url(review, number))
+    return redirect(url_for(".section", review_id=review.id, number=number))
+
+
+def _refuse_locked(review: Review, current, form):
+    """A save posted after the review left self_assessment (submitted from another tab, say).
+
+    The state's focal point gets the page again (409) with the typed text read-only, to copy it;
+    when nothing typed differs from what is stored, a redirect with a note. Others: 403.
+    """
+    if not access.is_focal_point_of(current_user, review):
+        abort(403)
+    unsaved = True
+    if form.validate():
+        try:
+            unsaved = bool(service.unsaved_parts(review, current, form.section_data(current)))
+        except service.SelfAssessmentError:
+            unsaved = True
+    if not unsaved:
+        flash(
+            _("This self-assessment can no longer be changed; nothing you typed was lost."), "info"
+        )
+        return redirect(url_for(".section", review_id=review.id, number=current.number))
+    answers = service.answers_of(review, current)
+    gaps = service.gaps_of(review).get(current.id)
+    return _render_section(review, current, answers, gaps, form, locked=True), 409
 
 
 def _next_url(review: Review, number: int) -> str:
@@ -89,7 +129,12 @@ def _next_url(review: Review, number: int) -> str:
     return url_for(".overview", review_id=review.id)
 
 
-def _render_section(review, current, answers, gaps, form, error=None):
+def _render_section(
+    review, current, answers, gaps, form, error=None, *, conflict=None, locked=False
+):
+    """The section page. ``conflict``: the parts changed by someone else since the posted page
+    was loaded (a refused save); ``locked``: the review can no longer be edited, the posted text is
+    shown read-only."""
     progress = service.section_progress(review)
     numbers = [entry.section.number for entry in progress]
     index = numbers.index(current.number)
@@ -101,6 +146,9 @@ def _render_section(review, current, answers, gaps, form, error=None):
         gaps=gaps,
         form=form,
         error=error,
+        conflict=conflict,
+        locked=locked,
+        gaps_part=service.GAPS_PART,
         progress=progress,
         current_progress=progress[index],
         previous_number=numbers[index - 1] if index > 0 else None,
