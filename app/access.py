@@ -160,6 +160,10 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "evaluation.list": lambda user, review: is_secretariat(user) or is_team_member(user, review),
     "evaluation.view": _view_evaluation,
     "evaluation.edit": _edit_evaluation,
+    # the reviewer themself, whatever the status: a refused save shows them back their text
+    "evaluation.author": lambda user, assignment: (
+        _authenticated(user) and assignment.reviewer_id == user.id
+    ),
     "assignment.view": _view_assignment,
     "assignment.fire": lambda user, assignment: (
         _view_assignment(user, assignment) or is_lead_reviewer(user, assignment.review)
@@ -173,6 +177,8 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "report.edit": lambda user, review: (
         is_lead_reviewer(user, review) and review.status == R.EVALUATION
     ),
+    # the lead, whatever the review's status: a refused save shows them back their text
+    "report.draft_author": lambda user, review: is_lead_reviewer(user, review),
     "report.comment": lambda user, review: (
         is_focal_point_of(user, review) and review.status == R.FACTUAL_CHECK
     ),

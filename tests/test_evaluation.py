@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -561,3 +563,160 @@ def test_non_lead_coreviewer_cannot_return_an_evaluation(client, team, make, log
         data={"expected_status": "submitted", "reason": "I disagree."},
     )
     assert response.status_code == 404
+
+
+# --- nothing typed is lost: two tabs, stale status, duplicates ----------------------------
+
+
+def page_text(page) -> str:
+    return html.unescape(page.get_data(as_text=True))
+
+
+def page_version(page) -> str:
+    """The hidden ``base_version`` of a rendered evaluation page."""
+    found = re.search(r'name="base_version" type="hidden" value="([0-9a-f]+)"', page_text(page))
+    assert found, "the page carries no base_version"
+    return found.group(1)
+
+
+def test_second_tab_saving_an_older_evaluation_is_refused_and_a_deliberate_resave_goes_through(
+    client, team, login_as, db
+):
+    review, assignment = team["review"], team["member_a"]
+    security = sections(db, review)[1]
+    login_as(team["member"])
+    url = f"/assignments/{assignment.id}/evaluation"
+    tab_one = page_version(client.get(url))
+    tab_two = page_version(client.get(url))
+
+    saved = client.post(
+        url,
+        data={
+            "expected_status": "accepted",
+            "base_version": tab_two,
+            "summary": "Summary saved in tab two.",
+        },
+    )
+    assert saved.status_code == 302
+
+    typed = evaluation_form(db, review, action="save", summary="", base_version=tab_one)
+    typed[f"findings_{security.id}"] = "Findings typed in tab one."
+    refused = client.post(url, data=typed)
+    assert refused.status_code == 409
+    text = page_text(refused)
+    assert "Someone saved this evaluation after you opened it. Your text is kept below." in text
+    assert "Findings typed in tab one." in text
+    db.session.expire_all()
+    assert db.session.scalar(select(Evaluation.summary)) == "Summary saved in tab two."
+    assert (
+        "Findings typed in tab one."
+        not in db.session.scalars(select(EvaluationSection.findings)).all()
+    )
+
+    typed["base_version"] = page_version(refused)
+    assert typed["base_version"] != tab_one
+    assert client.post(url, data=typed).status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(select(Evaluation.summary)) == ""
+    assert (
+        db.session.scalar(
+            select(EvaluationSection.findings).where(EvaluationSection.section_id == security.id)
+        )
+        == "Findings typed in tab one."
+    )
+
+
+def test_a_proposal_added_in_another_tab_makes_an_older_page_stale(client, team, login_as, db):
+    review, assignment = team["review"], team["member_a"]
+    security = sections(db, review)[1]
+    login_as(team["member"])
+    url = f"/assignments/{assignment.id}/evaluation"
+    version = page_version(client.get(url))
+    added = evaluation_form(
+        db,
+        review,
+        action="add_proposal",
+        base_version=version,
+        new_section=str(security.id),
+        new_text="Vet senior officers.",
+        new_category="5",
+    )
+    assert client.post(url, data=added).status_code == 302
+    stale = evaluation_form(db, review, action="save", base_version=version, summary="Old tab.")
+    assert client.post(url, data=stale).status_code == 409
+    assert db.session.scalar(select(Evaluation.summary)) == "Overall, capacity is developing."
+
+
+def test_saving_after_submitting_in_another_tab_shows_the_typed_text_back(
+    client, team, login_as, db
+):
+    review, assignment = team["review"], team["member_a"]
+    login_as(team["member"])
+    url = f"/assignments/{assignment.id}/evaluation"
+    version = page_version(client.get(url))
+    assert client.post(url, data=evaluation_form(db, review, action="submit")).status_code == 302
+
+    stale = evaluation_form(
+        db, review, action="save", base_version=version, summary="Typed in the other tab."
+    )
+    page = client.post(url, data=stale)
+    assert page.status_code == 409
+    text = page_text(page)
+    assert (
+        "This evaluation was submitted and can no longer be changed here; your unsaved text is "
+        "shown below so you can copy it." in text
+    )
+    assert re.search(r"<textarea[^>]*readonly[^>]*>\s*Typed in the other tab\.</textarea>", text)
+    assert "Save draft" not in text and "Submit evaluation" not in text
+    db.session.expire_all()
+    assert db.session.scalar(select(Evaluation.summary)) == "Overall, capacity is developing."
+
+
+@pytest.mark.parametrize("who", ["lead", "secretariat"])
+def test_a_stale_evaluation_page_posted_by_someone_else_is_still_403(
+    client, team, login_as, db, who
+):
+    submit_evaluation_directly(db, team["member_a"], team["member"])
+    login_as(team[who])
+    data = evaluation_form(db, team["review"], action="save", base_version="0123456789abcdef0123")
+    response = client.post(f"/assignments/{team['member_a'].id}/evaluation", data=data)
+    assert response.status_code == 403
+    assert db.session.scalar(select(Evaluation.summary)) == "Summary"
+
+
+def test_focal_point_posting_an_evaluation_page_gets_404(client, team, make, login_as, db):
+    submit_evaluation_directly(db, team["member_a"], team["member"])
+    login_as(make.focal_point("KEN"))
+    data = evaluation_form(db, team["review"], action="save", base_version="0123456789abcdef0123")
+    response = client.post(f"/assignments/{team['member_a'].id}/evaluation", data=data)
+    assert response.status_code == 404
+
+
+def test_same_proposed_recommendation_twice_is_refused_with_the_form_kept(
+    client, team, login_as, db
+):
+    review, assignment = team["review"], team["member_a"]
+    security = sections(db, review)[1]
+    login_as(team["member"])
+    url = f"/assignments/{assignment.id}/evaluation"
+
+    def add(text: str, section=security):
+        data = evaluation_form(
+            db,
+            review,
+            action="add_proposal",
+            new_section=str(section.id),
+            new_text=text,
+            new_category="5",
+        )
+        return client.post(url, data=data)
+
+    assert add("Vet senior officers.").status_code == 302
+    twice = add(" Vet  senior\nofficers.  ")
+    assert twice.status_code == 422
+    text = page_text(twice)
+    assert "This proposed recommendation is already in your evaluation." in text
+    assert "Vet  senior\nofficers." in text
+    assert db.session.scalar(select(func.count(ProposedRecommendation.id))) == 1
+    assert add("Vet senior officers.", sections(db, review)[2]).status_code == 302
+    assert db.session.scalar(select(func.count(ProposedRecommendation.id))) == 2

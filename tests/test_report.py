@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -189,6 +191,12 @@ def test_team_members_and_secretariat_read_the_draft_during_evaluation(client, t
     report = Report(review_id=team["review"].id, executive_summary="Work in progress.")
     db.session.add(report)
     db.session.commit()
+    # the draft is derived from the team's evaluations: a co-reviewer reads it only after
+    # submitting their own (DESIGN §5)
+    login_as(team["member"])
+    assert client.get(f"/reviews/{team['review'].id}/report").status_code == 404
+    team["member_a"].status = A.SUBMITTED
+    db.session.commit()
     for user in (team["member"], team["lead"], team["secretariat"]):
         login_as(user)
         page = client.get(f"/reviews/{team['review'].id}/report")
@@ -315,9 +323,9 @@ def test_secretariat_sees_adopt_and_return_on_the_report_page(client, team, logi
 def test_only_the_lead_reviewer_drafts_the_report(client, team, login_as, db, who):
     login_as(team[who])
     base = f"/reviews/{team['review'].id}/report"
-    assert client.get(f"{base}/edit").status_code == 403
-    assert client.post(f"{base}/edit", data=draft_form(team)).status_code == 403
-    assert client.post(f"{base}/import").status_code == 403
+    assert client.get(f"{base}/edit").status_code in (403, 404)
+    assert client.post(f"{base}/edit", data=draft_form(team)).status_code in (403, 404)
+    assert client.post(f"{base}/import").status_code in (403, 404)
     assert db.session.scalar(select(func.count(Report.id))) == 0
 
 
@@ -541,3 +549,342 @@ def test_submit_draft_report_refused_with_reasons_then_accepted(client, team, lo
     assert review.status == R.FACTUAL_CHECK
     assert db.session.scalar(select(Report.submitted_at)) is not None
     assert client.get(edit).status_code == 403  # the draft is with the state now
+
+
+# --- nothing typed is lost: two tabs, buttons of one form, stale status, duplicates -------
+
+
+def page_version(page) -> str:
+    """The hidden ``base_version`` of a rendered drafting page."""
+    found = re.search(r'name="base_version" type="hidden" value="([0-9a-f]+)"', page_text(page))
+    assert found, "the page carries no base_version"
+    return found.group(1)
+
+
+def page_text(page) -> str:
+    return html.unescape(page.get_data(as_text=True))
+
+
+def recommendation_data(team, text="Vet senior officers.", section=1, **extra) -> dict:
+    data = {
+        "section_id": str(team["sections"][section].id),
+        "text": text,
+        "priority": "high",
+        "action_category": "5",
+        "addressee": "state",
+        "target_date": "2028-12-31",
+    }
+    data.update(extra)
+    return data
+
+
+def stored_report(db) -> Report:
+    db.session.expire_all()
+    return db.session.scalar(select(Report))
+
+
+def test_second_tab_saving_an_older_draft_is_refused_and_a_deliberate_resave_goes_through(
+    client, team, login_as, db
+):
+    login_as(team["lead"])
+    url = f"/reviews/{team['review'].id}/report/edit"
+    security = team["sections"][1]
+    tab_one = page_version(client.get(url))
+    tab_two = page_version(client.get(url))
+
+    summary_only = {"executive_summary": "Summary saved in tab two.", "base_version": tab_two}
+    assert client.post(url, data=summary_only).status_code == 302
+
+    findings = draft_form(team, rating=None)
+    findings.update(executive_summary="", base_version=tab_one)
+    findings[f"findings_{security.id}"] = "Findings typed in tab one."
+    refused = client.post(url, data=findings)
+    assert refused.status_code == 409
+    text = page_text(refused)
+    assert "Someone saved this report after you opened it. Your text is kept below." in text
+    assert "Findings typed in tab one." in text
+    assert stored_report(db).executive_summary == "Summary saved in tab two."
+    saved = db.session.scalars(select(ReportSection.findings)).all()
+    assert "Findings typed in tab one." not in saved  # nothing of tab one was saved
+
+    newer = page_version(refused)
+    assert newer != tab_one
+    findings["base_version"] = newer
+    assert client.post(url, data=findings).status_code == 302
+    assert stored_report(db).executive_summary == ""  # replaced deliberately
+    assert (
+        db.session.scalar(
+            select(ReportSection.findings).where(ReportSection.section_id == security.id)
+        )
+        == "Findings typed in tab one."
+    )
+
+
+def test_drafting_page_is_one_form_whose_recommendation_buttons_post_the_draft(
+    client, team, login_as, db
+):
+    complete = Recommendation(
+        review_id=team["review"].id,
+        section_id=team["sections"][0].id,
+        text="Ratify the Genocide Convention.",
+        priority=Priority.HIGH,
+        action_category=5,
+    )
+    db.session.add(complete)
+    db.session.commit()
+    login_as(team["lead"])
+    base = f"/reviews/{team['review'].id}/report"
+    text = page_text(client.get(f"{base}/edit"))
+    main_form = text.split(f'<form method="post" action="{base}/edit"', 1)[1].split("</form>")[0]
+    assert 'name="executive_summary"' in main_form
+    assert f'formaction="{base}/recommendations"' in main_form
+    assert f'formaction="{base}/recommendations/{complete.id}/delete"' in main_form
+    assert f'name="edit_recommendation" value="{complete.id}"' in main_form
+    assert f'formaction="{base}/import"' in main_form
+    assert 'name="text"' in main_form
+
+
+def test_adding_a_recommendation_keeps_the_typed_summary_and_findings(client, team, login_as, db):
+    login_as(team["lead"])
+    base = f"/reviews/{team['review'].id}/report"
+    version = page_version(client.get(f"{base}/edit"))
+    data = draft_form(team, rating=None)
+    data.update(recommendation_data(team), base_version=version)
+    data["executive_summary"] = "A summary typed before adding a recommendation."
+    added = client.post(f"{base}/recommendations", data=data)
+    assert added.status_code == 302
+    report = stored_report(db)
+    assert report.executive_summary == "A summary typed before adding a recommendation."
+    assert {row.findings for row in report.sections} >= {"Consensus findings on SEC."}
+    assert db.session.scalar(select(Recommendation.text)) == "Vet senior officers."
+    page = page_text(client.get(f"{base}/edit"))
+    assert "A summary typed before adding a recommendation." in page
+    assert "Vet senior officers." in page
+
+
+def test_refused_recommendation_keeps_the_typed_summary_unsaved_on_the_page(
+    client, team, login_as, db
+):
+    login_as(team["lead"])
+    base = f"/reviews/{team['review'].id}/report"
+    data = draft_form(team, rating=None)
+    data.update(recommendation_data(team, section_id=""), base_version="")
+    data["executive_summary"] = "Summary I must not lose."
+    refused = client.post(f"{base}/recommendations", data=data)
+    assert refused.status_code == 422
+    text = page_text(refused)
+    assert "Choose a section." in text
+    assert "Summary I must not lose." in text
+    assert "Vet senior officers." in text
+    assert db.session.scalar(select(func.count(Report.id))) == 0
+
+
+def test_saving_the_draft_with_a_recommendation_typed_adds_it(client, team, login_as, db):
+    login_as(team["lead"])
+    data = draft_form(team)
+    data.update(recommendation_data(team, text="Typed, then Save draft pressed."))
+    assert client.post(f"/reviews/{team['review'].id}/report/edit", data=data).status_code == 302
+    assert db.session.scalar(select(Recommendation.text)) == "Typed, then Save draft pressed."
+
+
+def test_edit_and_delete_buttons_save_the_typed_draft_first(client, team, login_as, db):
+    login_as(team["lead"])
+    base = f"/reviews/{team['review'].id}/report"
+    client.post(f"{base}/recommendations", data=recommendation_data(team))
+    client.post(f"{base}/recommendations", data=recommendation_data(team, text="Second one."))
+    first, second = db.session.scalars(select(Recommendation).order_by(Recommendation.id))
+    first_id, second_id = first.id, second.id
+
+    data = draft_form(team)
+    data.update(executive_summary="Typed before Edit.", edit_recommendation=str(first_id))
+    opened = client.post(f"{base}/edit", data=data)
+    assert opened.status_code == 302
+    assert opened.headers["Location"].endswith(f"{base}/recommendations/{first_id}")
+    assert stored_report(db).executive_summary == "Typed before Edit."
+
+    data = draft_form(team)
+    data["executive_summary"] = "Typed before Delete."
+    deleted = client.post(f"{base}/recommendations/{second_id}/delete", data=data)
+    assert deleted.status_code == 302
+    assert stored_report(db).executive_summary == "Typed before Delete."
+    assert db.session.scalars(select(Recommendation.id)).all() == [first_id]
+
+    # the same Delete pressed again (a double click): nothing to delete, the text is still saved
+    data["executive_summary"] = "Typed before a second Delete."
+    again = client.post(f"{base}/recommendations/{second_id}/delete", data=data)
+    assert again.status_code == 302
+    assert stored_report(db).executive_summary == "Typed before a second Delete."
+
+
+def test_import_button_saves_the_typed_draft(client, team, login_as, db):
+    submitted_evaluation(db, team, "member", proposals=[(1, "Train police.", 5)])
+    login_as(team["lead"])
+    base = f"/reviews/{team['review'].id}/report"
+    data = draft_form(team)
+    data["executive_summary"] = "Typed before importing."
+    assert client.post(f"{base}/import", data=data).status_code == 302
+    assert stored_report(db).executive_summary == "Typed before importing."
+    assert db.session.scalar(select(Recommendation.text)) == "Train police."
+
+
+def submit_draft_elsewhere(db, team) -> None:
+    """Test setup: the draft report submitted (e.g. from the lead's other tab)."""
+    review = team["review"]
+    report = db.session.scalar(select(Report)) or Report(review_id=review.id)
+    report.executive_summary = "Submitted summary."
+    report.submitted_at = datetime(2027, 6, 1, tzinfo=UTC)
+    db.session.add(report)
+    review.status = R.FACTUAL_CHECK
+    for a in (team["lead_a"], team["member_a"]):
+        a.status = A.SUBMITTED
+    db.session.commit()
+
+
+def test_saving_after_the_draft_was_submitted_shows_the_typed_text_back(client, team, login_as, db):
+    login_as(team["lead"])
+    base = f"/reviews/{team['review'].id}/report"
+    version = page_version(client.get(f"{base}/edit"))
+    submit_draft_elsewhere(db, team)
+
+    data = draft_form(team)
+    data.update(base_version=version, executive_summary="Typed in the stale tab.")
+    page = client.post(f"{base}/edit", data=data)
+    assert page.status_code == 409
+    text = page_text(page)
+    assert (
+        "This draft report was submitted and can no longer be changed here; your unsaved text "
+        "is shown below so you can copy it" in text
+    )
+    assert re.search(r"<textarea[^>]*readonly[^>]*>\s*Typed in the stale tab\.</textarea>", text)
+    assert "Save draft" not in text
+    assert stored_report(db).executive_summary == "Submitted summary."
+
+    data.update(recommendation_data(team, text="A recommendation typed too late."))
+    page = client.post(f"{base}/recommendations", data=data)
+    assert page.status_code == 409
+    assert "A recommendation typed too late." in page_text(page)
+    assert db.session.scalar(select(func.count(Recommendation.id))) == 0
+
+
+def test_editing_a_recommendation_after_submission_shows_the_typed_text_back(
+    client, team, login_as, db
+):
+    login_as(team["lead"])
+    base = f"/reviews/{team['review'].id}/report/recommendations"
+    client.post(base, data=recommendation_data(team))
+    rec_id = db.session.scalar(select(Recommendation.id))
+    version = page_version(client.get(f"{base}/{rec_id}"))
+    submit_draft_elsewhere(db, team)
+    data = recommendation_data(team, text="Vet all officers, typed too late.", base_version=version)
+    page = client.post(f"{base}/{rec_id}", data=data)
+    assert page.status_code == 409
+    assert "Vet all officers, typed too late." in page_text(page)
+    assert db.session.scalar(select(Recommendation.text)) == "Vet senior officers."
+
+
+@pytest.mark.parametrize("who", ["member", "secretariat"])
+def test_a_stale_page_posted_by_someone_who_may_never_draft_is_still_403(
+    client, team, login_as, db, who
+):
+    submit_draft_elsewhere(db, team)
+    login_as(team[who])
+    data = draft_form(team)
+    data["base_version"] = "0123456789abcdef0123"
+    response = client.post(f"/reviews/{team['review'].id}/report/edit", data=data)
+    assert response.status_code == 403
+    assert stored_report(db).executive_summary == "Submitted summary."
+
+
+def test_other_states_focal_point_posting_a_draft_page_gets_404(client, team, make, login_as, db):
+    submit_draft_elsewhere(db, team)
+    login_as(make.focal_point("UGA"))
+    data = draft_form(team)
+    data["base_version"] = "0123456789abcdef0123"
+    assert client.post(f"/reviews/{team['review'].id}/report/edit", data=data).status_code == 404
+
+
+def test_same_recommendation_twice_is_refused_with_the_form_kept(client, team, login_as, db):
+    login_as(team["lead"])
+    base = f"/reviews/{team['review'].id}/report/recommendations"
+    assert client.post(base, data=recommendation_data(team)).status_code == 302
+    twice = client.post(base, data=recommendation_data(team, text="  Vet   senior\nofficers. "))
+    assert twice.status_code == 422
+    text = page_text(twice)
+    assert "This recommendation is already in the report." in text
+    assert "Vet   senior\nofficers." in text
+    assert db.session.scalar(select(func.count(Recommendation.id))) == 1
+    # the same text on another section is another recommendation
+    other = client.post(base, data=recommendation_data(team, section=2))
+    assert other.status_code == 302
+    assert db.session.scalar(select(func.count(Recommendation.id))) == 2
+
+
+def test_double_click_on_add_recommendation_adds_it_once(client, team, login_as, db):
+    login_as(team["lead"])
+    base = f"/reviews/{team['review'].id}/report"
+    data = draft_form(team)
+    data.update(recommendation_data(team), base_version=page_version(client.get(f"{base}/edit")))
+    first = client.post(f"{base}/recommendations", data=data)
+    second = client.post(f"{base}/recommendations", data=data)
+    assert (first.status_code, second.status_code) == (302, 409)  # the draft moved on
+    data["base_version"] = page_version(second)
+    third = client.post(f"{base}/recommendations", data=data)  # "save again"
+    assert third.status_code == 422
+    assert "This recommendation is already in the report." in page_text(third)
+    assert db.session.scalar(select(func.count(Recommendation.id))) == 1
+
+
+def test_editing_a_recommendation_into_a_duplicate_is_refused(client, team, login_as, db):
+    login_as(team["lead"])
+    base = f"/reviews/{team['review'].id}/report/recommendations"
+    client.post(base, data=recommendation_data(team))
+    client.post(base, data=recommendation_data(team, text="Second one."))
+    second = db.session.scalar(select(Recommendation).where(Recommendation.text == "Second one."))
+    page = client.post(f"{base}/{second.id}", data=recommendation_data(team))
+    assert page.status_code == 422
+    assert "This recommendation is already in the report." in page_text(page)
+    db.session.refresh(second)
+    assert second.text == "Second one."
+
+
+@pytest.mark.parametrize("target_date", ["1999-01-01", "2026-12-31"])
+def test_target_date_before_the_cycle_start_is_refused(client, team, login_as, db, target_date):
+    login_as(team["lead"])
+    base = f"/reviews/{team['review'].id}/report/recommendations"
+    page = client.post(base, data=recommendation_data(team, target_date=target_date))
+    assert page.status_code == 422
+    text = page_text(page)
+    assert "The target date cannot be before the start of the cycle (01 Jan 2027)." in text
+    assert "Vet senior officers." in text
+    assert db.session.scalar(select(func.count(Recommendation.id))) == 0
+    assert (
+        client.post(base, data=recommendation_data(team, target_date="2027-01-01")).status_code
+        == 302
+    )
+    rec_id = db.session.scalar(select(Recommendation.id))
+    edited = client.post(
+        f"{base}/{rec_id}", data=recommendation_data(team, target_date=target_date)
+    )
+    assert edited.status_code == 422
+    assert "The target date cannot be before the start of the cycle" in page_text(edited)
+
+
+def test_second_tab_editing_a_recommendation_is_refused_then_resaved(client, team, login_as, db):
+    login_as(team["lead"])
+    base = f"/reviews/{team['review'].id}/report/recommendations"
+    client.post(base, data=recommendation_data(team))
+    rec_id = db.session.scalar(select(Recommendation.id))
+    tab_one = page_version(client.get(f"{base}/{rec_id}"))
+    tab_two = page_version(client.get(f"{base}/{rec_id}"))
+    data = recommendation_data(team, text="Edited in tab two.", base_version=tab_two)
+    assert client.post(f"{base}/{rec_id}", data=data).status_code == 302
+    data = recommendation_data(team, text="Edited in tab one.", base_version=tab_one)
+    refused = client.post(f"{base}/{rec_id}", data=data)
+    assert refused.status_code == 409
+    assert "Edited in tab one." in page_text(refused)
+    db.session.expire_all()
+    assert db.session.scalar(select(Recommendation.text)) == "Edited in tab two."
+    data["base_version"] = page_version(refused)
+    assert client.post(f"{base}/{rec_id}", data=data).status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(select(Recommendation.text)) == "Edited in tab one."

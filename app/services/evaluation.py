@@ -26,12 +26,20 @@ from app.models import (
     Review,
 )
 from app.services import clock
+from app.services.concurrency import fingerprint
 from app.services.transitions import ActedFirst
 from workflows import AssignmentStatus
 
 
 class EvaluationError(ValueError):
-    """A request on an evaluation that cannot be honoured; the message is for the reviewer."""
+    """A request on an evaluation that cannot be honoured; the message is for the reviewer.
+
+    ``field`` names the form field the message belongs beside (None: the page as a whole).
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -115,6 +123,45 @@ def evaluation_for_editing(assignment: Assignment) -> Evaluation:
     return evaluation
 
 
+def evaluation_version(assignment: Assignment) -> str:
+    """The `fingerprint` of the assignment's stored evaluation (str): the summary, every section's
+    rating, findings and good practices, and the proposed recommendations.
+
+    Read with column queries, so it reflects what is committed (and, after
+    `evaluation_for_editing` took its lock, what no one else can change until this request ends).
+    A missing evaluation or section counts as an empty one, so creating the empty rows changes no
+    version.
+    """
+    evaluation_id = db.session.scalar(
+        select(Evaluation.id).where(Evaluation.assignment_id == assignment.id)
+    )
+    if evaluation_id is None:
+        return fingerprint(["", [], []])
+    summary = db.session.scalar(select(Evaluation.summary).where(Evaluation.id == evaluation_id))
+    rows = db.session.execute(
+        select(
+            EvaluationSection.section_id,
+            EvaluationSection.rating,
+            EvaluationSection.findings,
+            EvaluationSection.good_practices,
+        )
+        .where(EvaluationSection.evaluation_id == evaluation_id)
+        .order_by(EvaluationSection.section_id)
+    ).all()
+    proposals = db.session.execute(
+        select(
+            ProposedRecommendation.id,
+            ProposedRecommendation.section_id,
+            ProposedRecommendation.text,
+            ProposedRecommendation.action_category,
+        )
+        .where(ProposedRecommendation.evaluation_id == evaluation_id)
+        .order_by(ProposedRecommendation.id)
+    ).all()
+    entered = [list(row) for row in rows if row[1] is not None or row[2] or row[3]]
+    return fingerprint([summary or "", entered, [list(row) for row in proposals]])
+
+
 def save_evaluation(
     evaluation: Evaluation, summary: str, sections: Mapping[int, SectionInput]
 ) -> None:
@@ -143,14 +190,28 @@ def add_proposal(
 ) -> ProposedRecommendation:
     """Add a proposed recommendation (action category: UPR Info scale 1–5) and flush.
 
+    Call `evaluation_for_editing` first, so that two identical requests (a double click) cannot
+    both pass the duplicate check.
     Raises:
-        EvaluationError: empty text or a category outside 1–5.
+        EvaluationError: empty text, a category outside 1–5, or the same section and text
+            (whitespace aside) as a proposal already in the evaluation.
     """
     text = text.strip()
     if not text:
-        raise EvaluationError(_("Write the text of the proposed recommendation."))
+        raise EvaluationError(_("Write the text of the proposed recommendation."), "new_text")
     if action_category not in range(1, 6):
-        raise EvaluationError(_("Choose an action category from 1 to 5."))
+        raise EvaluationError(_("Choose an action category from 1 to 5."), "new_category")
+    same_section = db.session.scalars(
+        select(ProposedRecommendation.text).where(
+            ProposedRecommendation.evaluation_id == evaluation.id,
+            ProposedRecommendation.section_id == section_id,
+        )
+    )
+    wanted = " ".join(text.split())
+    if any(" ".join(existing.split()) == wanted for existing in same_section):
+        raise EvaluationError(
+            _("This proposed recommendation is already in your evaluation."), "new_text"
+        )
     proposal = ProposedRecommendation(
         evaluation=evaluation, section_id=section_id, text=text, action_category=action_category
     )

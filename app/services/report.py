@@ -34,11 +34,20 @@ from app.models import (
     User,
 )
 from app.services import clock
-from workflows import AssignmentStatus
+from app.services.concurrency import fingerprint
+from app.services.transitions import ActedFirst
+from workflows import AssignmentStatus, ReviewStatus
 
 
 class ReportError(ValueError):
-    """A request on a report that cannot be honoured; the message is for the person who asked."""
+    """A request on a report that cannot be honoured; the message is for the person who asked.
+
+    ``field`` names the recommendation form field the message belongs beside.
+    """
+
+    def __init__(self, message: str, field: str = "text") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -96,6 +105,54 @@ def get_or_create_report(review: Review) -> Report:
     return report
 
 
+def report_version(review: Review) -> str:
+    """The `fingerprint` of the stored draft: executive summary and every section's consensus
+    rating, findings and good practices (str).
+
+    Read with column queries, so it reflects what is committed (and, after `report_for_editing`
+    took its lock, what no one else can change until this request ends). A missing report and a
+    missing section count as empty ones, so creating the empty rows changes no version.
+    """
+    summary = db.session.scalar(
+        select(Report.executive_summary).where(Report.review_id == review.id)
+    )
+    rows = db.session.execute(
+        select(
+            ReportSection.section_id,
+            ReportSection.consensus_rating,
+            ReportSection.findings,
+            ReportSection.good_practices,
+        )
+        .join(Report, ReportSection.report_id == Report.id)
+        .where(Report.review_id == review.id)
+        .order_by(ReportSection.section_id)
+    ).all()
+    entered = [list(row) for row in rows if row[1] is not None or row[2] or row[3]]
+    return fingerprint([summary or "", entered])
+
+
+def report_for_editing(review: Review) -> Report:
+    """The report to change in this request, created if needed, with the review row locked.
+
+    The review is re-read under a row lock (PostgreSQL; SQLite serialises writers), so that
+    nothing is saved over a draft submitted meanwhile in another tab, and two saves of the same
+    draft (two tabs, a double click) run one after the other: the second one sees the first one's
+    rows when it checks `report_version` and duplicates.
+    Raises:
+        ActedFirst: the review is no longer in evaluation (the draft was submitted, or withdrawn).
+    """
+    report = get_or_create_report(review)
+    locked = db.session.scalar(
+        select(Review)
+        .where(Review.id == review.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if locked is None or locked.status != ReviewStatus.EVALUATION:
+        raise ActedFirst()
+    return report
+
+
 def save_report(
     report: Report, executive_summary: str, sections: Mapping[int, ReportSectionInput]
 ) -> None:
@@ -131,13 +188,50 @@ def recommendations_of(review: Review) -> list[Recommendation]:
     )
 
 
-def _check(entered: RecommendationInput, section_ids: set[int]) -> None:
+def normalised(text: str) -> str:
+    """``text`` with runs of whitespace made one space and the ends trimmed (for comparing)."""
+    return " ".join(text.split())
+
+
+def _is_duplicate(review: Review, entered: RecommendationInput, exclude_id: int | None) -> bool:
+    """Whether another recommendation of the review has the same section and (normalised) text.
+
+    A column query, so that a row committed by a concurrent request is seen after the lock.
+    """
+    rows = db.session.execute(
+        select(Recommendation.id, Recommendation.text).where(
+            Recommendation.review_id == review.id,
+            Recommendation.section_id == entered.section_id,
+        )
+    ).all()
+    text = normalised(entered.text)
+    return any(row.id != exclude_id and normalised(row.text) == text for row in rows)
+
+
+def _check(
+    review: Review,
+    entered: RecommendationInput,
+    section_ids: set[int],
+    exclude_id: int | None = None,
+) -> None:
     if not entered.text.strip():
         raise ReportError(_("Write the text of the recommendation."))
     if entered.section_id not in section_ids:
-        raise ReportError(_("Choose a section of the framework."))
+        raise ReportError(_("Choose a section of the framework."), field="section_id")
     if entered.action_category not in range(1, 6):
-        raise ReportError(_("Choose an action category from 1 to 5."))
+        raise ReportError(_("Choose an action category from 1 to 5."), field="action_category")
+    starts_on = review.cycle.starts_on
+    if entered.target_date is not None and entered.target_date < starts_on:
+        raise ReportError(
+            _(
+                "The target date cannot be before the start of the cycle (%(date)s).",
+                date=starts_on.strftime("%d %b %Y"),
+            ),
+            field="target_date",
+        )
+    if _is_duplicate(review, entered, exclude_id):
+        # a double click, or the same text added twice: the state would have to answer it twice
+        raise ReportError(_("This recommendation is already in the report."))
 
 
 def add_recommendation(
@@ -145,10 +239,14 @@ def add_recommendation(
 ) -> Recommendation:
     """Add a recommendation to the review's draft report and flush.
 
+    Call `report_for_editing` first, so that two identical requests cannot both pass the
+    duplicate check.
     Raises:
-        ReportError: empty text, a section outside the framework, or a category outside 1–5.
+        ReportError: empty text, a section outside the framework, a category outside 1–5, a
+            target date before the cycle's start, or the same section and text (whitespace
+            aside) as a recommendation already in the report.
     """
-    _check(entered, section_ids)
+    _check(review, entered, section_ids)
     recommendation = Recommendation(review_id=review.id, proposal_id=None)
     _apply(recommendation, entered)
     db.session.add(recommendation)
@@ -157,12 +255,33 @@ def add_recommendation(
 
 
 def update_recommendation(
-    recommendation: Recommendation, entered: RecommendationInput, section_ids: set[int]
+    review: Review,
+    recommendation: Recommendation,
+    entered: RecommendationInput,
+    section_ids: set[int],
 ) -> None:
-    """Change a draft recommendation and flush. Raises `ReportError` as `add_recommendation`."""
-    _check(entered, section_ids)
+    """Change a draft recommendation of ``review`` and flush.
+
+    Raises `ReportError` as `add_recommendation` (the duplicate check leaves out the
+    recommendation itself).
+    """
+    _check(review, entered, section_ids, exclude_id=recommendation.id)
     _apply(recommendation, entered)
     db.session.flush()
+
+
+def recommendation_version(recommendation: Recommendation) -> str:
+    """The `fingerprint` of one recommendation's stored fields (for its edit page)."""
+    return fingerprint(
+        [
+            recommendation.section_id,
+            recommendation.text,
+            str(recommendation.priority),
+            recommendation.action_category,
+            str(recommendation.addressee),
+            recommendation.target_date,
+        ]
+    )
 
 
 def _apply(recommendation: Recommendation, entered: RecommendationInput) -> None:

@@ -47,6 +47,8 @@ class EvaluationForm(FlaskForm):
     """The fixed part of the evaluation form; `evaluation_form_class` adds the sections."""
 
     expected_status = HiddenField()
+    #: the `fingerprint` of the stored evaluation the page was rendered from
+    base_version = HiddenField()
     summary = TextAreaField(
         _l("Overall summary"),
         validators=[Length(max=TEXT_LIMIT)],

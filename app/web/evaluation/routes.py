@@ -17,11 +17,12 @@ from app import access
 from app.extensions import db
 from app.models import Assignment
 from app.services import evaluation as service
+from app.services.concurrency import is_stale
 from app.services.transitions import ActedFirst, apply_transition
 from app.web.evaluation.forms import build_evaluation_form
 from app.web.events import fire_from_form
 from app.web.helpers import get_or_404, safe_next
-from workflows import InvalidTransition, TransitionRefused
+from workflows import AssignmentStatus, InvalidTransition, TransitionRefused
 
 bp = Blueprint("evaluation", __name__, url_prefix="/assignments")
 
@@ -112,7 +113,19 @@ def _initial_data(evaluation, sections) -> dict:
     return data
 
 
-def _render_form(assignment, form, sections, kept=None, status=200):
+def _page_posted() -> bool:
+    """Whether the POST came from the evaluation page (it carries the page's hidden fields)."""
+    return bool(request.form.get("expected_status") or request.form.get("base_version"))
+
+
+def _stale_message():
+    return _(
+        "Someone saved this evaluation after you opened it. Your text is kept below. "
+        "Save again to replace what was saved."
+    )
+
+
+def _render_form(assignment, form, sections, kept=None, status=200, conflict=None, locked=False):
     page = render_template(
         "evaluation/edit.html",
         assignment=assignment,
@@ -121,13 +134,33 @@ def _render_form(assignment, form, sections, kept=None, status=200):
         sections=sections,
         evaluation=service.evaluation_of(assignment),
         kept=kept or {},
+        conflict=conflict,
+        locked=locked,
     )
     return page, status
 
 
-def _save_draft(assignment, form, sections, adding: bool, remove_id: int | None):
-    """Save everything posted; return the evaluation. Raises `service.EvaluationError`."""
-    evaluation = service.evaluation_for_editing(assignment)
+def _render_locked(assignment, sections):
+    """The reviewer's posted text, read-only, on an evaluation they can no longer change (409).
+
+    Nothing is saved; the text is shown so that it can be copied (e.g. after the evaluation was
+    submitted from another tab)."""
+    form = build_evaluation_form(sections)  # what was posted, not validated
+    if str(assignment.status) == AssignmentStatus.SUBMITTED:
+        message = _(
+            "This evaluation was submitted and can no longer be changed here; your unsaved "
+            "text is shown below so you can copy it."
+        )
+    else:
+        message = _(
+            "This evaluation can no longer be changed here; your unsaved text is shown below "
+            "so you can copy it."
+        )
+    return _render_form(assignment, form, sections, status=409, conflict=message, locked=True)
+
+
+def _save_draft(evaluation, form, sections, adding: bool, remove_id: int | None) -> None:
+    """Save everything posted into ``evaluation``. Raises `service.EvaluationError`."""
     service.save_evaluation(evaluation, form.summary.data or "", _section_inputs(form, sections))
     if form.wants_new_proposal(adding):
         service.add_proposal(
@@ -135,7 +168,6 @@ def _save_draft(assignment, form, sections, adding: bool, remove_id: int | None)
         )
     if remove_id is not None:
         service.remove_proposal(evaluation, remove_id)
-    return evaluation
 
 
 @bp.route("/<int:assignment_id>/evaluation", methods=["GET", "POST"])
@@ -143,21 +175,21 @@ def _save_draft(assignment, form, sections, adding: bool, remove_id: int | None)
 def edit(assignment_id: int):
     assignment = get_or_404(Assignment, assignment_id)
     access.require(current_user, "evaluation.view", assignment, hide=True)
+    sections = service.framework_sections(assignment.review)
     if not access.can(current_user, "evaluation.edit", assignment):
-        if assignment.reviewer_id == current_user.id:
-            posted = request.form.get("expected_status")
-            if request.method == "POST" and posted and posted != str(assignment.status):
-                raise ActedFirst()  # e.g. the same evaluation submitted twice
+        if access.can(current_user, "evaluation.author", assignment):
             if request.method == "GET":
                 flash(_("This evaluation cannot be edited now."), "info")
                 return redirect(url_for("evaluation.show", assignment_id=assignment.id))
+            if _page_posted():  # e.g. submitted in another tab: show their text back
+                return _render_locked(assignment, sections)
         abort(403)
 
-    sections = service.framework_sections(assignment.review)
     if request.method == "GET":
         evaluation = service.evaluation_of(assignment)
         form = build_evaluation_form(sections, data=_initial_data(evaluation, sections))
         form.expected_status.data = str(assignment.status)
+        form.base_version.data = service.evaluation_version(assignment)
         return _render_form(assignment, form, sections)
 
     form = build_evaluation_form(sections)
@@ -174,10 +206,24 @@ def edit(assignment_id: int):
         raise ActedFirst()
 
     try:
-        _save_draft(assignment, form, sections, adding, remove_id)
+        evaluation = service.evaluation_for_editing(assignment)
+    except ActedFirst:
+        db.session.rollback()
+        return _render_locked(assignment, sections)
+    current = service.evaluation_version(assignment)
+    if is_stale(form.base_version.data, current):
+        db.session.rollback()
+        form.base_version.data = current  # a deliberate second save goes through
+        return _render_form(assignment, form, sections, status=409, conflict=_stale_message())
+    try:
+        _save_draft(evaluation, form, sections, adding, remove_id)
     except service.EvaluationError as error:
         db.session.rollback()
-        flash(str(error), "warning")
+        if error.field:
+            flash(_("Nothing was saved: please correct the fields marked below."), "warning")
+            form[error.field].errors = [*form[error.field].errors, str(error)]
+        else:
+            flash(str(error), "warning")
         return _render_form(assignment, form, sections, status=422)
 
     if action != "submit":
@@ -194,15 +240,33 @@ def edit(assignment_id: int):
         )
     except TransitionRefused as refused:
         # apply_transition rolled everything back; keep the draft all the same, then explain.
-        _save_draft(assignment, form, sections, False, None)
-        db.session.commit()
-        kept = {"event": "submit_evaluation", "error": refused.refusal.render(_)}
-        flash(_("Your draft is saved, but the evaluation was not submitted."), "warning")
-        return _render_form(assignment, _fresh_form(form), sections, kept, status=422)
-    except InvalidTransition:
-        raise ActedFirst() from None
+        return _keep_refused_draft(assignment, form, sections, current, refused)
+    except (ActedFirst, InvalidTransition):
+        db.session.rollback()
+        return _render_locked(assignment, sections)
     flash(_("Your evaluation is submitted."), "success")
     return redirect(url_for("evaluation.show", assignment_id=assignment.id))
+
+
+def _keep_refused_draft(assignment, form, sections, version: str, refused: TransitionRefused):
+    """Save the draft whose submission a guard refused, and show the refusal (422)."""
+    try:
+        evaluation = service.evaluation_for_editing(assignment)
+    except ActedFirst:
+        db.session.rollback()
+        return _render_locked(assignment, sections)
+    current = service.evaluation_version(assignment)
+    if current != version:  # someone saved in the instant between the two transactions
+        db.session.rollback()
+        form.base_version.data = current
+        return _render_form(assignment, form, sections, status=409, conflict=_stale_message())
+    _save_draft(evaluation, form, sections, False, None)
+    db.session.commit()
+    kept = {"event": "submit_evaluation", "error": refused.refusal.render(_)}
+    flash(_("Your draft is saved, but the evaluation was not submitted."), "warning")
+    form = _fresh_form(form)
+    form.base_version.data = service.evaluation_version(assignment)
+    return _render_form(assignment, form, sections, kept, status=422)
 
 
 def _fresh_form(form):

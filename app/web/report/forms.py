@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectChoice, SelectField, TextAreaField
+from wtforms import DateField, HiddenField, RadioField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.models import Addressee, FrameworkSection, Priority
@@ -37,6 +37,8 @@ ADDRESSEE_LABELS = {
 class ReportDraftForm(FlaskForm):
     """The fixed part of the draft; `build_report_form` adds the sections."""
 
+    #: the `fingerprint` of the stored draft the page was rendered from
+    base_version = HiddenField()
     executive_summary = TextAreaField(
         _l("Executive summary"),
         validators=[Length(max=TEXT_LIMIT)],
@@ -114,6 +116,12 @@ class RecommendationForm(FlaskForm):
         self.section_id.choices = section_choices(sections, _("Choose a section…"))
         self.action_category.choices = action_category_choices()
         return self
+
+
+class RecommendationEditForm(RecommendationForm):
+    """A recommendation on its own edit page, with the version of the stored one it shows."""
+
+    base_version = HiddenField()
 
 
 class FactualCommentForm(FlaskForm):

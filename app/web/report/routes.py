@@ -13,14 +13,22 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import InvalidRequestError
 
 from app import access
 from app.extensions import db
 from app.models import Recommendation, Review
 from app.services import evaluation as evaluation_service
 from app.services import report as service
+from app.services.concurrency import is_stale
+from app.services.transitions import ActedFirst
 from app.web.helpers import get_or_404
-from app.web.report.forms import FactualCommentForm, RecommendationForm, build_report_form
+from app.web.report.forms import (
+    FactualCommentForm,
+    RecommendationEditForm,
+    RecommendationForm,
+    build_report_form,
+)
 
 bp = Blueprint("report", __name__, url_prefix="/reviews/<int:review_id>/report")
 
@@ -99,6 +107,41 @@ def add_comment(review_id: int):
 
 
 # --- drafting by the lead reviewer ---------------------------------------------------------
+#
+# The drafting page is ONE form: the executive summary and sections, the recommendations' edit,
+# delete and import buttons, and the fields of a new recommendation. Every button posts all of it
+# (to its own endpoint through ``formaction``), so no button loses the text typed elsewhere on the
+# page: the draft is saved in the same request as the recommendation's change.
+
+
+def _page_posted() -> bool:
+    """Whether the POST came from a drafting page (it carries the page's hidden version)."""
+    return bool(request.form.get("base_version") or request.form.get("expected_status"))
+
+
+def _draft_posted() -> bool:
+    """Whether the POST carries the draft's fields (a post from the drafting page does)."""
+    return "executive_summary" in request.form
+
+
+def _load_for_drafting(review_id: int) -> tuple[Review, bool]:
+    """The review and whether its draft may be changed now.
+
+    404 to those who may not see the report. The lead whose page is out of date (the draft was
+    submitted from another tab) gets False, so that their text is shown back (409); anyone else
+    who may not draft now gets 403.
+    """
+    review = get_or_404(Review, review_id)
+    access.require(current_user, "report.view", review, hide=True)
+    if access.can(current_user, "report.edit", review):
+        return review, True
+    if (
+        request.method == "POST"
+        and _page_posted()
+        and access.can(current_user, "report.draft_author", review)
+    ):
+        return review, False
+    abort(403)
 
 
 def _initial_data(report, sections) -> dict:
@@ -113,9 +156,38 @@ def _initial_data(report, sections) -> dict:
     return data
 
 
-def _render_edit(review: Review, sections, form=None, recommendation_form=None, status=200):
+def _stale_message() -> str:
+    return _(
+        "Someone saved this report after you opened it. Your text is kept below. "
+        "Save again to replace what was saved."
+    )
+
+
+def _locked_message(review: Review) -> str:
+    report = service.report_of(review)
+    if report is not None and report.submitted_at is not None:
+        return _(
+            "This draft report was submitted and can no longer be changed here; your unsaved "
+            "text is shown below so you can copy it."
+        )
+    return _(
+        "This draft report can no longer be changed here; your unsaved text is shown below "
+        "so you can copy it."
+    )
+
+
+def _render_edit(
+    review: Review,
+    sections,
+    form=None,
+    recommendation_form=None,
+    status=200,
+    conflict=None,
+    locked=False,
+):
     if form is None:
         form = build_report_form(sections, data=_initial_data(service.report_of(review), sections))
+        form.base_version.data = service.report_version(review)
     if recommendation_form is None:
         recommendation_form = RecommendationForm(formdata=None).fill_choices(sections)
     evaluations = evaluation_service.submitted_evaluations(review)
@@ -131,37 +203,21 @@ def _render_edit(review: Review, sections, form=None, recommendation_form=None, 
         contributions=evaluation_service.contributions_by_section(evaluations),
         team=team,
         importable=len(service.importable_proposals(review)),
+        conflict=conflict,
+        locked=locked,
     )
     return page, status
 
 
-@bp.route("/edit", methods=["GET", "POST"])
-@login_required
-def edit(review_id: int):
-    review = _load(review_id, "report.edit")
-    sections = evaluation_service.framework_sections(review)
-    if request.method == "GET":
-        return _render_edit(review, sections)
-    form = build_report_form(sections)
-    if not form.validate_on_submit():
-        flash(_("Nothing was saved: please correct the fields marked below."), "warning")
-        return _render_edit(review, sections, form=form, status=422)
-    report = service.get_or_create_report(review)
-    service.save_report(
-        report,
-        form.executive_summary.data or "",
-        {
-            s.id: service.ReportSectionInput(
-                consensus_rating=form.consensus(s.id).data,
-                findings=form.findings(s.id).data or "",
-                good_practices=form.good_practices(s.id).data or "",
-            )
-            for s in sections
-        },
-    )
-    db.session.commit()
-    flash(_("The draft report is saved."), "success")
-    return redirect(url_for("report.edit", review_id=review.id))
+def _section_inputs(form, sections) -> dict[int, service.ReportSectionInput]:
+    return {
+        s.id: service.ReportSectionInput(
+            consensus_rating=form.consensus(s.id).data,
+            findings=form.findings(s.id).data or "",
+            good_practices=form.good_practices(s.id).data or "",
+        )
+        for s in sections
+    }
 
 
 def _recommendation_input(form: RecommendationForm) -> service.RecommendationInput:
@@ -175,92 +231,201 @@ def _recommendation_input(form: RecommendationForm) -> service.RecommendationInp
     )
 
 
+def _post_draft(review: Review, editable: bool, action: str, recommendation=None):
+    """Handle a post of the drafting page; return the response.
+
+    Saves the posted draft (if posted) together with ``action``: "save", "add" (a new
+    recommendation; also done on any action when its text was typed), "delete"
+    (``recommendation``; None if it is gone already), "import" (the team's proposals) or "edit"
+    (then opens ``recommendation``'s page). Nothing is saved when anything is refused: invalid
+    fields (422), a page older than the stored draft (409, with the new version so that saving
+    again overwrites), a draft that can no longer be changed (409, the text shown read-only).
+    """
+    sections = evaluation_service.framework_sections(review)
+    form = build_report_form(sections) if _draft_posted() else None
+    recommendation_form = RecommendationForm().fill_choices(sections)
+    adding = action == "add" or bool((recommendation_form.text.data or "").strip())
+
+    def again(status, conflict=None, locked=False):
+        return _render_edit(
+            review, sections, form, recommendation_form, status, conflict=conflict, locked=locked
+        )
+
+    if not editable:
+        return again(409, _locked_message(review), locked=True)
+    valid = form.validate_on_submit() if form is not None else True
+    if adding:
+        valid = recommendation_form.validate_on_submit() and valid
+    if not valid:
+        flash(_("Nothing was saved: please correct the fields marked below."), "warning")
+        return again(422)
+
+    try:
+        report = service.report_for_editing(review)
+    except ActedFirst:
+        db.session.rollback()
+        return again(409, _locked_message(review), locked=True)
+    if form is not None:
+        current = service.report_version(review)
+        if is_stale(form.base_version.data, current):
+            db.session.rollback()
+            form.base_version.data = current  # a deliberate second save goes through
+            return again(409, _stale_message())
+
+    messages: list[tuple[str, str]] = []  # (message, category) flashed after the commit
+    try:
+        if form is not None:
+            service.save_report(
+                report, form.executive_summary.data or "", _section_inputs(form, sections)
+            )
+            messages.append((_("The draft report is saved."), "success"))
+        if adding:
+            service.add_recommendation(
+                review, _recommendation_input(recommendation_form), {s.id for s in sections}
+            )
+            messages.append((_("The recommendation is added."), "success"))
+        if action in ("delete", "edit") and recommendation is None:
+            messages.append((_("This recommendation is no longer in the report."), "info"))
+        elif action == "delete":
+            service.delete_recommendation(recommendation)
+            messages.append((_("The recommendation is deleted."), "success"))
+        elif action == "import":
+            created = service.import_proposals(review)
+            if created:
+                message = _(
+                    "%(count)d proposed recommendation(s) imported into the draft.", count=created
+                )
+                messages.append((message, "success"))
+            else:
+                message = _("There are no new proposed recommendations to import.")
+                messages.append((message, "info"))
+    except service.ReportError as error:
+        db.session.rollback()
+        if adding:
+            field = recommendation_form[error.field]
+            field.errors = [*field.errors, str(error)]
+            flash(_("Nothing was saved: please correct the fields marked below."), "warning")
+        else:
+            flash(str(error), "warning")
+        return again(422)
+    db.session.commit()
+    for message, category in messages:
+        flash(message, category)
+    if action == "edit" and recommendation is not None:
+        return redirect(
+            url_for(
+                "report.edit_recommendation",
+                review_id=review.id,
+                recommendation_id=recommendation.id,
+            )
+        )
+    anchor = "" if action == "save" and not adding else "#recommendations"
+    return redirect(url_for("report.edit", review_id=review.id) + anchor)
+
+
+@bp.route("/edit", methods=["GET", "POST"])
+@login_required
+def edit(review_id: int):
+    review, editable = _load_for_drafting(review_id)
+    if request.method == "GET":
+        return _render_edit(review, evaluation_service.framework_sections(review))
+    opening = request.form.get("edit_recommendation", type=int)
+    if opening is not None:
+        recommendation = _own_recommendation(review, opening, gone_ok=True)
+        return _post_draft(review, editable, "edit", recommendation)
+    return _post_draft(review, editable, "save")
+
+
 @bp.route("/recommendations", methods=["POST"])
 @login_required
 def add_recommendation(review_id: int):
-    review = _load(review_id, "report.edit")
-    sections = evaluation_service.framework_sections(review)
-    form = RecommendationForm().fill_choices(sections)
-    if not form.validate_on_submit():
-        flash(_("The recommendation was not added: please correct the fields marked."), "warning")
-        return _render_edit(review, sections, recommendation_form=form, status=422)
-    try:
-        service.get_or_create_report(review)
-        service.add_recommendation(review, _recommendation_input(form), {s.id for s in sections})
-    except service.ReportError as error:
-        db.session.rollback()
-        form.text.errors = [*form.text.errors, str(error)]
-        return _render_edit(review, sections, recommendation_form=form, status=422)
-    db.session.commit()
-    flash(_("The recommendation is added."), "success")
-    return redirect(url_for("report.edit", review_id=review.id) + "#recommendations")
+    review, editable = _load_for_drafting(review_id)
+    return _post_draft(review, editable, "add")
 
 
-def _own_recommendation(review: Review, recommendation_id: int) -> Recommendation:
-    recommendation = get_or_404(Recommendation, recommendation_id)
-    if recommendation.review_id != review.id:
+def _own_recommendation(review: Review, recommendation_id: int, gone_ok: bool = False):
+    """The review's recommendation; 404 if it belongs to another review, or does not exist
+    (unless ``gone_ok``: then None, e.g. deleted meanwhile from another tab)."""
+    recommendation = db.session.get(Recommendation, recommendation_id)
+    if recommendation is None and gone_ok:
+        return None
+    if recommendation is None or recommendation.review_id != review.id:
         abort(404)
     return recommendation
+
+
+def _render_recommendation(review, form, recommendation, status=200, conflict=None, locked=False):
+    page = render_template(
+        "report/recommendation.html",
+        review=review,
+        form=form,
+        recommendation=recommendation,
+        conflict=conflict,
+        locked=locked,
+    )
+    return page, status
 
 
 @bp.route("/recommendations/<int:recommendation_id>", methods=["GET", "POST"])
 @login_required
 def edit_recommendation(review_id: int, recommendation_id: int):
-    review = _load(review_id, "report.edit")
+    review, editable = _load_for_drafting(review_id)
     recommendation = _own_recommendation(review, recommendation_id)
     sections = evaluation_service.framework_sections(review)
     if request.method == "GET":
-        form = RecommendationForm(obj=recommendation).fill_choices(sections)
-        return render_template(
-            "report/recommendation.html", review=review, form=form, recommendation=recommendation
+        form = RecommendationEditForm(obj=recommendation).fill_choices(sections)
+        form.base_version.data = service.recommendation_version(recommendation)
+        return _render_recommendation(review, form, recommendation)
+    form = RecommendationEditForm().fill_choices(sections)
+    if not editable:
+        return _render_recommendation(
+            review, form, recommendation, 409, _locked_message(review), locked=True
         )
-    form = RecommendationForm().fill_choices(sections)
-    status = 422
-    if form.validate_on_submit():
-        try:
-            service.update_recommendation(
-                recommendation, _recommendation_input(form), {s.id for s in sections}
-            )
-        except service.ReportError as error:
-            db.session.rollback()
-            form.text.errors = [*form.text.errors, str(error)]
-        else:
-            db.session.commit()
-            flash(_("The recommendation is saved."), "success")
-            return redirect(url_for("report.edit", review_id=review.id) + "#recommendations")
-    page = render_template(
-        "report/recommendation.html", review=review, form=form, recommendation=recommendation
-    )
-    return page, status
+    if not form.validate_on_submit():
+        return _render_recommendation(review, form, recommendation, 422)
+    try:
+        service.report_for_editing(review)
+    except ActedFirst:
+        db.session.rollback()
+        return _render_recommendation(
+            review, form, recommendation, 409, _locked_message(review), locked=True
+        )
+    try:
+        db.session.refresh(recommendation)  # as committed, now that no one else can change it
+    except InvalidRequestError:  # deleted meanwhile
+        abort(404)
+    current = service.recommendation_version(recommendation)
+    if is_stale(form.base_version.data, current):
+        db.session.rollback()
+        form.base_version.data = current
+        conflict = _(
+            "Someone saved this recommendation after you opened it. Your text is kept below. "
+            "Save again to replace what was saved."
+        )
+        return _render_recommendation(review, form, recommendation, 409, conflict)
+    try:
+        service.update_recommendation(
+            review, recommendation, _recommendation_input(form), {s.id for s in sections}
+        )
+    except service.ReportError as error:
+        db.session.rollback()
+        form[error.field].errors = [*form[error.field].errors, str(error)]
+        return _render_recommendation(review, form, recommendation, 422)
+    db.session.commit()
+    flash(_("The recommendation is saved."), "success")
+    return redirect(url_for("report.edit", review_id=review.id) + "#recommendations")
 
 
 @bp.route("/recommendations/<int:recommendation_id>/delete", methods=["POST"])
 @login_required
 def delete_recommendation(review_id: int, recommendation_id: int):
-    review = _load(review_id, "report.edit")
-    recommendation = _own_recommendation(review, recommendation_id)
-    try:
-        service.delete_recommendation(recommendation)
-    except service.ReportError as error:
-        db.session.rollback()
-        flash(str(error), "warning")
-        return redirect(url_for("report.edit", review_id=review.id) + "#recommendations")
-    db.session.commit()
-    flash(_("The recommendation is deleted."), "success")
-    return redirect(url_for("report.edit", review_id=review.id) + "#recommendations")
+    review, editable = _load_for_drafting(review_id)
+    recommendation = _own_recommendation(review, recommendation_id, gone_ok=_draft_posted())
+    return _post_draft(review, editable, "delete", recommendation)
 
 
 @bp.route("/import", methods=["POST"])
 @login_required
 def import_proposals(review_id: int):
-    review = _load(review_id, "report.edit")
-    created = service.import_proposals(review)
-    db.session.commit()
-    if created:
-        flash(
-            _("%(count)d proposed recommendation(s) imported into the draft.", count=created),
-            "success",
-        )
-    else:
-        flash(_("There are no new proposed recommendations to import."), "info")
-    return redirect(url_for("report.edit", review_id=review.id) + "#recommendations")
+    review, editable = _load_for_drafting(review_id)
+    return _post_draft(review, editable, "import")
