@@ -57,3 +57,14 @@ def test_review_page_shows_phase_and_only_the_viewers_actions(client, make, logi
     page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
     assert "Withdraw review" in page
     assert "Submit self-assessment" not in page
+
+
+def test_reviewer_home_shows_their_part_on_each_review(client, make, login_as):
+    review = make.review("KEN")
+    reviewer = make.reviewer("BRA")
+    make.assignment(review, reviewer, lead=True, status=AssignmentStatus.ACCEPTED)
+    login_as(reviewer)
+    page = client.get("/home").get_data(as_text=True)
+    assert "Your part" in page
+    assert ">Accepted<" in page and ">Lead<" in page
+    assert "(UTC)" in page  # the current deadline, in the cycle's zone

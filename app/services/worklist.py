@@ -173,3 +173,13 @@ def visible_reviews(user: User) -> list[Review]:
             .order_by(Review.cycle_id.desc(), Review.id)
         ).unique()
     )
+
+
+def own_assignments(user: User) -> dict[int, Assignment]:
+    """Review id → the reviewer's own assignment on it (empty for other roles); one query."""
+    if user.role != Role.REVIEWER:
+        return {}
+    return {
+        a.review_id: a
+        for a in db.session.scalars(select(Assignment).where(Assignment.reviewer_id == user.id))
+    }

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import State
-from app.services.worklist import tasks_for, visible_reviews
+from app.services.worklist import next_deadline, own_assignments, tasks_for, visible_reviews
 
 bp = Blueprint("main", __name__)
 
@@ -21,8 +21,13 @@ def index():
 @bp.route("/home")
 @login_required
 def home():
+    reviews = visible_reviews(current_user)
     return render_template(
-        "main/home.html", tasks=tasks_for(current_user), reviews=visible_reviews(current_user)
+        "main/home.html",
+        tasks=tasks_for(current_user),
+        reviews=reviews,
+        own_assignments=own_assignments(current_user),
+        next_deadline=next_deadline,
     )
 
 
