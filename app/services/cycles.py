@@ -7,7 +7,7 @@ zone, counted from ``Cycle.starts_on`` by the cycle's stage durations, stored in
 from __future__ import annotations
 
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -56,8 +56,25 @@ STAGES = [
 ]
 
 
+#: IANA zone names a cycle may use: the tz database's zones, without the server-dependent
+#: ``localtime``, the placeholder ``Factory`` and the ``posix/`` and ``right/`` copies that the
+#: tzdata package does not ship.
+IANA_ZONES = frozenset(
+    zone
+    for zone in available_timezones()
+    if zone not in {"Factory", "localtime", "posixrules"}
+    and not zone.startswith(("posix/", "right/"))
+)
+
+
 def check_time_zone(zone: str) -> str:
-    """Return ``zone`` if it is a known IANA time zone. Raises `SetupError` otherwise."""
+    """Return ``zone`` if it is an IANA time zone name (see `IANA_ZONES`).
+
+    Raises:
+        SetupError: for any other name, with a message naming it.
+    """
+    if zone not in IANA_ZONES:
+        raise SetupError(_("Unknown time zone: %(zone)s", zone=zone))
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
