@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Assignment, Review, Role, User
-from workflows import AssignmentStatus, ReviewStatus, TransitionSpec
+from workflows import AssignmentStatus, CycleStatus, ReviewStatus, TransitionSpec
 
 R = ReviewStatus
 A = AssignmentStatus
@@ -155,7 +155,9 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     ),
     "self_assessment.view": _view_self_assessment,
     "self_assessment.edit": lambda user, review: (
-        is_focal_point_of(user, review) and review.status == R.SELF_ASSESSMENT
+        is_focal_point_of(user, review)
+        and review.status == R.SELF_ASSESSMENT
+        and review.cycle.status == CycleStatus.OPEN
     ),
     "evaluation.list": lambda user, review: is_secretariat(user) or is_team_member(user, review),
     "evaluation.view": _view_evaluation,

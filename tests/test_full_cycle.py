@@ -352,7 +352,9 @@ def screen_self_assessment(world: World) -> None:
     assert world.review().status == R.SELF_ASSESSMENT
     page = get(fp, world.r)
     assert reason in page and "Self-assessment" in page
-    assert "Complete and submit the self-assessment" in get(fp, "/home")
+    assert "Revise and resubmit the self-assessment (returned by the secretariat)" in get(
+        fp, "/home"
+    )
 
     economy = world.sections[4]
     fields = answer_fields(economy)

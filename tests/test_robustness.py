@@ -190,3 +190,120 @@ def test_a_declared_conflict_is_honoured_in_the_next_cycle(client, db, make, log
     assert db.session.scalar(select(Assignment).where(Assignment.review_id == second.id)) is None
     db.session.expire_all()
     assert db.session.get(Review, second.id).status == ReviewStatus.SELF_ASSESSMENT
+
+
+def test_reinstating_a_former_reviewer_who_is_now_a_focal_point_is_refused(
+    client, db, make, login_as
+):
+    from app.models import Role
+
+    secretariat = make.secretariat()
+    review = make.review("PHL")
+    person = make.reviewer("DZA")
+    assignment = make.assignment(
+        review, person, status=AssignmentStatus.WITHDRAWN, actor=secretariat
+    )
+    person.role = Role.FOCAL_POINT
+    db.session.commit()
+    login_as(secretariat)
+    response = client.post(
+        f"/assignments/{assignment.id}/events/reinstate", data={"expected_status": "withdrawn"}
+    )
+    assert response.status_code == 422
+    assert "no longer an active peer reviewer" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Assignment, assignment.id).status == AssignmentStatus.WITHDRAWN
+
+
+def test_reviews_of_a_cycle_in_planning_are_not_yet_open_to_the_state(client, db, make, login_as):
+    cycle = make.cycle("Planned cycle", open_=False)
+    review = make.review("DZA", cycle=cycle)
+    focal_point = make.focal_point("DZA")
+    login_as(focal_point)
+    assert "Complete and submit the self-assessment" not in client.get("/home").get_data(
+        as_text=True
+    )
+    saved = client.post(
+        f"/reviews/{review.id}/self-assessment/2",
+        data={"SEC-1-narrative": "Typed before the cycle opened."},
+    )
+    assert saved.status_code in (403, 409)
+    from app.models import Answer
+
+    assert (
+        db.session.scalar(
+            select(Answer).where(Answer.narrative == "Typed before the cycle opened.")
+        )
+        is None
+    )
+    response = client.post(
+        f"/reviews/{review.id}/events/submit_self_assessment",
+        data={"expected_status": "self_assessment"},
+    )
+    assert response.status_code in (403, 422)
+    db.session.expire_all()
+    assert db.session.get(Review, review.id).status == ReviewStatus.SELF_ASSESSMENT
+
+
+def test_a_review_of_a_closed_cycle_cannot_be_reopened(client, db, make, login_as):
+    from workflows import CycleStatus
+
+    prepared = prepared_review(make)
+    review = prepared.review
+    review.status = ReviewStatus.CLOSED
+    review.cycle.status = CycleStatus.CLOSED
+    db.session.commit()
+    login_as(prepared.identities["secretariat"])
+    assert "Reopen review" not in client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    response = client.post(
+        f"/reviews/{review.id}/events/reopen",
+        data={"expected_status": "closed", "reason": "New facts."},
+    )
+    assert response.status_code == 422
+    assert "cycle is closed" in response.get_data(as_text=True)
+
+
+def test_leaving_evaluation_closes_open_invitations_and_logs_each(client, db, make, login_as):
+    prepared = prepared_review(make)
+    review = prepared.review
+    review.status = ReviewStatus.EVALUATION
+    db.session.commit()
+    late = make.reviewer("IND")
+    invitation = make.assignment(review, late, actor=prepared.identities["secretariat"])
+    login_as(prepared.identities["lead_reviewer"])
+    response = client.post(
+        f"/reviews/{review.id}/events/submit_draft_report",
+        data={"expected_status": "evaluation"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Assignment, invitation.id).status == AssignmentStatus.WITHDRAWN
+    log = db.session.scalar(
+        select(TransitionLog).where(
+            TransitionLog.subject_type == "assignment",
+            TransitionLog.subject_id == invitation.id,
+            TransitionLog.event == "withdraw_assignment",
+        )
+    )
+    assert "left the evaluation phase" in log.reason
+    login_as(late)
+    assert "Kenya" not in client.get("/home").get_data(as_text=True)
+    assert client.get(f"/assignments/{invitation.id}").status_code == 404
+
+
+def test_withdrawing_a_review_closes_its_open_assignments(client, db, make, login_as):
+    review = make.review("KEN")
+    secretariat = make.secretariat()
+    invited = make.assignment(review, make.reviewer("BRA"), actor=secretariat)
+    accepted = make.assignment(
+        review, make.reviewer("POL"), status=AssignmentStatus.ACCEPTED, actor=secretariat
+    )
+    login_as(secretariat)
+    response = client.post(
+        f"/reviews/{review.id}/events/withdraw",
+        data={"expected_status": "self_assessment", "reason": "The state left the regime."},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    for assignment in (invited, accepted):
+        assert db.session.get(Assignment, assignment.id).status == AssignmentStatus.WITHDRAWN

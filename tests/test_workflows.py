@@ -86,7 +86,11 @@ def test_withdraw_is_possible_from_every_open_status_only():
 
 def test_guards_give_reasons_a_person_can_read():
     with pytest.raises(TransitionRefused) as refused:
-        REVIEW.fire("self_assessment", "submit_self_assessment", {"missing_required": ["SEC-1"]})
+        REVIEW.fire(
+            "self_assessment",
+            "submit_self_assessment",
+            {"cycle_status": "open", "missing_required": ["SEC-1"]},
+        )
     assert "SEC-1" in str(refused.value)
     with pytest.raises(TransitionRefused, match="reason"):
         REVIEW.fire("screening", "return_self_assessment", {"reason": "  "})

@@ -71,6 +71,18 @@ def every_section_rated(facts: Mapping[str, Any]) -> Refusal | None:
     return None
 
 
+def active_reviewer(facts: Mapping[str, Any]) -> Refusal | None:
+    """Facts: ``reviewer_active`` — the account is active and still a peer reviewer with a state."""
+    if not facts.get("reviewer_active"):
+        return Refusal(
+            N_(
+                "This account is no longer an active peer reviewer with a state, so it cannot be "
+                "on a review team."
+            )
+        )
+    return None
+
+
 def not_own_state(facts: Mapping[str, Any]) -> Refusal | None:
     """Facts: ``own_state`` — the reviewer now belongs to the reviewed state (DESIGN §5)."""
     if facts.get("own_state"):
@@ -109,7 +121,7 @@ SPECS = [
         A.ACCEPTED,
         "assigned_reviewer",
         N_("Accept invitation"),
-        (review_forming_team, not_own_state, no_conflict_declared),
+        (review_forming_team, active_reviewer, not_own_state, no_conflict_declared),
     ),
     TransitionSpec(
         "decline",
@@ -165,7 +177,7 @@ SPECS = [
         A.INVITED,
         "secretariat",
         N_("Reinstate reviewer"),
-        (review_forming_team, not_own_state),
+        (review_forming_team, active_reviewer, not_own_state),
     ),
 ]
 

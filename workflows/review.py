@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from workflows.base import N_, Lifecycle, Refusal, TransitionSpec, reason_given
+from workflows.base import N_, Lifecycle, Refusal, TransitionSpec, context_guard, reason_given
 
 
 class ReviewStatus(enum.StrEnum):
@@ -115,6 +115,22 @@ def commented_or_deadline_passed(facts: Mapping[str, Any]) -> Refusal | None:
     )
 
 
+@context_guard
+def cycle_open(facts: Mapping[str, Any]) -> Refusal | None:
+    """Facts: ``cycle_status`` — the state works on its review only once the cycle is open."""
+    if facts.get("cycle_status") != "open":
+        return Refusal(N_("The cycle is not open: the secretariat opens it before states submit."))
+    return None
+
+
+@context_guard
+def cycle_not_closed(facts: Mapping[str, Any]) -> Refusal | None:
+    """Facts: ``cycle_status`` — a closed cycle keeps its reviews closed."""
+    if facts.get("cycle_status") == "closed":
+        return Refusal(N_("The cycle is closed: its reviews cannot be reopened."))
+    return None
+
+
 def all_recommendations_answered(facts: Mapping[str, Any]) -> Refusal | None:
     """Facts: ``unanswered_recommendations`` (count)."""
     if facts.get("unanswered_recommendations", 0):
@@ -144,7 +160,7 @@ SPECS = [
         S.SCREENING,
         "focal_point",
         N_("Submit self-assessment"),
-        (all_required_answers_given,),
+        (cycle_open, all_required_answers_given),
     ),
     TransitionSpec(
         "return_self_assessment",
@@ -255,7 +271,7 @@ SPECS = [
         S.FOLLOW_UP,
         "secretariat",
         N_("Reopen review"),
-        (reason_given,),
+        (cycle_not_closed, reason_given),
         needs_reason=True,
         style="warning",
     ),

@@ -31,6 +31,7 @@ from app.models import (
     Response,
     Review,
     ReviewDeadline,
+    Role,
     TransitionLog,
     User,
 )
@@ -57,6 +58,8 @@ def context_facts(subject: Any) -> dict[str, Any]:
     """The facts context guards read, from objects already loaded (no extra query per row)."""
     if isinstance(subject, Assignment):
         return {"review_status": str(subject.review.status)}
+    if isinstance(subject, Review):
+        return {"cycle_status": str(subject.cycle.status)}
     return {}
 
 
@@ -219,6 +222,7 @@ def review_facts(review: Review, now: datetime) -> dict[str, Any]:
         )
     )
     return {
+        "cycle_status": str(review.cycle.status),
         "missing_required": missing,
         "team_size": review.cycle.team_size,
         "accepted_reviewers": len(accepted),
@@ -280,8 +284,12 @@ def assignment_facts(assignment: Assignment, now: datetime) -> dict[str, Any]:
                 )
             )
         )
+    reviewer = assignment.reviewer
     return {
         "review_status": str(review.status),
+        "reviewer_active": bool(
+            reviewer.active and reviewer.role == Role.REVIEWER and reviewer.state_id is not None
+        ),
         "own_state": assignment.reviewer.state_id == review.state_id,
         "unrated_sections": [code for sid, code in sections if sid not in rated],
     }
@@ -323,10 +331,47 @@ def _report_of(review: Review) -> Report | None:
     return db.session.scalar(select(Report).where(Report.review_id == review.id))
 
 
+def _close_open_assignments(review: Review, actor: User, why: str, now: datetime) -> int:
+    """Cascade (DESIGN §4): withdraw the review's invited and accepted assignments, one
+    TransitionLog row each, in the caller's transaction; return how many were closed."""
+    open_ones = db.session.scalars(
+        select(Assignment)
+        .where(
+            Assignment.review_id == review.id,
+            Assignment.status.in_([AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED]),
+        )
+        .with_for_update()
+    ).all()
+    for assignment in open_ones:
+        before = str(assignment.status)
+        assignment.status = AssignmentStatus.WITHDRAWN
+        db.session.add(
+            TransitionLog(
+                subject_type="assignment",
+                subject_id=assignment.id,
+                event="withdraw_assignment",
+                from_state=before,
+                to_state=AssignmentStatus.WITHDRAWN,
+                actor_id=actor.id,
+                created_at=now,
+                reason=why,
+                payload={"cascade": True, "review_id": review.id},
+            )
+        )
+    return len(open_ones)
+
+
 def _draft_submitted(review: Review, actor: User, reason: str, now: datetime) -> None:
     report = _report_of(review)
     if report is not None:
         report.submitted_at = now
+    _close_open_assignments(
+        review, actor, "Closed automatically: the review left the evaluation phase.", now
+    )
+
+
+def _review_withdrawn(review: Review, actor: User, reason: str, now: datetime) -> None:
+    _close_open_assignments(review, actor, "Closed automatically: the review was withdrawn.", now)
 
 
 def _report_adopted(review: Review, actor: User, reason: str, now: datetime) -> None:
@@ -366,6 +411,7 @@ def _evaluation_returned(assignment: Assignment, actor: User, reason: str, now: 
 SIDE_EFFECTS: dict[tuple[str, str], Callable[[Any, User, str, datetime], None]] = {
     ("review", "submit_draft_report"): _draft_submitted,
     ("review", "adopt_report"): _report_adopted,
+    ("review", "withdraw"): _review_withdrawn,
     ("assignment", "accept"): _accepted,
     ("assignment", "decline"): _declined,
     ("assignment", "declare_conflict"): _conflicted,

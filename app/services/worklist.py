@@ -13,8 +13,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app import access
 from app.extensions import db
-from app.models import Assignment, Cycle, Review, Role, User
-from workflows import AssignmentStatus, ReviewStatus
+from app.models import Assignment, Cycle, Review, Role, TransitionLog, User
+from workflows import AssignmentStatus, CycleStatus, ReviewStatus
 from workflows.assignment import TEAM_FORMING
 
 R = ReviewStatus
@@ -76,20 +76,59 @@ def _task(review: Review, action: str, endpoint: str, **params) -> Task:
     return Task(review, action, endpoint, params or {"review_id": review.id}, next_deadline(review))
 
 
+def _latest_events(review_ids: list[int], events: tuple[str, ...]) -> dict[int, str]:
+    """Review id → the latest of ``events`` logged for it; one query."""
+    latest: dict[int, str] = {}
+    if not review_ids:
+        return latest
+    rows = db.session.execute(
+        select(TransitionLog.subject_id, TransitionLog.event)
+        .where(
+            TransitionLog.subject_type == "review",
+            TransitionLog.subject_id.in_(review_ids),
+            TransitionLog.event.in_(events),
+        )
+        .order_by(TransitionLog.id)
+    )
+    for review_id, event in rows:
+        latest[review_id] = event
+    return latest
+
+
 def _focal_point_tasks(user: User) -> list[Task]:
-    reviews = db.session.scalars(_reviews_query().where(Review.state_id == user.state_id)).unique()
+    """The state's work in open cycles; a returned self-assessment and comments already sent
+    are told apart from fresh work."""
+    reviews = list(
+        db.session.scalars(
+            _reviews_query()
+            .join(Cycle, Review.cycle_id == Cycle.id)
+            .where(Review.state_id == user.state_id, Cycle.status == CycleStatus.OPEN)
+        ).unique()
+    )
+    latest = _latest_events(
+        [r.id for r in reviews],
+        (
+            "submit_self_assessment",
+            "return_self_assessment",
+            "submit_draft_report",
+            "submit_factual_comments",
+        ),
+    )
     tasks = []
     for review in reviews:
         if review.status == R.SELF_ASSESSMENT:
-            tasks.append(
-                _task(
-                    review, _("Complete and submit the self-assessment"), "self_assessment.overview"
-                )
+            returned = latest.get(review.id) == "return_self_assessment"
+            action = (
+                _("Revise and resubmit the self-assessment (returned by the secretariat)")
+                if returned
+                else _("Complete and submit the self-assessment")
             )
+            tasks.append(_task(review, action, "self_assessment.overview"))
         elif review.status == R.FACTUAL_CHECK:
-            tasks.append(
-                _task(review, _("Check the draft report for factual accuracy"), "report.show")
-            )
+            if latest.get(review.id) != "submit_factual_comments":
+                tasks.append(
+                    _task(review, _("Check the draft report for factual accuracy"), "report.show")
+                )
         elif review.status == R.RESPONSE:
             tasks.append(_task(review, _("Answer each recommendation"), "follow_up.response"))
         elif review.status in access.FOLLOW_UP:
