@@ -645,7 +645,7 @@ def follow_up_until_closed(world: World) -> None:
     page = get(fp, world.r)
     assert "History" in page and '<span class="badge text-bg-dark">Closed</span>' in page
     assert escalation in page and "Funding secured." in page
-    assert "return self assessment" in page  # the timeline names each event
+    assert "Return to the state" in page  # the timeline names each event
     nairobi = (world.instant + timedelta(hours=3)).strftime("%d %b %Y, %H:%M")  # UTC+3
     assert f"{nairobi} (Africa/Nairobi)" in page
     assert "Nothing is waiting for you." in get(fp, "/home")

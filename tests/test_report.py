@@ -19,6 +19,7 @@ from app.models import (
     Recommendation,
     Report,
     ReportSection,
+    Review,
     Role,
     TransitionLog,
 )
@@ -521,7 +522,7 @@ def test_submit_draft_report_refused_with_reasons_then_accepted(client, team, lo
     fire = f"/reviews/{review.id}/events/submit_draft_report"
     edit = f"/reviews/{review.id}/report/edit"
 
-    assert "Submit draft report" in client.get(edit).get_data(as_text=True)
+    assert "Save and submit the draft report" in client.get(edit).get_data(as_text=True)
     refused = client.post(fire, data={"expected_status": "evaluation"})
     assert refused.status_code == 422
     assert "2 reviewer(s) have not submitted their evaluation yet." in refused.get_data(
@@ -888,3 +889,34 @@ def test_second_tab_editing_a_recommendation_is_refused_then_resaved(client, tea
     assert client.post(f"{base}/{rec_id}", data=data).status_code == 302
     db.session.expire_all()
     assert db.session.scalar(select(Recommendation.text)) == "Edited in tab one."
+
+
+def test_submitting_the_draft_saves_what_was_typed_first(client, team, login_as, db):
+    review = team["review"]
+    for assignment in (team["lead_a"], team["member_a"]):
+        assignment.status = A.SUBMITTED
+    complete_report(db, team, R.EVALUATION)
+    login_as(team["lead"])
+    data = draft_form(team)
+    data["executive_summary"] = "Typed just before submitting."
+    response = client.post(f"/reviews/{review.id}/report/submit", data=data)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Review, review.id).status == R.FACTUAL_CHECK
+    report = db.session.scalar(select(Report).where(Report.review_id == review.id))
+    assert report.executive_summary == "Typed just before submitting."
+
+
+def test_a_refused_submission_still_keeps_the_typed_draft(client, team, login_as, db):
+    review = team["review"]
+    login_as(team["lead"])
+    data = draft_form(team, skip=3)  # three sections without a consensus rating
+    data["executive_summary"] = "Half-way summary."
+    response = client.post(f"/reviews/{review.id}/report/submit", data=data)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Not submitted." in body and "Half-way summary." in body
+    db.session.expire_all()
+    assert db.session.get(Review, review.id).status == R.EVALUATION
+    report = db.session.scalar(select(Report).where(Report.review_id == review.id))
+    assert report.executive_summary == "Half-way summary."

@@ -307,3 +307,19 @@ def test_withdrawing_a_review_closes_its_open_assignments(client, db, make, logi
     db.session.expire_all()
     for assignment in (invited, accepted):
         assert db.session.get(Assignment, assignment.id).status == AssignmentStatus.WITHDRAWN
+
+
+def test_a_constraint_refusal_is_a_409_with_the_typed_text_not_a_500(app, make, login_as):
+    from sqlalchemy.exc import IntegrityError
+
+    @app.route("/_test/integrity", methods=["POST"])
+    def _integrity():
+        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    client = login_as(make.secretariat(), on=app.test_client())
+    response = client.post("/_test/integrity", data={"note": "Text typed by the official."})
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "Someone acted first" in body
+    assert "Text typed by the official." in body
+    assert client.get("/home").status_code == 200  # the next request on the worker works

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import Conflict, HTTPException
 
 from app.extensions import db
 
@@ -54,6 +55,18 @@ def init_app(app: Flask) -> None:
         return (
             render_template("errors/error.html", error=error, code=code, typed=typed_text()),
             code,
+        )
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(error: IntegrityError):
+        """A constraint refused the write, typically two requests creating the same row at once
+        (a double click): nothing was written; say so and show the typed text back."""
+        db.session.rollback()
+        app.logger.warning("integrity error answered with 409: %s", error.orig)
+        conflict = Conflict("The same item was created at the same moment by another request.")
+        return (
+            render_template("errors/error.html", error=conflict, code=409, typed=typed_text()),
+            409,
         )
 
     @app.errorhandler(Exception)

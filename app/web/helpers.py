@@ -40,6 +40,16 @@ def status_label(lifecycle: str, status: str) -> str:
     return gettext(machine.label(str(status)))
 
 
+def event_label(lifecycle: str, event: str) -> str:
+    """The translated button label of ``event`` (e.g. "Submit self-assessment"); events outside
+    the table (an invitation, a cascade) get a readable fallback."""
+    machine = {"review": REVIEW, "assignment": ASSIGNMENT, "cycle": CYCLE}[lifecycle]
+    try:
+        return gettext(machine.spec(event).label)
+    except Exception:  # noqa: BLE001 — not a table event: show its name
+        return event.replace("_", " ").capitalize()
+
+
 BADGE = {
     "self_assessment": "secondary",
     "screening": "info",
@@ -101,6 +111,7 @@ def init_app(app: Flask) -> None:
         can=lambda action, obj=None: access.can(current_user, action, obj),
         available_specs=lambda subject: available_specs(current_user, subject),
         status_label=status_label,
+        event_label=event_label,
         phase_steps=phase_steps,
         badge=lambda status: BADGE.get(str(status), "secondary"),
         is_overdue=is_overdue,

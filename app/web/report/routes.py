@@ -21,7 +21,7 @@ from app.models import Recommendation, Review
 from app.services import evaluation as evaluation_service
 from app.services import report as service
 from app.services.concurrency import is_stale
-from app.services.transitions import ActedFirst
+from app.services.transitions import ActedFirst, apply_transition
 from app.web.helpers import get_or_404
 from app.web.report.forms import (
     FactualCommentForm,
@@ -29,6 +29,7 @@ from app.web.report.forms import (
     RecommendationForm,
     build_report_form,
 )
+from workflows import TransitionRefused
 
 bp = Blueprint("report", __name__, url_prefix="/reviews/<int:review_id>/report")
 
@@ -184,6 +185,7 @@ def _render_edit(
     status=200,
     conflict=None,
     locked=False,
+    kept=None,
 ):
     if form is None:
         form = build_report_form(sections, data=_initial_data(service.report_of(review), sections))
@@ -205,6 +207,7 @@ def _render_edit(
         importable=len(service.importable_proposals(review)),
         conflict=conflict,
         locked=locked,
+        kept=kept or {},
     )
     return page, status
 
@@ -309,6 +312,20 @@ def _post_draft(review: Review, editable: bool, action: str, recommendation=None
             flash(str(error), "warning")
         return again(422)
     db.session.commit()
+    if action == "submit":
+        # the draft above is saved first (its own commit), so a refusal never loses it
+        try:
+            apply_transition(
+                current_user, review, "submit_draft_report", expected_status=review.status
+            )
+        except TransitionRefused as refused:
+            flash(_("The draft report is saved."), "success")
+            kept = {"event": "submit_draft_report", "error": refused.refusal.render(_)}
+            return _render_edit(review, sections, status=422, kept=kept)
+        flash(
+            _("The draft report is saved and submitted for the state's factual check."), "success"
+        )
+        return redirect(url_for("reviews.show", review_id=review.id))
     for message, category in messages:
         flash(message, category)
     if action == "edit" and recommendation is not None:
@@ -334,6 +351,14 @@ def edit(review_id: int):
         recommendation = _own_recommendation(review, opening, gone_ok=True)
         return _post_draft(review, editable, "edit", recommendation)
     return _post_draft(review, editable, "save")
+
+
+@bp.route("/submit", methods=["POST"])
+@login_required
+def submit_draft(review_id: int):
+    """Save the posted draft, then fire ``submit_draft_report`` (lead reviewer, DESIGN §4)."""
+    review, editable = _load_for_drafting(review_id)
+    return _post_draft(review, editable, "submit")
 
 
 @bp.route("/recommendations", methods=["POST"])
