@@ -323,3 +323,16 @@ def test_a_constraint_refusal_is_a_409_with_the_typed_text_not_a_500(app, make, 
     assert "Someone acted first" in body
     assert "Text typed by the official." in body
     assert client.get("/home").status_code == 200  # the next request on the worker works
+
+
+def test_closing_a_cycle_names_the_unfinished_reviews(client, db, make, login_as):
+    review = make.review("KEN")
+    make.review("GHA", cycle=review.cycle)
+    login_as(make.secretariat())
+    response = client.post(
+        f"/admin/cycles/{review.cycle_id}/events/close_cycle", data={"expected_status": "open"}
+    )
+    assert response.status_code == 422
+    assert "2 review(s) are neither closed nor withdrawn: Ghana, Kenya." in response.get_data(
+        as_text=True
+    )

@@ -30,11 +30,15 @@ def ready_to_open(facts: Mapping[str, Any]) -> Refusal | None:
 
 
 def all_reviews_finished(facts: Mapping[str, Any]) -> Refusal | None:
-    """Facts: ``unfinished_reviews`` — reviews neither closed nor withdrawn."""
+    """Facts: ``unfinished_reviews`` — how many reviews are neither closed nor withdrawn;
+    ``unfinished_states`` — the names of (some of) their states."""
     if facts.get("unfinished_reviews", 0):
         return Refusal(
-            N_("%(count)d review(s) are neither closed nor withdrawn."),
-            {"count": facts["unfinished_reviews"]},
+            N_("%(count)d review(s) are neither closed nor withdrawn: %(states)s."),
+            {
+                "count": facts["unfinished_reviews"],
+                "states": ", ".join(facts.get("unfinished_states", [])),
+            },
         )
     return None
 

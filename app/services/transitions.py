@@ -32,6 +32,7 @@ from app.models import (
     Review,
     ReviewDeadline,
     Role,
+    State,
     TransitionLog,
     User,
 )
@@ -306,10 +307,21 @@ def cycle_facts(cycle: Cycle, now: datetime) -> dict[str, Any]:
         ).all()
     )
     finished = counts.get(ReviewStatus.CLOSED, 0) + counts.get(ReviewStatus.WITHDRAWN, 0)
+    unfinished_states = db.session.scalars(
+        select(State.name)
+        .join(Review, Review.state_id == State.id)
+        .where(
+            Review.cycle_id == cycle.id,
+            Review.status.not_in([ReviewStatus.CLOSED, ReviewStatus.WITHDRAWN]),
+        )
+        .order_by(State.name)
+        .limit(10)
+    ).all()
     return {
         "has_framework": cycle.framework_id is not None,
         "review_count": sum(counts.values()),
         "unfinished_reviews": sum(counts.values()) - finished,
+        "unfinished_states": unfinished_states,
     }
 
 
