@@ -6,7 +6,7 @@ import re
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 
 from app.models import (
     Answer,
@@ -86,6 +86,39 @@ def _queries(db):
 
 def _count(db, model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+@contextmanager
+def _committed_first(db, model, row):
+    """Play a concurrent request (the first of a double click): just before the request under
+    test inserts its first ``model`` row — after its own duplicate check — another connection
+    inserts and commits ``row(target)``, the same row as far as the unique constraint goes."""
+    fired: list[bool] = []
+
+    def insert_first(_mapper, _connection, target):
+        if fired:
+            return
+        fired.append(True)
+        with db.engine.connect() as other:
+            other.execute(insert(model.__table__).values(**row(target)))
+            other.commit()
+
+    event.listen(model, "before_insert", insert_first)
+    try:
+        yield fired
+    finally:
+        event.remove(model, "before_insert", insert_first)
+
+
+def _edit_form(user, **overrides) -> dict:
+    data = {
+        "display_name": user.display_name,
+        "role": str(user.role),
+        "state": str(user.state_id or ""),
+        "active": "y",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
 
 
 # --- accounts ----------------------------------------------------------------------------------
@@ -274,6 +307,365 @@ def test_edit_refuses_short_new_password(client, make, secretariat):
 
     assert response.status_code == 422
     assert "at least 12 characters" in response.get_data(as_text=True)
+
+
+def test_outdated_account_form_is_refused_and_a_deliberate_second_save_goes_through(
+    app, client, db, make, secretariat, login_as
+):
+    reviewer = make.user(Role.REVIEWER, "BRA", name="Ana Souza")
+    url = f"/admin/users/{reviewer.id}/edit"
+    opened = _input_value(client.get(url).get_data(as_text=True), "base_version")
+    assert opened
+    other = login_as(make.secretariat(), on=app.test_client())
+    assert other.post(url, data=_edit_form(reviewer, active=None)).status_code == 302
+
+    stale = _edit_form(
+        reviewer,
+        display_name="Ana Souza-Lima",
+        new_password="another-long-password",
+        base_version=opened,
+    )
+    response = client.post(url, data=stale)
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Someone else saved this account after you opened this form" in page
+    assert "deactivated" in page
+    assert _input_value(page, "display_name") == "Ana Souza-Lima"
+    assert "another-long-password" not in page
+    db.session.refresh(reviewer)
+    assert (reviewer.active, reviewer.display_name) == (False, "Ana Souza")
+    refreshed = _input_value(page, "base_version")
+    assert refreshed and refreshed != opened
+
+    again = client.post(url, data={**stale, "base_version": refreshed})
+
+    assert again.status_code == 302
+    db.session.refresh(reviewer)
+    assert (reviewer.active, reviewer.display_name) == (True, "Ana Souza-Lima")
+
+
+def test_account_form_saved_from_an_up_to_date_page_goes_through(client, db, make, secretariat):
+    user = make.focal_point("KEN")
+    url = f"/admin/users/{user.id}/edit"
+    version = _input_value(client.get(url).get_data(as_text=True), "base_version")
+
+    response = client.post(url, data=_edit_form(user, display_name="Akinyi", base_version=version))
+
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert user.display_name == "Akinyi"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "state=99999999999999999999999",
+        "state=%C2%B2",
+        "state=-1",
+        "role=nobody",
+        "active=maybe",
+    ],
+)
+def test_unusable_user_filter_is_ignored_with_a_message(client, make, secretariat, query):
+    make.user(Role.FOCAL_POINT, "KEN", name="Focal Kenya")
+
+    response = client.get(f"/admin/users?{query}")
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "the filter was ignored" in page
+    assert "Focal Kenya" in page
+
+
+def test_double_click_on_create_account_creates_one_and_says_it_exists(
+    client, db, make, secretariat
+):
+    def first_click(target):
+        return {
+            "email": target.email,
+            "display_name": target.display_name,
+            "password_hash": target.password_hash,
+            "role": target.role,
+            "state_id": target.state_id,
+            "active": True,
+            "session_token": "0" * 32,
+        }
+
+    with _committed_first(db, User, first_click) as fired:
+        response = client.post("/admin/users/new", data=_user_form(make))
+
+    page = response.get_data(as_text=True)
+    assert fired
+    assert response.status_code == 409
+    assert "An account with e-mail amani@example.org already exists." in page
+    assert _input_value(page, "display_name") == "Amani Wanjirū"
+    assert _count(db, User, User.email == "amani@example.org") == 1
+
+
+def test_double_click_on_invite_reviewer_invites_once_and_says_so(client, db, make, secretariat):
+    review = make.review("KEN")
+    reviewer = make.user(Role.REVIEWER, "BRA", name="Ana Souza")
+
+    def first_click(target):
+        return {
+            "review_id": target.review_id,
+            "reviewer_id": target.reviewer_id,
+            "status": AssignmentStatus.INVITED,
+            "is_lead": False,
+            "justification": "First click.",
+            "created_by_id": target.created_by_id,
+        }
+
+    with _committed_first(db, Assignment, first_click) as fired:
+        response = _assign(client, review, reviewer, justification="Speaks Swahili.")
+
+    page = response.get_data(as_text=True)
+    assert fired
+    assert response.status_code == 409
+    assert "Ana Souza is already on this review" in page
+    assert "Speaks Swahili." in page
+    assert _count(db, Assignment, Assignment.review_id == review.id) == 1
+
+
+def test_double_click_on_add_states_adds_once_and_says_so(client, db, make, secretariat):
+    cycle = make.cycle("2028 cycle", open_=False)
+    kenya = make.state("KEN")
+
+    def first_click(target):
+        return {
+            "cycle_id": target.cycle.id,
+            "state_id": target.state.id,
+            "status": ReviewStatus.SELF_ASSESSMENT,
+            "status_changed_at": target.status_changed_at,
+        }
+
+    with _committed_first(db, Review, first_click) as fired:
+        response = client.post(f"/admin/cycles/{cycle.id}/states", data={"states": [kenya.id]})
+
+    assert fired
+    assert response.status_code == 409
+    assert "Kenya already takes part in this cycle" in response.get_data(as_text=True)
+    assert _count(db, Review, Review.cycle_id == cycle.id) == 1
+
+
+@pytest.mark.parametrize("finished", [ReviewStatus.CLOSED, ReviewStatus.WITHDRAWN])
+def test_reviewer_whose_past_reviews_are_finished_may_change_role_and_state(
+    client, db, make, secretariat, finished
+):
+    review = make.review("KEN")
+    reviewer = make.reviewer("BRA")
+    make.assignment(review, reviewer, status=AssignmentStatus.SUBMITTED, actor=secretariat)
+    review.status = finished
+    db.session.commit()
+
+    response = client.post(
+        f"/admin/users/{reviewer.id}/edit",
+        data=_edit_form(reviewer, role="focal_point", state=str(make.state("KEN").id)),
+    )
+
+    assert response.status_code == 302
+    db.session.refresh(reviewer)
+    assert (reviewer.role, reviewer.state.code) == (Role.FOCAL_POINT, "KEN")
+
+
+def test_reviewer_still_working_on_a_review_keeps_the_role_and_is_told_which(
+    client, db, make, secretariat
+):
+    review = make.review("KEN", make.cycle("2027 cycle"))
+    reviewer = make.reviewer("BRA")
+    make.assignment(review, reviewer, status=AssignmentStatus.SUBMITTED, actor=secretariat)
+    review.status = ReviewStatus.EVALUATION
+    db.session.commit()
+
+    response = client.post(
+        f"/admin/users/{reviewer.id}/edit", data=_edit_form(reviewer, role="focal_point")
+    )
+
+    assert response.status_code == 422
+    assert "still works on these reviews: Kenya (2027 cycle)" in response.get_data(as_text=True)
+    db.session.refresh(reviewer)
+    assert reviewer.role == Role.REVIEWER
+
+
+def test_reviewer_declined_on_an_open_review_may_change_role(client, db, make, secretariat):
+    review = make.review("KEN")
+    reviewer = make.reviewer("BRA")
+    make.assignment(review, reviewer, status=AssignmentStatus.DECLINED, actor=secretariat)
+
+    response = client.post(
+        f"/admin/users/{reviewer.id}/edit", data=_edit_form(reviewer, role="focal_point")
+    )
+
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("status", [AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED])
+def test_deactivating_a_reviewer_mid_review_is_refused_naming_the_review(
+    client, db, make, secretariat, status
+):
+    review = make.review("GHA", make.cycle("2027 cycle"))
+    reviewer = make.reviewer("BRA")
+    make.assignment(review, reviewer, lead=True, status=status, actor=secretariat)
+
+    response = client.post(
+        f"/admin/users/{reviewer.id}/edit", data=_edit_form(reviewer, active=None)
+    )
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Ghana (2027 cycle)" in page
+    assert "withdraw these assignments first" in page
+    db.session.refresh(reviewer)
+    assert reviewer.active
+
+
+def test_deactivating_the_last_focal_point_of_a_state_under_review_is_refused(
+    client, db, make, secretariat
+):
+    make.review("KEN", make.cycle("2027 cycle"))
+    focal_point = make.focal_point("KEN")
+
+    response = client.post(
+        f"/admin/users/{focal_point.id}/edit", data=_edit_form(focal_point, active=None)
+    )
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "only active focal point of Kenya" in page
+    assert "Kenya (2027 cycle)" in page
+    assert "Create another focal point for Kenya first" in page
+    db.session.refresh(focal_point)
+    assert focal_point.active
+
+
+def test_moving_the_last_focal_point_of_a_state_under_review_is_refused(
+    client, db, make, secretariat
+):
+    make.review("KEN")
+    focal_point = make.focal_point("KEN")
+
+    response = client.post(
+        f"/admin/users/{focal_point.id}/edit",
+        data=_edit_form(focal_point, state=str(make.state("GHA").id)),
+    )
+
+    assert response.status_code == 422
+    assert "Create another focal point for Kenya first" in response.get_data(as_text=True)
+
+
+def test_a_focal_point_may_be_deactivated_when_another_remains_or_the_review_is_over(
+    client, db, make, secretariat
+):
+    review = make.review("KEN")
+    first, second = make.focal_point("KEN"), make.focal_point("KEN")
+    assert client.post(
+        f"/admin/users/{first.id}/edit", data=_edit_form(first, active=None)
+    ).status_code == (302)
+    review.status = ReviewStatus.CLOSED
+    db.session.commit()
+
+    response = client.post(f"/admin/users/{second.id}/edit", data=_edit_form(second, active=None))
+
+    assert response.status_code == 302
+    assert _count(db, User, User.role == Role.FOCAL_POINT, User.active.is_(True)) == 0
+
+
+def test_deactivation_ends_the_sessions_so_reactivation_does_not_revive_them(
+    app, client, db, make, secretariat, login_as
+):
+    focal_point = make.focal_point("KEN")
+    browser = login_as(focal_point, on=app.test_client())
+    assert browser.get("/home").status_code == 200
+    url = f"/admin/users/{focal_point.id}/edit"
+
+    assert client.post(url, data=_edit_form(focal_point, active=None)).status_code == 302
+    assert client.post(url, data=_edit_form(focal_point)).status_code == 302
+
+    response = browser.get("/home")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+    db.session.refresh(focal_point)
+    assert focal_point.active
+
+
+@pytest.mark.parametrize("password", [" " * 12, "\u200b" * 12, "\t" * 6 + "\u3000" * 6])
+def test_a_new_password_of_only_spaces_is_refused(client, db, make, secretariat, password):
+    user = make.focal_point("KEN")
+    before = user.password_hash
+
+    response = client.post(
+        f"/admin/users/{user.id}/edit", data=_edit_form(user, new_password=password)
+    )
+
+    assert response.status_code == 422
+    assert "cannot be only spaces" in response.get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.password_hash == before
+
+
+@pytest.mark.parametrize("password", [" " * 12, "\u200b" * 12])
+def test_an_initial_password_of_only_spaces_is_refused(client, db, make, secretariat, password):
+    response = client.post("/admin/users/new", data=_user_form(make, password=password))
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "cannot be only spaces" in page
+    assert _input_value(page, "display_name") == "Amani Wanjirū"
+    assert _count(db, User, User.email == "amani@example.org") == 0
+
+
+def test_password_inputs_ask_password_managers_not_to_fill_them(client, make, secretariat):
+    user = make.focal_point("KEN")
+    for url, name in [
+        ("/admin/users/new", "password"),
+        (f"/admin/users/{user.id}/edit", "new_password"),
+    ]:
+        tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', client.get(url).get_data(as_text=True))
+        assert 'autocomplete="new-password"' in tag.group(0), url
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("\u200b", "display name with visible letters"),
+        ("\u200b \u200d", "display name with visible letters"),
+        ("Ana \u202eazuoS", "text-direction control characters"),
+        ("\u2067Ana Souza\u2069", "text-direction control characters"),
+    ],
+)
+def test_unreadable_display_names_are_refused(client, db, make, secretariat, name, message):
+    created = client.post("/admin/users/new", data=_user_form(make, display_name=name))
+    assert created.status_code == 422
+    assert message in created.get_data(as_text=True)
+    assert _count(db, User, User.email == "amani@example.org") == 0
+
+    user = make.user(Role.FOCAL_POINT, "KEN", name="Akinyi Otieno")
+    edited = client.post(f"/admin/users/{user.id}/edit", data=_edit_form(user, display_name=name))
+    assert edited.status_code == 422
+    assert message in edited.get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.display_name == "Akinyi Otieno"
+
+
+def test_names_with_joiners_in_persian_or_indic_script_are_accepted(client, db, make, secretariat):
+    persian = "فروغ فرخ\u200cزاد"
+    response = client.post("/admin/users/new", data=_user_form(make, display_name=persian))
+    assert response.status_code == 302
+    assert db.session.scalar(
+        select(User.display_name).where(User.email == "amani@example.org")
+    ) == (persian)
+
+    user = make.focal_point("IDN")
+    sinhala = "ශ්\u200dරී"
+    assert (
+        client.post(
+            f"/admin/users/{user.id}/edit", data=_edit_form(user, display_name=sinhala)
+        ).status_code
+        == 302
+    )
+    db.session.refresh(user)
+    assert user.display_name == sinhala
 
 
 # --- cycles ------------------------------------------------------------------------------------
@@ -537,6 +929,79 @@ def test_assignment_by_hand_needs_a_justification(client, db, make, secretariat)
     assert response.status_code == 422
     assert "justification" in response.get_data(as_text=True)
     assert _count(db, Assignment, Assignment.review_id == review.id) == 0
+
+
+def test_justification_of_only_invisible_characters_is_refused(client, db, make, secretariat):
+    review = make.review("KEN")
+
+    response = _assign(client, review, make.reviewer("BRA"), justification="\u200b\u200b\u2060")
+
+    assert response.status_code == 422
+    assert "Please give the justification" in response.get_data(as_text=True)
+    assert _count(db, Assignment, Assignment.review_id == review.id) == 0
+
+
+def test_reviewer_select_marks_nationals_and_regional_groups_already_on_the_team(
+    client, make, secretariat
+):
+    review = make.review("KEN")
+    make.assignment(review, make.user(Role.REVIEWER, "BRA", name="Ana Souza"), actor=secretariat)
+    national = make.user(Role.REVIEWER, "KEN", name="Wanjiku Kamau")
+    same_group = make.user(Role.REVIEWER, "CRI", name="Sofía Mora")
+
+    page = client.get(f"/admin/reviews/{review.id}/team").get_data(as_text=True)
+
+    assert (
+        f'<option value="{national.id}">Wanjiku Kamau (Kenya, African Group) '
+        "(national of the reviewed state)</option>"
+    ) in page
+    assert (
+        f'<option value="{same_group.id}">Sofía Mora (Costa Rica, GRULAC) '
+        "(regional group already on the team)</option>"
+    ) in page
+
+
+def test_inviting_beyond_the_team_size_is_allowed_with_a_warning(client, db, make, secretariat):
+    review = make.review("KEN", make.cycle("2027 cycle", team_size=2))
+    make.assignment(review, make.reviewer("BRA"), actor=secretariat)
+    make.assignment(review, make.reviewer("POL"), actor=secretariat)
+    assert "another invitation goes beyond the team size" in client.get(
+        f"/admin/reviews/{review.id}/team"
+    ).get_data(as_text=True)
+
+    response = _assign(client, review, make.user(Role.REVIEWER, "JPN", name="Yuki Tanaka"))
+
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Yuki Tanaka is invited" in page
+    assert "The team now has 3 reviewers invited or working, more than" in page
+    assert "team size of 2" in page
+    assert _count(db, Assignment, Assignment.review_id == review.id) == 3
+
+
+def test_a_second_reviewer_from_the_same_regional_group_is_allowed_with_a_warning(
+    client, db, make, secretariat
+):
+    review = make.review("KEN", make.cycle("2027 cycle", team_size=3))
+    make.assignment(review, make.user(Role.REVIEWER, "BRA", name="Ana Souza"), actor=secretariat)
+
+    response = _assign(client, review, make.user(Role.REVIEWER, "CRI", name="Sofía Mora"))
+
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Sofía Mora is from the same regional group (GRULAC) as Ana Souza" in page
+    assert "more than the cycle" not in page
+
+
+def test_inviting_within_the_rules_gives_no_warning(client, make, secretariat):
+    review = make.review("KEN", make.cycle("2027 cycle", team_size=3))
+    make.assignment(review, make.reviewer("BRA"), actor=secretariat)
+
+    response = _assign(client, review, make.user(Role.REVIEWER, "POL", name="Jan Kowalski"))
+
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Jan Kowalski is invited" in page
+    assert "alert-warning" not in page
 
 
 def test_reviewer_select_lists_reviewers_not_yet_on_the_review(client, make, secretariat):

@@ -4,7 +4,8 @@ These operations change data and only flush; the route commits once. Creating ac
 and reviews and inviting a reviewer are in `app.services.cycles`; the functions here list what
 the secretariat's screens show and wrap those operations with the checks that only the
 administration screens need (DESIGN §1, §3, §5, §6). Refusals raise `SetupError` with a message
-for the person who asked.
+for the person who asked; `AlreadyDone` (a `SetupError`) when a concurrent request — typically a
+double click — did the same thing first, and `AccountChanged` when an account form is outdated.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from collections.abc import Iterable, Sequence
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Assignment, Cycle, Framework, Review, Role, State, User
+from app.models import ROLE_LABELS, Assignment, Cycle, Framework, Review, Role, State, User
 from app.services import cycles
+from app.services.concurrency import fingerprint, is_stale
 from app.services.cycles import MIN_PASSWORD_LENGTH, SetupError
 from workflows import AssignmentStatus, ReviewStatus
-from workflows.assignment import ACTIVE
+from workflows.base import has_words
 
 #: Review statuses in which the secretariat may still invite a reviewer by hand: before the team
 #: starts (pre-invitations), and during evaluation (replacing someone who dropped out).
@@ -30,6 +33,25 @@ TEAM_OPEN_STATUSES = (
     ReviewStatus.PEER_ASSIGNMENT,
     ReviewStatus.EVALUATION,
 )
+
+#: Review statuses in which a review is over: it needs neither its team nor a focal point.
+FINISHED_STATUSES = (ReviewStatus.CLOSED, ReviewStatus.WITHDRAWN)
+
+#: Assignment statuses in which the reviewer still works on the review (DESIGN §4).
+WORKING_STATUSES = (AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)
+
+#: Bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069): in a
+#: name they make the text display as something other than what it is ("Trojan Source",
+#: CVE-2021-42574). Joiners (U+200C, U+200D) stay allowed: Persian and Indic names need them.
+BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+
+
+class AlreadyDone(SetupError):
+    """A concurrent request (e.g. a double click) did the same thing first; nothing was stored."""
+
+
+class AccountChanged(SetupError):
+    """The account was saved by someone else after the edit form was rendered."""
 
 
 # --- accounts ----------------------------------------------------------------------------------
@@ -57,6 +79,194 @@ def all_states() -> Sequence[State]:
     return db.session.scalars(select(State).order_by(State.name)).all()
 
 
+def check_display_name(display_name: str) -> str:
+    """Return ``display_name`` without surrounding spaces, if a person can read it.
+
+    Any script is welcome (DESIGN §3), joiners included; refused are names with no visible
+    character (only spaces or zero-width marks) and names with bidirectional override or
+    isolate controls (`BIDI_CONTROLS`), which make a name display as something else.
+    Raises:
+        SetupError: with a message saying which of the two.
+    """
+    display_name = (display_name or "").strip()
+    if not has_words(display_name):
+        raise SetupError(_("Please give a display name with visible letters."))
+    if any(ch in BIDI_CONTROLS for ch in display_name):
+        raise SetupError(
+            _(
+                "The display name contains invisible text-direction control characters "
+                "(U+202A–U+202E or U+2066–U+2069), which can make it display as a different "
+                "name. Please type the name again without them."
+            )
+        )
+    return display_name
+
+
+def check_password(password: str) -> str:
+    """Return ``password`` if it is long enough and not only spaces or invisible characters.
+
+    A password nobody can see is one nobody can type again reliably: it locks the account out.
+    Raises:
+        SetupError: shorter than `MIN_PASSWORD_LENGTH` characters, or without a visible character.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise SetupError(_("The password must have at least 12 characters."))
+    if not has_words(password):
+        raise SetupError(
+            _("The password cannot be only spaces or invisible characters: use visible ones.")
+        )
+    return password
+
+
+def create_account(
+    email: str, display_name: str, role: Role, password: str, state: State | None
+) -> User:
+    """Create an account (see `cycles.create_user`) after the checks of the account form.
+
+    Call it before any other change in the request: when a concurrent request (a double click
+    on "Create account") created the same e-mail first, the unique e-mail refuses the insert,
+    the session is rolled back and `AlreadyDone` says the account exists — as when it existed
+    before.
+    Raises:
+        SetupError: an unreadable display name, a weak password, and every refusal of
+            `cycles.create_user` (duplicate e-mail, missing state).
+        AlreadyDone: the same e-mail was created concurrently.
+    """
+    display_name = check_display_name(display_name)
+    check_password(password)
+    try:
+        return cycles.create_user(email, display_name, role, password, state)
+    except IntegrityError:
+        db.session.rollback()
+        email = email.strip().lower()
+        if db.session.scalar(select(User.id).where(User.email == email)) is None:
+            raise  # another constraint failed: not a duplicate
+        raise AlreadyDone(
+            _("An account with e-mail %(email)s already exists.", email=email)
+        ) from None
+
+
+def account_version(user: User) -> str:
+    """The ``base_version`` of the account form: a fingerprint of the fields it edits."""
+    return fingerprint([user.display_name, str(user.role), user.state_id, bool(user.active)])
+
+
+def _describe_account(user: User) -> str:
+    """What the account is now, in words: "Peer reviewer, Brazil, deactivated"."""
+    parts = [_(ROLE_LABELS[user.role])]
+    if user.state is not None:
+        parts.append(user.state.name)
+    parts.append(_("active") if user.active else _("deactivated"))
+    return f"{user.display_name} ({', '.join(parts)})"
+
+
+def _review_names(rows: Iterable[tuple[str, str]]) -> str:
+    """ "Kenya (2027 cycle), Ghana (2028 cycle)" from (state name, cycle name) pairs."""
+    return ", ".join(f"{state} ({cycle})" for state, cycle in rows)
+
+
+def _working_on(user: User) -> list[tuple[int, str, str]]:
+    """(state id, state name, cycle name) of every review ``user`` still works on as a reviewer:
+    an invited, accepted or submitted assignment on a review neither closed nor withdrawn."""
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(Review.state_id, State.name, Cycle.name)
+            .join(Assignment, Assignment.review_id == Review.id)
+            .join(State, State.id == Review.state_id)
+            .join(Cycle, Cycle.id == Review.cycle_id)
+            .where(
+                Assignment.reviewer_id == user.id,
+                Assignment.status.in_(WORKING_STATUSES),
+                Review.status.not_in(FINISHED_STATUSES),
+            )
+            .order_by(Cycle.starts_on, Cycle.name, State.name)
+        )
+    ]
+
+
+def _open_reviews_left_without_focal_point(user: User) -> list[tuple[str, str]]:
+    """(state name, cycle name) of the open reviews of ``user``'s state when ``user`` is its
+    only active focal point; empty when another active focal point can take over."""
+    others = db.session.scalar(
+        select(func.count(User.id)).where(
+            User.role == Role.FOCAL_POINT,
+            User.state_id == user.state_id,
+            User.active.is_(True),
+            User.id != user.id,
+        )
+    )
+    if others:
+        return []
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(State.name, Cycle.name)
+            .select_from(Review)
+            .join(State, State.id == Review.state_id)
+            .join(Cycle, Cycle.id == Review.cycle_id)
+            .where(Review.state_id == user.state_id, Review.status.not_in(FINISHED_STATUSES))
+            .order_by(Cycle.starts_on, Cycle.name)
+        )
+    ]
+
+
+def _check_reviewer_change(
+    user: User, *, role: Role, new_state_id: int | None, deactivating: bool
+) -> None:
+    """Refuse to take a reviewer off reviews they still work on (DESIGN §4, §5)."""
+    working = _working_on(user)
+    if not working:
+        return
+    names = _review_names((state, cycle) for _id, state, cycle in working)
+    if deactivating:
+        raise SetupError(
+            _(
+                "%(name)s still works on these reviews: %(reviews)s. Deactivating the account "
+                "would leave them stuck; withdraw these assignments first (on each review's "
+                "team page), then deactivate the account.",
+                name=user.display_name,
+                reviews=names,
+            )
+        )
+    if role != Role.REVIEWER:
+        raise SetupError(
+            _(
+                "%(name)s still works on these reviews: %(reviews)s. Withdraw these assignments "
+                "first (on each review's team page), then change the role.",
+                name=user.display_name,
+                reviews=names,
+            )
+        )
+    reviewed = {state_id: state for state_id, state, _cycle in working}
+    if new_state_id in reviewed:
+        raise SetupError(
+            _(
+                "%(name)s is reviewing %(state)s; a reviewer never reviews their own state. "
+                "Withdraw that assignment first.",
+                name=user.display_name,
+                state=reviewed[new_state_id],
+            )
+        )
+
+
+def _check_focal_point_change(user: User) -> None:
+    """Refuse to leave a state with an open review without an active focal point (DESIGN §4:
+    the focal point submits the self-assessment, factual comments, responses and progress)."""
+    reviews = _open_reviews_left_without_focal_point(user)
+    if reviews:
+        raise SetupError(
+            _(
+                "%(name)s is the only active focal point of %(state)s, whose review is still "
+                "open: %(reviews)s. Create another focal point for %(state)s first, then "
+                "deactivate or change this account.",
+                name=user.display_name,
+                state=reviews[0][0],
+                reviews=_review_names(reviews),
+            )
+        )
+
+
 def update_user(
     user: User,
     actor: User,
@@ -66,61 +276,65 @@ def update_user(
     state: State | None,
     active: bool,
     new_password: str = "",
+    base_version: str | None = None,
 ) -> User:
     """Change an account's display name, role, state, active flag and (optionally) password.
 
-    Accounts are deactivated, never deleted: their history stays attributable. A secretariat
-    member cannot deactivate their own account or take away their own secretariat role (nobody
-    would be left to undo it). A peer reviewer with open assignments (invited, accepted,
-    submitted) keeps the reviewer role, and cannot be moved to a state they are reviewing
-    (DESIGN §5: a reviewer never reviews their own state) until those assignments are withdrawn.
+    ``base_version`` is the `account_version` the form was rendered from (None: not checked);
+    the account row is locked and re-read before it is compared. Accounts are deactivated,
+    never deleted: their history stays attributable; deactivating ends every session of the
+    account, so that re-activating it later does not revive an old browser session.
+
+    Refused (DESIGN §1, §4, §5): a secretariat member deactivating their own account or taking
+    away their own secretariat role (nobody would be left to undo it); deactivating a peer
+    reviewer, or changing their role, while they work on a review (an invited, accepted or
+    submitted assignment on a review neither closed nor withdrawn), or moving them to a state
+    they are reviewing; deactivating, or changing the role or state of, the only active focal
+    point of a state whose review is open.
 
     Raises:
+        AccountChanged: the account changed since ``base_version``; nothing was stored.
         SetupError: any of the refusals above; a focal point or reviewer without a state; an
-            empty display name; a new password shorter than 12 characters.
+            unreadable display name (`check_display_name`); a new password that is too short
+            or only spaces (`check_password`).
     """
-    display_name = display_name.strip()
-    if not display_name:
-        raise SetupError(_("Please give a display name."))
+    db.session.refresh(user, with_for_update=True)
+    if is_stale(base_version, account_version(user)):
+        raise AccountChanged(
+            _(
+                "Someone else saved this account after you opened this form. It is now: "
+                "%(now)s. Your entries are kept below (type the new password again if you "
+                "meant to set one); check them and save again to replace what was saved.",
+                now=_describe_account(user),
+            )
+        )
+    display_name = check_display_name(display_name)
     if role != Role.SECRETARIAT and state is None:
         raise SetupError(_("Focal points and peer reviewers must belong to a state."))
-    if new_password and len(new_password) < MIN_PASSWORD_LENGTH:
-        raise SetupError(_("The password must have at least 12 characters."))
+    if new_password:
+        check_password(new_password)
     if user.id == actor.id and not active:
         raise SetupError(_("You cannot deactivate your own account."))
     if user.id == actor.id and role != Role.SECRETARIAT:
         raise SetupError(_("You cannot take away your own secretariat role."))
     new_state_id = state.id if state is not None and role != Role.SECRETARIAT else None
+    deactivating = user.active and not active
     if user.role == Role.REVIEWER:
-        open_reviews = db.session.execute(
-            select(Review.state_id, State.name)
-            .join(Assignment, Assignment.review_id == Review.id)
-            .join(State, State.id == Review.state_id)
-            .where(Assignment.reviewer_id == user.id, Assignment.status.in_(ACTIVE))
-        ).all()
-        if open_reviews and role != Role.REVIEWER:
-            raise SetupError(
-                _(
-                    "%(name)s still has %(count)d open assignment(s); withdraw them before "
-                    "changing the role.",
-                    name=user.display_name,
-                    count=len(open_reviews),
-                )
-            )
-        reviewed = dict(open_reviews)
-        if new_state_id in reviewed:
-            raise SetupError(
-                _(
-                    "%(name)s is reviewing %(state)s; a reviewer never reviews their own state. "
-                    "Withdraw that assignment first.",
-                    name=user.display_name,
-                    state=reviewed[new_state_id],
-                )
-            )
+        _check_reviewer_change(
+            user, role=role, new_state_id=new_state_id, deactivating=deactivating
+        )
+    if (
+        user.role == Role.FOCAL_POINT
+        and user.active
+        and (deactivating or role != Role.FOCAL_POINT or new_state_id != user.state_id)
+    ):
+        _check_focal_point_change(user)
     user.display_name = display_name
     user.role = role
     user.state_id = new_state_id
     user.active = active
+    if deactivating:
+        user.end_sessions()
     if new_password:
         user.set_password(new_password)
     db.session.flush()
@@ -193,10 +407,14 @@ def add_states(cycle: Cycle, state_ids: Iterable[int]) -> list[Review]:
     """Add several participating states to ``cycle`` at once: one review each (with its stage
     deadlines and pre-filled section 1), all or none.
 
+    Call it before any other change in the request: when a concurrent request (a double click)
+    added one of the states first, the unique (cycle, state) refuses the insert, the session is
+    rolled back and `AlreadyDone` names the state — as when it took part before.
     Returns the new reviews, by state name.
     Raises:
         SetupError: no state chosen; an unknown state; a state already in the cycle; a closed
             cycle (see `cycles.add_review`).
+        AlreadyDone: one of the states was added concurrently.
     """
     ids = sorted(set(state_ids))
     if not ids:
@@ -204,7 +422,21 @@ def add_states(cycle: Cycle, state_ids: Iterable[int]) -> list[Review]:
     states = db.session.scalars(select(State).where(State.id.in_(ids)).order_by(State.name)).all()
     if len(states) != len(ids):
         raise SetupError(_("One of the chosen states is not a UN member state in Pillars."))
-    return [cycles.add_review(cycle, state) for state in states]
+    cycle_id = cycle.id
+    try:
+        return [cycles.add_review(cycle, state) for state in states]
+    except IntegrityError:
+        db.session.rollback()
+        taken = db.session.scalar(
+            select(State.name)
+            .join(Review, Review.state_id == State.id)
+            .where(Review.cycle_id == cycle_id, State.id.in_(ids))
+            .order_by(State.name)
+            .limit(1)
+        )
+        if taken is None:
+            raise  # another constraint failed: not a duplicate
+        raise AlreadyDone(_("%(state)s already takes part in this cycle.", state=taken)) from None
 
 
 # --- review teams ------------------------------------------------------------------------------
@@ -220,11 +452,23 @@ def team_of(review: Review) -> Sequence[Assignment]:
     ).all()
 
 
+def working_members(review: Review) -> Sequence[Assignment]:
+    """The assignments of ``review`` whose reviewer still works on it (invited, accepted or
+    submitted), with reviewer and state."""
+    return db.session.scalars(
+        select(Assignment)
+        .where(Assignment.review_id == review.id, Assignment.status.in_(WORKING_STATUSES))
+        .options(joinedload(Assignment.reviewer).joinedload(User.state))
+        .order_by(Assignment.id)
+    ).all()
+
+
 def reviewer_candidates(review: Review) -> Sequence[User]:
     """Active peer reviewers not yet on ``review`` in any status, with their state, by name.
 
-    Nationals of the reviewed state are listed too: choosing one is refused with the rule's
-    reason (DESIGN §5), which tells the secretariat more than a silently shorter list.
+    Nationals of the reviewed state are listed too (the page marks them): choosing one is
+    refused with the rule's reason (DESIGN §5), which tells the secretariat more than a
+    silently shorter list.
     """
     on_review = select(Assignment.reviewer_id).where(Assignment.review_id == review.id)
     return db.session.scalars(
@@ -240,20 +484,85 @@ def assign_by_hand(
 ) -> Assignment:
     """Invite a reviewer onto ``review`` by hand, with the recorded justification (DESIGN §6).
 
+    Call it before any other change in the request: when a concurrent request (a double click)
+    invited the same reviewer first, the unique (review, reviewer) refuses the insert, the
+    session is rolled back and `AlreadyDone` says so — as when they were on the review before.
     Raises:
         SetupError: the review no longer takes new reviewers (past evaluation, withdrawn); no
-            justification; an unknown or inactive reviewer; and every refusal of
-            `cycles.assign_reviewer` (not a reviewer, own state, already on the review, a second
-            lead).
+            justification with visible text; an unknown or inactive reviewer; and every refusal
+            of `cycles.assign_reviewer` (not a reviewer, own state, already on the review, a
+            second lead).
+        AlreadyDone: the same reviewer was invited concurrently.
     """
     if review.status not in TEAM_OPEN_STATUSES:
         raise SetupError(_("Reviewers can no longer be assigned to this review."))
-    justification = justification.strip()
-    if not justification:
+    justification = (justification or "").strip()
+    if not has_words(justification):
         raise SetupError(_("Please give the justification for this assignment by hand."))
     reviewer = db.session.get(User, reviewer_id)
     if reviewer is None or not reviewer.active:
         raise SetupError(_("Choose an active peer reviewer."))
-    return cycles.assign_reviewer(
-        review, reviewer, actor, is_lead=is_lead, justification=justification
-    )
+    review_id = review.id
+    try:
+        return cycles.assign_reviewer(
+            review, reviewer, actor, is_lead=is_lead, justification=justification
+        )
+    except IntegrityError:
+        db.session.rollback()
+        existing = db.session.scalar(
+            select(Assignment).where(
+                Assignment.review_id == review_id, Assignment.reviewer_id == reviewer_id
+            )
+        )
+        if existing is None:
+            raise  # another constraint failed: not a duplicate
+        raise AlreadyDone(
+            _(
+                "%(name)s is already on this review (status: %(status)s). Reinstate them instead "
+                "of inviting again.",
+                name=existing.reviewer.display_name,
+                status=existing.status.value,
+            )
+        ) from None
+
+
+def team_warnings(review: Review, assignment: Assignment) -> list[str]:
+    """Warnings (not refusals) about a reviewer just invited by hand onto ``review``: the team
+    now has more working members than the cycle's team size, or another working member comes
+    from the same regional group (DESIGN §6: members from distinct regional groups).
+
+    The secretariat may have reasons (a reserve, a scarce expertise); the warning makes the
+    departure from the rules a conscious one.
+    """
+    members = working_members(review)
+    warnings = []
+    size = review.cycle.team_size
+    if len(members) > size:
+        warnings.append(
+            _(
+                "The team now has %(count)d reviewers invited or working, more than the "
+                "cycle's team size of %(size)d.",
+                count=len(members),
+                size=size,
+            )
+        )
+    state = assignment.reviewer.state
+    if state is not None:
+        same_group = [
+            m.reviewer.display_name
+            for m in members
+            if m.id != assignment.id
+            and m.reviewer.state is not None
+            and m.reviewer.state.regional_group == state.regional_group
+        ]
+        if same_group:
+            warnings.append(
+                _(
+                    "%(name)s is from the same regional group (%(group)s) as %(others)s; the "
+                    "draw's rules ask for team members from distinct regional groups.",
+                    name=assignment.reviewer.display_name,
+                    group=state.regional_group.value,
+                    others=", ".join(same_group),
+                )
+            )
+    return warnings

@@ -2,19 +2,20 @@
 
 Choices that come from the database (states, frameworks, reviewers) are filled in by the route.
 Selects of database rows do not check the posted value against the rendered choices: a value
-that went stale meanwhile reaches the service, whose refusal says why in words.
+that went stale meanwhile reaches the service, whose refusal says why in words. Display names and
+passwords are checked here with the service's own rules, so the message appears at the field.
 """
 
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectChoice,
@@ -30,13 +31,15 @@ from wtforms.validators import (
     InputRequired,
     Length,
     NumberRange,
-    Optional,
+    StopValidation,
     ValidationError,
 )
 
 from app.models import ROLE_LABELS, Cycle, Role
-from app.services.cycles import MAX_STAGE_DAYS, MIN_PASSWORD_LENGTH, SetupError, check_time_zone
+from app.services.admin import check_display_name, check_password
+from app.services.cycles import IANA_ZONES, MAX_STAGE_DAYS, SetupError, check_time_zone
 from app.web.forms import bounded_int, optional_int
+from workflows.base import has_words
 
 
 def role_choices() -> list[SelectChoice]:
@@ -49,9 +52,36 @@ def model_default(column: str) -> int:
 
 
 #: IANA zone names offered as suggestions beside the time-zone box.
-TIME_ZONES = sorted(available_timezones())
+TIME_ZONES = sorted(IANA_ZONES)
 
 STATE_HELP = _l("Required for focal points and peer reviewers; not used for the secretariat.")
+
+
+#: A password manager must not fill a password chosen for someone else with the secretariat
+#: member's own saved password.
+NEW_PASSWORD = {"autocomplete": "new-password"}
+
+
+def _readable_name(form, field) -> None:
+    try:
+        field.data = check_display_name(field.data or "")
+    except SetupError as error:
+        raise ValidationError(str(error)) from None
+
+
+def _visible_password(form, field) -> None:
+    try:
+        check_password(field.data or "")
+    except SetupError as error:
+        raise ValidationError(str(error)) from None
+
+
+def _empty_keeps_password(form, field) -> None:
+    """Stop validating an empty new password (keep the current one). Unlike WTForms' Optional,
+    a password of spaces is not "empty": it goes on to `_visible_password` and is refused."""
+    if not field.data:
+        field.errors[:] = []
+        raise StopValidation()
 
 
 def _state_required(form, field) -> None:
@@ -72,7 +102,7 @@ class UserCreateForm(FlaskForm):
     )
     display_name = StringField(
         _l("Display name"),
-        validators=[DataRequired(), Length(max=200)],
+        validators=[DataRequired(), Length(max=200), _readable_name],
         description=_l("As the person writes it, in any script."),
     )
     role = SelectField(_l("Role"), choices=role_choices, coerce=Role, default=Role.FOCAL_POINT)
@@ -85,20 +115,20 @@ class UserCreateForm(FlaskForm):
     )
     password = PasswordField(
         _l("Initial password"),
-        validators=[
-            DataRequired(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                message=_l("The password must have at least 12 characters."),
-            ),
-        ],
+        validators=[InputRequired(), _visible_password],
         description=_l("At least 12 characters. Give it to the person by a separate channel."),
+        render_kw=NEW_PASSWORD,
     )
     submit = SubmitField(_l("Create account"))
 
 
 class UserEditForm(FlaskForm):
-    display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=200)])
+    """The account form; ``base_version`` is the `account_version` it was rendered from."""
+
+    base_version = HiddenField()
+    display_name = StringField(
+        _l("Display name"), validators=[DataRequired(), Length(max=200), _readable_name]
+    )
     role = SelectField(_l("Role"), choices=role_choices, coerce=Role)
     state = SelectField(
         _l("State"),
@@ -113,23 +143,45 @@ class UserEditForm(FlaskForm):
     )
     new_password = PasswordField(
         _l("New password"),
-        validators=[
-            Optional(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                message=_l("The password must have at least 12 characters."),
-            ),
-        ],
+        validators=[_empty_keeps_password, _visible_password],
         description=_l("Leave empty to keep the current password."),
+        render_kw=NEW_PASSWORD,
     )
     submit = SubmitField(_l("Save changes"))
 
 
 class UserFilterForm(FlaskForm):
-    """The filters above the list of accounts (a GET form: no CSRF token)."""
+    """The filters above the list of accounts (a GET form: no CSRF token).
+
+    Filters are links people edit and share: a value that is not one of the choices is ignored
+    with a message at its field, never an error page.
+    """
 
     class Meta:
         csrf = False
+
+    def chosen(self) -> tuple[Role | None, int | None, bool | None]:
+        """The (role, state id, active) to filter by, None for "any"; a value that is not one
+        of the choices (set the state choices first) is ignored and gets a message at its field."""
+        ignored = _("This value is not one of the choices; the filter was ignored.")
+        role = state_id = active = None
+        if self.role.data:
+            try:
+                role = Role(self.role.data)
+            except ValueError:
+                self.role.errors = [ignored]
+        if self.state.data:
+            try:
+                state_id = bounded_int(self.state.data)
+            except ValueError:
+                state_id = None
+            if state_id not in {choice.value for choice in self.state.choices}:
+                state_id, self.state.errors = None, [ignored]
+        if self.active.data:
+            active = {"1": True, "0": False}.get(self.active.data)
+            if active is None:
+                self.active.errors = [ignored]
+        return role, state_id, active
 
     role = SelectField(_l("Role"), validate_choice=False)
     state = SelectField(_l("State"), validate_choice=False)
@@ -200,6 +252,11 @@ class AddStatesForm(FlaskForm):
     submit = SubmitField(_l("Add to the cycle"))
 
 
+def _has_words(form, field) -> None:
+    if not has_words(field.data):
+        raise ValidationError(_l("Please give the justification."))
+
+
 class AssignReviewerForm(FlaskForm):
     reviewer = SelectField(
         _l("Peer reviewer"),
@@ -210,7 +267,7 @@ class AssignReviewerForm(FlaskForm):
     is_lead = BooleanField(_l("Lead reviewer (drafts the report)"))
     justification = TextAreaField(
         _l("Justification"),
-        validators=[DataRequired(message=_l("Please give the justification."))],
+        validators=[DataRequired(message=_l("Please give the justification.")), _has_words],
         description=_l(
             "Why this reviewer is assigned by hand rather than by lot; recorded in the history."
         ),

@@ -14,7 +14,7 @@ from wtforms import SelectChoice
 
 from app import access
 from app.extensions import db
-from app.models import Cycle, Framework, Review, Role, State, User
+from app.models import Cycle, Framework, Review, State, User
 from app.services import admin as service
 from app.services import cycles as cycle_service
 from app.services.cycles import SetupError
@@ -46,6 +46,11 @@ def _invalid_status(form) -> int:
     return 422 if form.is_submitted() else 200
 
 
+def _refusal_status(refused: SetupError) -> int:
+    """409 when someone else acted first (a double click, an outdated form), else 422."""
+    return 409 if isinstance(refused, service.AlreadyDone | service.AccountChanged) else 422
+
+
 def _state_choices(states, blank: str) -> list[SelectChoice]:
     return [SelectChoice("", blank)] + [
         SelectChoice(s.id, f"{s.name} — {s.regional_group.value}") for s in states
@@ -61,10 +66,8 @@ def users():
     filters = UserFilterForm(request.args)
     filters.role.choices = [SelectChoice("", _("Any role")), *role_choices()]
     filters.state.choices = _state_choices(states, _("Any state"))
-    role = filters.role.data if filters.role.data in {r.value for r in Role} else None
-    state_id = int(filters.state.data) if (filters.state.data or "").isdigit() else None
-    active = {"1": True, "0": False}.get(filters.active.data or "")
-    rows = service.list_users(role=Role(role) if role else None, state_id=state_id, active=active)
+    role, state_id, active = filters.chosen()
+    rows = service.list_users(role=role, state_id=state_id, active=active)
     return render_template("admin/users.html", users=rows, filters=filters)
 
 
@@ -72,11 +75,11 @@ def users():
 def user_new():
     form = UserCreateForm()
     form.state.choices = _state_choices(service.all_states(), _("— none (secretariat) —"))
-    error = None
+    error, status = None, _invalid_status(form)
     if form.validate_on_submit():
         state = db.session.get(State, form.state.data) if form.state.data else None
         try:
-            user = cycle_service.create_user(
+            user = service.create_account(
                 form.email.data,
                 form.display_name.data,
                 form.role.data,
@@ -84,14 +87,13 @@ def user_new():
                 state,
             )
         except SetupError as refused:
-            error = str(refused)
+            db.session.rollback()
+            error, status = str(refused), _refusal_status(refused)
         else:
             db.session.commit()
             flash(_("Account created for %(name)s.", name=user.display_name), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=None, error=error), (
-        _invalid_status(form)
-    )
+    return render_template("admin/user_form.html", form=form, user=None, error=error), status
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -103,10 +105,11 @@ def user_edit(user_id: int):
             "role": user.role,
             "state": user.state_id,
             "active": user.active,
+            "base_version": service.account_version(user),
         }
     )
     form.state.choices = _state_choices(service.all_states(), _("— none (secretariat) —"))
-    error = None
+    error, status = None, _invalid_status(form)
     if form.validate_on_submit():
         state = db.session.get(State, form.state.data) if form.state.data else None
         try:
@@ -118,17 +121,18 @@ def user_edit(user_id: int):
                 state=state,
                 active=form.active.data,
                 new_password=form.new_password.data or "",
+                base_version=form.base_version.data,
             )
         except SetupError as refused:
             db.session.rollback()
-            error = str(refused)
+            error, status = str(refused), _refusal_status(refused)
+            if isinstance(refused, service.AccountChanged):
+                form.base_version.data = service.account_version(user)  # a second save goes through
         else:
             db.session.commit()
             flash(_("Account of %(name)s saved.", name=user.display_name), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user, error=error), (
-        _invalid_status(form)
-    )
+    return render_template("admin/user_form.html", form=form, user=user, error=error), status
 
 
 # --- cycles ------------------------------------------------------------------------------------
@@ -205,13 +209,13 @@ def cycle(cycle_id: int):
 def cycle_add_states(cycle_id: int):
     cycle = get_or_404(Cycle, cycle_id)
     form = AddStatesForm()
-    error = None
+    error, status = None, 422
     if form.validate_on_submit():
         try:
             added = service.add_states(cycle, form.states.data)
         except SetupError as refused:
             db.session.rollback()
-            error = str(refused)
+            error, status = str(refused), _refusal_status(refused)
         else:
             db.session.commit()
             flash(
@@ -223,7 +227,7 @@ def cycle_add_states(cycle_id: int):
                 "success",
             )
             return redirect(url_for("admin.cycle", cycle_id=cycle.id))
-    return _render_cycle(cycle, add_form=form, add_error=error), 422
+    return _render_cycle(cycle, add_form=form, add_error=error), status
 
 
 @bp.route("/cycles/<int:cycle_id>/events/<event>", methods=["POST"])
@@ -240,12 +244,23 @@ def cycle_fire(cycle_id: int, event: str):
 # --- review teams ------------------------------------------------------------------------------
 
 
-def _assign_choices(review: Review) -> list[SelectChoice]:
+def _assign_choices(review: Review, members) -> list[SelectChoice]:
+    """The reviewers to choose from, each with state and regional group; nationals of the
+    reviewed state (refused) and reviewers from a group already on the team are marked."""
+    groups_on_team = {m.reviewer.state.regional_group for m in members if m.reviewer.state}
     choices = [SelectChoice("", _("— choose a peer reviewer —"))]
     for user in service.reviewer_candidates(review):
         state = user.state
-        where = f"{state.name}, {state.regional_group.value}" if state else _("no state")
-        choices.append(SelectChoice(user.id, f"{user.display_name} ({where})"))
+        label = (
+            f"{user.display_name} ({state.name}, {state.regional_group.value})"
+            if state
+            else (f"{user.display_name} ({_('no state')})")
+        )
+        if state is not None and state.id == review.state_id:
+            label += " " + _("(national of the reviewed state)")
+        elif state is not None and state.regional_group in groups_on_team:
+            label += " " + _("(regional group already on the team)")
+        choices.append(SelectChoice(user.id, label))
     return choices
 
 
@@ -254,8 +269,7 @@ def review_team(review_id: int):
     review = get_or_404(Review, review_id)
     access.require(current_user, "assignment.manage", review)
     form = AssignReviewerForm()
-    form.reviewer.choices = _assign_choices(review)
-    error = None
+    error, status = None, _invalid_status(form)
     if form.validate_on_submit():
         try:
             assignment = service.assign_by_hand(
@@ -265,9 +279,10 @@ def review_team(review_id: int):
                 is_lead=form.is_lead.data,
                 justification=form.justification.data,
             )
+            warnings = service.team_warnings(review, assignment)
         except SetupError as refused:
             db.session.rollback()
-            error = str(refused)
+            error, status = str(refused), _refusal_status(refused)
         else:
             db.session.commit()
             flash(
@@ -278,15 +293,20 @@ def review_team(review_id: int):
                 ),
                 "success",
             )
+            for warning in warnings:
+                flash(warning, "warning")
             return redirect(url_for("admin.review_team", review_id=review.id))
     team = service.team_of(review)
+    members = [a for a in team if a.status in service.WORKING_STATUSES]
+    form.reviewer.choices = _assign_choices(review, members)
     return render_template(
         "admin/review_team.html",
         review=review,
         team=team,
         accepted=sum(1 for a in team if a.status in access.TEAM),
         has_lead=any(a.is_lead and a.status in access.TEAM for a in team),
+        working=len(members),
         form=form,
         team_open=review.status in service.TEAM_OPEN_STATUSES,
         error=error,
-    ), _invalid_status(form)
+    ), status
