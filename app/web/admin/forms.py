@@ -269,7 +269,7 @@ class AssignReviewerForm(FlaskForm):
         _l("Justification"),
         validators=[DataRequired(message=_l("Please give the justification.")), _has_words],
         description=_l(
-            "Why this reviewer is assigned by hand rather than by lot; recorded in the history."
+            "Why this reviewer (expertise, languages, availability); recorded in the history."
         ),
     )
     submit = SubmitField(_l("Invite reviewer"))
