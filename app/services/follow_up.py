@@ -271,13 +271,7 @@ def post_progress(
     if not narrative:
         raise FollowUpError(_("Say what has been done."))
     _lock(recommendation)
-    latest = db.session.scalar(
-        select(ProgressUpdate)
-        .where(ProgressUpdate.recommendation_id == recommendation.id)
-        .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())
-        .limit(1)
-        .execution_options(populate_existing=True)
-    )
+    latest = _latest_entry(ProgressUpdate, recommendation)
     if latest is not None and (latest.author_id, latest.status, latest.narrative) == (
         user.id,
         status,
@@ -296,6 +290,17 @@ def post_progress(
     return update
 
 
+def _latest_entry(model: type[ProgressUpdate] | type[Assessment], recommendation: Recommendation):
+    """The newest dated entry (progress update or assessment) of ``recommendation``, re-read."""
+    return db.session.scalar(
+        select(model)
+        .where(model.recommendation_id == recommendation.id)
+        .order_by(model.created_at.desc(), model.id.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+
+
 def post_assessment(
     recommendation: Recommendation, status: str, note: str, user: User
 ) -> Assessment:
@@ -311,13 +316,7 @@ def post_assessment(
         raise FollowUpError(_("Choose an assessment."))
     note = (note or "").strip()
     _lock(recommendation)
-    latest = db.session.scalar(
-        select(Assessment)
-        .where(Assessment.recommendation_id == recommendation.id)
-        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
-        .limit(1)
-        .execution_options(populate_existing=True)
-    )
+    latest = _latest_entry(Assessment, recommendation)
     if latest is not None and (latest.author_id, latest.status, latest.note) == (
         user.id,
         status,

@@ -123,58 +123,53 @@ def show(review_id: int):
     return _render_follow_up(review)
 
 
-@bp.route("/follow-up/<int:recommendation_id>/progress", methods=["POST"])
-@login_required
-def post_progress(review_id: int, recommendation_id: int):
+#: The two dated entries a recommendation collects in follow-up: the form, its prefix, the access
+#: action, the service call, the form field a refusal attaches to, and the success message.
+ENTRIES = {
+    "progress": (ProgressForm, "p", "progress.post", "post_progress", "narrative"),
+    "assessment": (AssessmentForm, "a", "assessment.post", "post_assessment", "note"),
+}
+
+
+def _post_entry(review_id: int, recommendation_id: int, kind: str, done: str):
+    """Post a progress update (state) or an assessment (secretariat) on one recommendation."""
+    form_class, prefix, action, operation, text_field = ENTRIES[kind]
     review = _load(review_id)
     recommendation = service.recommendation_of(review, recommendation_id)
     if recommendation is None:
         abort(404)
-    access.require(current_user, "progress.post", review)
-    form = ProgressForm(prefix=f"p{recommendation.id}")
-    kept = {("progress", recommendation.id): form}
+    access.require(current_user, action, review)
+    form = form_class(prefix=f"{prefix}{recommendation.id}")
+    kept = {(kind, recommendation.id): form}
     if not form.validate():
         return _render_follow_up(review, kept), 422
     try:
-        service.post_progress(recommendation, form.status.data, form.narrative.data, current_user)
+        getattr(service, operation)(
+            recommendation, form.status.data, form[text_field].data, current_user
+        )
     except service.AlreadyRecorded as same:
         db.session.rollback()
         flash(str(same), "info")
     except service.FollowUpError as refused:
         db.session.rollback()
-        form.narrative.errors = [*form.narrative.errors, str(refused)]
+        form[text_field].errors = [*form[text_field].errors, str(refused)]
         return _render_follow_up(review, kept), 422
     else:
         db.session.commit()
-        flash(_("Progress update posted."), "success")
+        flash(done, "success")
     return redirect(url_for(".show", review_id=review.id, _anchor=f"rec-{recommendation.id}"))
+
+
+@bp.route("/follow-up/<int:recommendation_id>/progress", methods=["POST"])
+@login_required
+def post_progress(review_id: int, recommendation_id: int):
+    return _post_entry(review_id, recommendation_id, "progress", _("Progress update posted."))
 
 
 @bp.route("/follow-up/<int:recommendation_id>/assessment", methods=["POST"])
 @login_required
 def post_assessment(review_id: int, recommendation_id: int):
-    review = _load(review_id)
-    recommendation = service.recommendation_of(review, recommendation_id)
-    if recommendation is None:
-        abort(404)
-    access.require(current_user, "assessment.post", review)
-    form = AssessmentForm(prefix=f"a{recommendation.id}")
-    kept = {("assessment", recommendation.id): form}
-    if not form.validate():
-        return _render_follow_up(review, kept), 422
-    try:
-        service.post_assessment(recommendation, form.status.data, form.note.data, current_user)
-    except service.AlreadyRecorded as same:
-        db.session.rollback()
-        flash(str(same), "info")
-    except service.FollowUpError as refused:
-        db.session.rollback()
-        form.note.errors = [*form.note.errors, str(refused)]
-        return _render_follow_up(review, kept), 422
-    else:
-        db.session.commit()
-        flash(_("Assessment posted."), "success")
-    return redirect(url_for(".show", review_id=review.id, _anchor=f"rec-{recommendation.id}"))
+    return _post_entry(review_id, recommendation_id, "assessment", _("Assessment posted."))
 
 
 def _render_follow_up(review: Review, kept: dict | None = None):
