@@ -11,16 +11,17 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db as _db
+from app.models import FrameworkSection
 from config import TestConfig
+from workflows import AssignmentStatus, ReviewStatus
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 IS_PG = PG_URL.startswith("postgresql")
@@ -169,4 +170,31 @@ def frozen_now(app):
     app.config.pop("PILLARS_FROZEN_NOW", None)
 
 
-TODAY = date(2027, 1, 15)
+@pytest.fixture
+def team(make, db):
+    """A review of Kenya in evaluation with an accepted lead (France) and member (Brazil)."""
+    secretariat = make.secretariat()
+    review = make.review("KEN")
+    lead = make.reviewer("FRA")
+    member = make.reviewer("BRA")
+    lead_a = make.assignment(
+        review, lead, lead=True, status=AssignmentStatus.ACCEPTED, actor=secretariat
+    )
+    member_a = make.assignment(review, member, status=AssignmentStatus.ACCEPTED, actor=secretariat)
+    review.status = ReviewStatus.EVALUATION
+    db.session.commit()
+    return {
+        "secretariat": secretariat,
+        "review": review,
+        "lead": lead,
+        "member": member,
+        "lead_a": lead_a,
+        "member_a": member_a,
+        "sections": list(
+            db.session.scalars(
+                select(FrameworkSection)
+                .where(FrameworkSection.framework_id == review.cycle.framework_id)
+                .order_by(FrameworkSection.number)
+            )
+        ),
+    }

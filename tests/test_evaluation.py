@@ -24,27 +24,6 @@ A = AssignmentStatus
 R = ReviewStatus
 
 
-@pytest.fixture
-def team(make, db):
-    """A review of Kenya in evaluation with an accepted lead (France) and member (Brazil)."""
-    secretariat = make.secretariat()
-    review = make.review("KEN")
-    lead = make.reviewer("FRA")
-    member = make.reviewer("BRA")
-    lead_a = make.assignment(review, lead, lead=True, status=A.ACCEPTED, actor=secretariat)
-    member_a = make.assignment(review, member, status=A.ACCEPTED, actor=secretariat)
-    review.status = R.EVALUATION
-    db.session.commit()
-    return {
-        "secretariat": secretariat,
-        "review": review,
-        "lead": lead,
-        "member": member,
-        "lead_a": lead_a,
-        "member_a": member_a,
-    }
-
-
 def sections(db, review) -> list[FrameworkSection]:
     return list(
         db.session.scalars(

@@ -13,7 +13,6 @@ from app.models import (
     Evaluation,
     EvaluationSection,
     FactualComment,
-    FrameworkSection,
     Priority,
     ProposedRecommendation,
     Recommendation,
@@ -28,34 +27,6 @@ from workflows import AssignmentStatus, ReviewStatus
 
 A = AssignmentStatus
 R = ReviewStatus
-
-
-@pytest.fixture
-def team(make, db):
-    """A review of Kenya in evaluation with an accepted lead (France) and member (Brazil)."""
-    secretariat = make.secretariat()
-    review = make.review("KEN")
-    lead = make.reviewer("FRA")
-    member = make.reviewer("BRA")
-    lead_a = make.assignment(review, lead, lead=True, status=A.ACCEPTED, actor=secretariat)
-    member_a = make.assignment(review, member, status=A.ACCEPTED, actor=secretariat)
-    review.status = R.EVALUATION
-    db.session.commit()
-    return {
-        "secretariat": secretariat,
-        "review": review,
-        "lead": lead,
-        "member": member,
-        "lead_a": lead_a,
-        "member_a": member_a,
-        "sections": list(
-            db.session.scalars(
-                select(FrameworkSection)
-                .where(FrameworkSection.framework_id == review.cycle.framework_id)
-                .order_by(FrameworkSection.number)
-            )
-        ),
-    }
 
 
 def submitted_evaluation(db, team, key: str, proposals=(), submit: bool = True) -> Evaluation:
