@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from app.extensions import db
 from app.services import reference
@@ -15,6 +16,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("seed")
+@with_appcontext
 def seed_command() -> None:
     """Load the 193 UN member states, treaty ratifications and framework versions (idempotent)."""
     states = reference.load_states()
@@ -33,6 +35,7 @@ def seed_command() -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
     """Create the demo cycle and accounts (refused under the production config)."""
     if not current_app.config.get("DEMO_ALLOWED"):
