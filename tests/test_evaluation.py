@@ -317,7 +317,7 @@ def test_partial_draft_is_saved_and_submit_is_refused_until_every_section_rated(
     refused = client.post(url, data=evaluation_form(db, review, skip=2, action="submit"))
     text = refused.get_data(as_text=True)
     assert refused.status_code == 422
-    assert "Rate every section before submitting; missing: COM, SEC." in text
+    assert "Rate every section before submitting; missing: 1 (COM), 2 (SEC)." in text
     assert "Findings on COM" in text  # what was typed is shown again
     db.session.refresh(assignment)
     assert assignment.status == A.ACCEPTED

@@ -505,8 +505,9 @@ def test_submit_draft_report_refused_with_reasons_then_accepted(client, team, lo
     client.post(edit, data=draft_form(team, skip=2))
     refused = client.post(fire, data={"expected_status": "evaluation"})
     assert refused.status_code == 422
-    assert "Give a consensus rating for every section; missing: COM, SEC." in refused.get_data(
-        as_text=True
+    assert (
+        "Give a consensus rating for every section; missing: 1 (COM), 2 (SEC)."
+        in refused.get_data(as_text=True)
     )
 
     client.post(edit, data=draft_form(team))

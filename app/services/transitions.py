@@ -188,7 +188,7 @@ def review_facts(review: Review, now: datetime) -> dict[str, Any]:
 
     report = db.session.scalar(select(Report).where(Report.review_id == review.id))
     sections = db.session.execute(
-        select(FrameworkSection.id, FrameworkSection.code)
+        select(FrameworkSection.id, FrameworkSection.number, FrameworkSection.code)
         .where(FrameworkSection.framework_id == framework_id)
         .order_by(FrameworkSection.number)
     ).all()
@@ -232,7 +232,9 @@ def review_facts(review: Review, now: datetime) -> dict[str, Any]:
         "unsubmitted_assignments": sum(
             1 for a in accepted if a.status == AssignmentStatus.ACCEPTED
         ),
-        "unrated_sections": [code for sid, code in sections if sid not in rated],
+        "unrated_sections": [
+            f"{number} ({code})" for sid, number, code in sections if sid not in rated
+        ],
         "recommendation_count": recommendation_count,
         "factual_comments_sent": comments_sent,
         "factual_check_deadline": deadline,
@@ -268,7 +270,7 @@ def _factual_comments_sent(review: Review) -> bool:
 def assignment_facts(assignment: Assignment, now: datetime) -> dict[str, Any]:
     review = assignment.review
     sections = db.session.execute(
-        select(FrameworkSection.id, FrameworkSection.code)
+        select(FrameworkSection.id, FrameworkSection.number, FrameworkSection.code)
         .where(FrameworkSection.framework_id == review.cycle.framework_id)
         .order_by(FrameworkSection.number)
     ).all()
@@ -292,7 +294,9 @@ def assignment_facts(assignment: Assignment, now: datetime) -> dict[str, Any]:
             reviewer.active and reviewer.role == Role.REVIEWER and reviewer.state_id is not None
         ),
         "own_state": assignment.reviewer.state_id == review.state_id,
-        "unrated_sections": [code for sid, code in sections if sid not in rated],
+        "unrated_sections": [
+            f"{number} ({code})" for sid, number, code in sections if sid not in rated
+        ],
     }
 
 
