@@ -68,3 +68,54 @@ def test_reviewer_home_shows_their_part_on_each_review(client, make, login_as):
     assert "Your part" in page
     assert ">Accepted<" in page and ">Lead<" in page
     assert "(UTC)" in page  # the current deadline, in the cycle's zone
+
+
+def test_a_returned_self_assessment_shows_why_to_the_focal_point(client, make, login_as, db):
+    from app.services.transitions import apply_transition
+    from tests.factories import fill_required_answers
+
+    review = make.review("KEN")
+    focal_point = make.focal_point("KEN")
+    secretariat = make.secretariat()
+    fill_required_answers(db, review, focal_point)
+    apply_transition(focal_point, review, "submit_self_assessment")
+    apply_transition(
+        secretariat, review, "return_self_assessment", reason="Add the 2026 budget law (ECO-2)."
+    )
+    login_as(focal_point)
+    home = client.get("/home").get_data(as_text=True)
+    assert "Revise and resubmit the self-assessment" in home
+    overview = client.get(f"/reviews/{review.id}/self-assessment").get_data(as_text=True)
+    assert "Returned by the secretariat on" in overview
+    assert "Add the 2026 budget law (ECO-2)." in overview
+
+
+def test_the_report_page_says_when_the_state_sent_its_comments(client, make, login_as, db):
+    from sqlalchemy import delete
+
+    from app.models import TransitionLog
+    from tests.factories import prepared_review
+
+    prepared = prepared_review(make)
+    review = prepared.review
+    review.status = ReviewStatus.FACTUAL_CHECK
+    db.session.execute(
+        delete(TransitionLog).where(TransitionLog.event == "submit_factual_comments")
+    )
+    db.session.commit()
+    login_as(prepared.identities["focal_point"])
+    page = client.get(f"/reviews/{review.id}/report").get_data(as_text=True)
+    assert "The state sent its factual-accuracy comments on" not in page
+    assert "Check the draft report for factual accuracy" in client.get("/home").get_data(
+        as_text=True
+    )
+    sent = client.post(
+        f"/reviews/{review.id}/events/submit_factual_comments",
+        data={"expected_status": "factual_check"},
+    )
+    assert sent.status_code == 302
+    page = client.get(f"/reviews/{review.id}/report").get_data(as_text=True)
+    assert "The state sent its factual-accuracy comments on" in page
+    assert "Check the draft report for factual accuracy" not in client.get("/home").get_data(
+        as_text=True
+    )

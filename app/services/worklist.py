@@ -13,7 +13,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app import access
 from app.extensions import db
-from app.models import Assignment, Cycle, Review, Role, TransitionLog, User
+from app.models import Assignment, Cycle, Review, Role, User
+from app.services import history
 from workflows import AssignmentStatus, CycleStatus, ReviewStatus
 from workflows.assignment import TEAM_FORMING
 
@@ -76,23 +77,8 @@ def _task(review: Review, action: str, endpoint: str, **params) -> Task:
     return Task(review, action, endpoint, params or {"review_id": review.id}, next_deadline(review))
 
 
-def _latest_events(review_ids: list[int], events: tuple[str, ...]) -> dict[int, str]:
-    """Review id → the latest of ``events`` logged for it; one query."""
-    latest: dict[int, str] = {}
-    if not review_ids:
-        return latest
-    rows = db.session.execute(
-        select(TransitionLog.subject_id, TransitionLog.event)
-        .where(
-            TransitionLog.subject_type == "review",
-            TransitionLog.subject_id.in_(review_ids),
-            TransitionLog.event.in_(events),
-        )
-        .order_by(TransitionLog.id)
-    )
-    for review_id, event in rows:
-        latest[review_id] = event
-    return latest
+def _event_of(row) -> str | None:
+    return row.event if row is not None else None
 
 
 def _focal_point_tasks(user: User) -> list[Task]:
@@ -105,7 +91,7 @@ def _focal_point_tasks(user: User) -> list[Task]:
             .where(Review.state_id == user.state_id, Cycle.status == CycleStatus.OPEN)
         ).unique()
     )
-    latest = _latest_events(
+    latest = history.latest_events(
         [r.id for r in reviews],
         (
             "submit_self_assessment",
@@ -117,7 +103,7 @@ def _focal_point_tasks(user: User) -> list[Task]:
     tasks = []
     for review in reviews:
         if review.status == R.SELF_ASSESSMENT:
-            returned = latest.get(review.id) == "return_self_assessment"
+            returned = _event_of(latest.get(review.id)) == "return_self_assessment"
             action = (
                 _("Revise and resubmit the self-assessment (returned by the secretariat)")
                 if returned
@@ -125,7 +111,7 @@ def _focal_point_tasks(user: User) -> list[Task]:
             )
             tasks.append(_task(review, action, "self_assessment.overview"))
         elif review.status == R.FACTUAL_CHECK:
-            if latest.get(review.id) != "submit_factual_comments":
+            if _event_of(latest.get(review.id)) != "submit_factual_comments":
                 tasks.append(
                     _task(review, _("Check the draft report for factual accuracy"), "report.show")
                 )

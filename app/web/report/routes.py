@@ -19,6 +19,7 @@ from app import access
 from app.extensions import db
 from app.models import Recommendation, Review
 from app.services import evaluation as evaluation_service
+from app.services import history
 from app.services import report as service
 from app.services.concurrency import is_stale
 from app.services.transitions import ActedFirst, apply_transition
@@ -71,6 +72,7 @@ def _render_show(review: Review, comment_form: FactualCommentForm | None = None,
         general_comments=general,
         recommendations=service.recommendations_of(review),
         comment_form=comment_form,
+        comments_sent=history.comments_sent(review) if review.status == "factual_check" else None,
     )
     return page, status
 

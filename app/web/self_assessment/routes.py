@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from app import access
 from app.extensions import db
 from app.models import ASSISTANCE_KINDS, Review
+from app.services import history
 from app.services import self_assessment as service
 from app.web.helpers import get_or_404
 from app.web.self_assessment.forms import CHOICE_LABELS, section_form
@@ -45,6 +46,7 @@ def overview(review_id: int):
         progress=progress,
         missing=[(code, e.section.number) for e in progress for code in e.missing_codes],
         editable=editable,
+        returned=history.returned_with(review) if editable else None,
         level_descriptions=service.level_descriptions(review.cycle.framework),
         choice_labels=CHOICE_LABELS,
         assistance_kinds=ASSISTANCE_KINDS,
