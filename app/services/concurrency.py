@@ -12,8 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+
+T = TypeVar("T")
 
 
 def fingerprint(values: Iterable[Any]) -> str:
@@ -28,3 +34,28 @@ def is_stale(posted: str | None, current: str) -> bool:
     A post without a version (a script, an API client) is not checked.
     """
     return bool(posted) and posted != current
+
+
+def get_or_create(find: Callable[[], T | None], make: Callable[[], T]) -> T:
+    """Return ``find()``, or add and flush ``make()`` when there is none — once, even when two
+    requests race: the loser's flush hits the row's unique key, its session is rolled back and the
+    winner's row is read again (so a double click yields exactly one row).
+
+    Call it before any other change in the request: the rollback would undo them.
+    Raises:
+        IntegrityError: the flush failed for another reason than the race.
+    """
+    found = find()
+    if found is not None:
+        return found
+    row = make()
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        found = find()
+        if found is None:
+            raise
+        return found
+    return row

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
@@ -26,7 +25,7 @@ from app.models import (
     Review,
 )
 from app.services import clock
-from app.services.concurrency import fingerprint
+from app.services.concurrency import fingerprint, get_or_create
 from app.services.transitions import ActedFirst
 from workflows import AssignmentStatus
 
@@ -84,19 +83,10 @@ def get_or_create_evaluation(assignment: Assignment) -> Evaluation:
     first, the unique ``assignment_id`` raises IntegrityError, the session is rolled back and the
     winner's row is read again — so a double submission yields exactly one evaluation.
     """
-    evaluation = evaluation_of(assignment)
-    if evaluation is not None:
-        return evaluation
-    evaluation = Evaluation(assignment_id=assignment.id, updated_at=clock.now())
-    db.session.add(evaluation)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        evaluation = evaluation_of(assignment)
-        if evaluation is None:  # the constraint failed for another reason
-            raise
-    return evaluation
+    return get_or_create(
+        lambda: evaluation_of(assignment),
+        lambda: Evaluation(assignment_id=assignment.id, updated_at=clock.now()),
+    )
 
 
 def evaluation_for_editing(assignment: Assignment) -> Evaluation:

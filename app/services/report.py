@@ -15,7 +15,6 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
@@ -34,7 +33,7 @@ from app.models import (
     User,
 )
 from app.services import clock
-from app.services.concurrency import fingerprint
+from app.services.concurrency import fingerprint, get_or_create
 from app.services.transitions import ActedFirst
 from workflows import AssignmentStatus, ReviewStatus
 
@@ -90,19 +89,9 @@ def get_or_create_report(review: Review) -> Report:
     first, the unique ``review_id`` raises IntegrityError, the session is rolled back and the
     existing row is read again.
     """
-    report = report_of(review)
-    if report is not None:
-        return report
-    report = Report(review_id=review.id, updated_at=clock.now())
-    db.session.add(report)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        report = report_of(review)
-        if report is None:
-            raise
-    return report
+    return get_or_create(
+        lambda: report_of(review), lambda: Report(review_id=review.id, updated_at=clock.now())
+    )
 
 
 def report_version(review: Review) -> str:
