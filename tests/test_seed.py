@@ -98,3 +98,21 @@ def test_adding_a_state_prefills_section_one_from_ratifications(db, make):
     assert "CAT" in core.narrative and "state party since 1997" in core.narrative
     assert core.choice is not None
     assert len(review.deadlines) == 5
+
+
+def test_source_quirks_are_handled_and_a_real_gap_says_no_data(db, make):
+    def count(code):
+        state = db.session.scalar(select(State).where(State.code == code))
+        return db.session.scalar(
+            select(func.count(TreatyRatification.id)).where(TreatyRatification.state_id == state.id)
+        )
+
+    assert count("SSD") == 18  # South Sudan's code is mistyped "S" in one file: matched by name
+    assert count("GAB") == 17  # the op_crc_ic file lists Montserrat instead of Gabon
+    review = make.review("GAB")
+    protocols = db.session.scalar(
+        select(Answer).join(Question).where(Answer.review_id == review.id, Question.code == "COM-2")
+    )
+    assert "OP-CRC-IC (Optional Protocol to the CRC on a communications procedure): no data" in (
+        protocols.narrative
+    )

@@ -159,15 +159,22 @@ def load_states(path: Path = REGIONAL_GROUPS_CSV) -> LoadResult:
 
 
 def load_ratifications(directory: Path = RATIFICATION_DIR) -> LoadResult:
-    """Upsert the ratification status of the 18 instruments for every state (by ISO alpha-2)."""
+    """Upsert the ratification status of the 18 instruments for every state (by ISO alpha-2, or
+    by name where the source's code is wrong). Known gap of the source: ``op_crc_ic`` lists
+    Montserrat instead of Gabon, so Gabon has no row for that protocol ("no data" in the
+    pre-filled answer)."""
     result = LoadResult()
-    states = {s.iso2: s for s in db.session.scalars(select(State))}
+    all_states = list(db.session.scalars(select(State)))
+    states = {s.iso2: s for s in all_states}
+    by_name = {s.name.lower(): s for s in all_states}
     existing = {(r.state_id, r.treaty): r for r in db.session.scalars(select(TreatyRatification))}
     for treaty in TREATIES:
         with (directory / f"hr_status_{treaty}.csv").open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 iso2 = LEGACY_ISO2.get(row["iso2"].strip(), row["iso2"].strip())
-                state = states.get(iso2)
+                # the source mistypes some codes (South Sudan is "S" in op_crc_ic): fall back to
+                # the name; rows of non-members (Montserrat) match nothing and are skipped
+                state = states.get(iso2) or by_name.get(row["member"].strip().lower())
                 if state is None:
                     continue
                 status = row["status"].strip()
