@@ -81,3 +81,55 @@ def test_outsiders_get_nothing_of_another_states_review(app, db, make, login_as,
     db.session.expire_all()
     assert prepared.review.status == status
     assert tried > 10
+
+
+#: What a reviewer on the review but not on the team may still reach (DESIGN §5): an invited one,
+#: the review's summary page (state, cycle, deadlines) to decide; a withdrawn one, nothing.
+ON_REVIEW_BUT_NOT_TEAM = {
+    "invited": {("GET", "reviews.show")},
+    "withdrawn": set(),
+    "declined": set(),
+    "conflicted": set(),
+}
+
+
+@pytest.mark.parametrize("status", [ReviewStatus.PEER_ASSIGNMENT, ReviewStatus.EVALUATION])
+@pytest.mark.parametrize("assignment_status", list(ON_REVIEW_BUT_NOT_TEAM))
+def test_reviewers_off_the_team_see_only_what_design_allows(
+    app, db, make, login_as, status, assignment_status
+):
+    from workflows import AssignmentStatus
+
+    prepared = prepared_review(make)
+    prepared.review.status = status
+    db.session.commit()
+    outsider = prepared.identities["unassigned_reviewer"]
+    own = make.assignment(
+        prepared.review,
+        outsider,
+        status=AssignmentStatus(assignment_status),
+        actor=prepared.identities["secretariat"],
+    )
+    client = login_as(outsider, on=app.test_client())
+    allowed = ON_REVIEW_BUT_NOT_TEAM[assignment_status]
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_TO_SIGNED_IN:
+            continue
+        url = rule.build(_values(rule, prepared, db), append_unknown=False)[1]
+        for method in ("GET", "POST"):
+            response = client.open(url, method=method, data={"reason": "x"})
+            if (method, rule.endpoint) in allowed:
+                assert response.status_code == 200, (method, url)
+            else:
+                assert response.status_code in REFUSED, (
+                    f"{assignment_status} reviewer got {response.status_code} on {method} {url}"
+                )
+    summary = client.get(f"/reviews/{prepared.review.id}")
+    if assignment_status == "invited":
+        page = summary.get_data(as_text=True)
+        assert "Kenya" in page and "Deadlines" in page
+        for hidden in ("/self-assessment", "/report", "Review team", "History"):
+            assert hidden not in page, hidden
+        assert client.get(f"/assignments/{own.id}").status_code == 200
+    else:
+        assert client.get(f"/assignments/{own.id}").status_code == 404

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -183,11 +184,9 @@ def test_stale_status_answers_someone_acted_first(app, db, make, login_as, clien
     assert len(logs) == 1
 
 
-def test_adopt_waits_for_comments_or_the_factual_check_deadline(
-    app, db, make, login_as, client, frozen_now
-):
-    from datetime import timedelta
-
+def _in_factual_check_without_comments_sent(db, make):
+    """Kenya's prepared review in factual check, the state not having sent its comments yet;
+    returns (prepared, factual-check deadline as an aware UTC instant)."""
     from app.models import ReviewDeadline
 
     prepared = prepared_review(make)
@@ -199,18 +198,29 @@ def test_adopt_waits_for_comments_or_the_factual_check_deadline(
         db.session.delete(row)
     db.session.commit()
     deadline = db.session.scalar(
-        select(ReviewDeadline).where(
+        select(ReviewDeadline.due_at).where(
             ReviewDeadline.review_id == review.id, ReviewDeadline.stage == "factual_check"
         )
     )
-    login_as(prepared.identities["secretariat"])
-    frozen_now(deadline.due_at - timedelta(seconds=1))
-    early = client.post(
+    return prepared, deadline
+
+
+def _adopt(client, review):
+    return client.post(
         f"/reviews/{review.id}/events/adopt_report", data={"expected_status": "factual_check"}
     )
+
+
+def test_adopt_waits_until_the_state_sent_its_comments_even_none(
+    db, make, login_as, client, frozen_now
+):
+    prepared, deadline = _in_factual_check_without_comments_sent(db, make)
+    review = prepared.review
+    frozen_now(deadline - timedelta(days=3))
+    login_as(prepared.identities["secretariat"])
+    early = _adopt(client, review)
     assert early.status_code == 422
     assert "deadline has not passed" in early.get_data(as_text=True)
-    # the state sends its comments, even with nothing to correct: adoption is possible at once
     login_as(prepared.identities["focal_point"])
     sent = client.post(
         f"/reviews/{review.id}/events/submit_factual_comments",
@@ -218,40 +228,19 @@ def test_adopt_waits_for_comments_or_the_factual_check_deadline(
     )
     assert sent.status_code == 302
     login_as(prepared.identities["secretariat"])
-    frozen_now(deadline.due_at + timedelta(seconds=1))
-    late = client.post(
-        f"/reviews/{review.id}/events/adopt_report", data={"expected_status": "factual_check"}
-    )
-    assert late.status_code == 302
+    assert _adopt(client, review).status_code == 302  # still before the deadline
     db.session.expire_all()
     assert db.session.get(Review, review.id).status == ReviewStatus.RESPONSE
 
 
 def test_adopt_is_possible_once_the_factual_check_deadline_passed(
-    app, db, make, login_as, client, frozen_now
+    db, make, login_as, client, frozen_now
 ):
-    from datetime import timedelta
-
-    from app.models import ReviewDeadline
-
-    prepared = prepared_review(make)
-    review = prepared.review
-    review.status = ReviewStatus.FACTUAL_CHECK
-    for row in db.session.scalars(
-        select(TransitionLog).where(TransitionLog.event == "submit_factual_comments")
-    ):
-        db.session.delete(row)
-    db.session.commit()
-    deadline = db.session.scalar(
-        select(ReviewDeadline).where(
-            ReviewDeadline.review_id == review.id, ReviewDeadline.stage == "factual_check"
-        )
-    )
+    prepared, deadline = _in_factual_check_without_comments_sent(db, make)
     login_as(prepared.identities["secretariat"])
-    frozen_now(deadline.due_at + timedelta(seconds=1))
-    late = client.post(
-        f"/reviews/{review.id}/events/adopt_report", data={"expected_status": "factual_check"}
-    )
-    assert late.status_code == 302
+    frozen_now(deadline - timedelta(seconds=1))
+    assert _adopt(client, prepared.review).status_code == 422
+    frozen_now(deadline + timedelta(seconds=1))
+    assert _adopt(client, prepared.review).status_code == 302
     db.session.expire_all()
-    assert db.session.get(Review, review.id).status == ReviewStatus.RESPONSE
+    assert db.session.get(Review, prepared.review.id).status == ReviewStatus.RESPONSE

@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -59,3 +60,11 @@ def get_or_create(find: Callable[[], T | None], make: Callable[[], T]) -> T:
             raise
         return found
     return row
+
+
+def locked_value(column: Any, ident: int) -> Any:
+    """Lock row ``ident`` of ``column``'s table (FOR UPDATE on PostgreSQL; SQLite serialises
+    writers) and return that column's committed value (None when the row is gone) — e.g.
+    ``locked_value(Review.status, review.id)`` before changing what hangs off a review."""
+    model = column.class_
+    return db.session.scalar(select(column).where(model.id == ident).with_for_update())

@@ -25,7 +25,7 @@ from app.models import (
     Review,
 )
 from app.services import clock
-from app.services.concurrency import fingerprint, get_or_create
+from app.services.concurrency import fingerprint, get_or_create, locked_value
 from app.services.transitions import ActedFirst
 from workflows import AssignmentStatus
 
@@ -98,15 +98,8 @@ def evaluation_for_editing(assignment: Assignment) -> Evaluation:
         ActedFirst: the assignment is no longer accepted, or the evaluation was submitted.
     """
     evaluation = get_or_create_evaluation(assignment)
-    locked = db.session.scalar(
-        select(Assignment)
-        .where(Assignment.id == assignment.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
     if (
-        locked is None
-        or locked.status != AssignmentStatus.ACCEPTED
+        locked_value(Assignment.status, assignment.id) != AssignmentStatus.ACCEPTED
         or evaluation.submitted_at is not None
     ):
         raise ActedFirst()

@@ -38,7 +38,7 @@ from app.models import (
     User,
 )
 from app.services import clock
-from app.services.concurrency import fingerprint, is_stale
+from app.services.concurrency import fingerprint, is_stale, locked_value
 from workflows import ReviewStatus
 
 
@@ -176,10 +176,7 @@ def save_responses(
         FollowUpError: a recommendation of another review, or a position other than the UPR terms
             supported / noted.
     """
-    status = db.session.scalar(
-        select(Review.status).where(Review.id == review.id).with_for_update()
-    )
-    if status != ReviewStatus.RESPONSE:
+    if locked_value(Review.status, review.id) != ReviewStatus.RESPONSE:
         raise NotEditable()
     stored, changes = _plan(review, data)
     if base_version and changes:
@@ -249,9 +246,7 @@ def _clean_response(raw: dict[str, Any]) -> dict[str, Any]:
 def _lock(recommendation: Recommendation) -> None:
     """Lock the recommendation row (PostgreSQL) so that two identical posts cannot both pass the
     "already recorded" check."""
-    db.session.execute(
-        select(Recommendation.id).where(Recommendation.id == recommendation.id).with_for_update()
-    )
+    locked_value(Recommendation.id, recommendation.id)
 
 
 def post_progress(

@@ -33,7 +33,7 @@ from app.models import (
     User,
 )
 from app.services import clock
-from app.services.concurrency import fingerprint, get_or_create
+from app.services.concurrency import fingerprint, get_or_create, locked_value
 from app.services.transitions import ActedFirst
 from workflows import AssignmentStatus, ReviewStatus
 
@@ -131,13 +131,7 @@ def report_for_editing(review: Review) -> Report:
         ActedFirst: the review is no longer in evaluation (the draft was submitted, or withdrawn).
     """
     report = get_or_create_report(review)
-    locked = db.session.scalar(
-        select(Review)
-        .where(Review.id == review.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if locked is None or locked.status != ReviewStatus.EVALUATION:
+    if locked_value(Review.status, review.id) != ReviewStatus.EVALUATION:
         raise ActedFirst()
     return report
 

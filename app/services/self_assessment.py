@@ -40,7 +40,7 @@ from app.models import (
     User,
 )
 from app.services import clock
-from app.services.concurrency import fingerprint, is_stale
+from app.services.concurrency import fingerprint, is_stale, locked_value
 from app.services.reference import FRAMEWORK_DIR
 from workflows import ReviewStatus
 
@@ -289,10 +289,7 @@ def save_section(
 
 def _lock_for_editing(review: Review) -> None:
     """Lock the review row and re-read its status; refuse once it left self_assessment."""
-    status = db.session.scalar(
-        select(Review.status).where(Review.id == review.id).with_for_update()
-    )
-    if status != ReviewStatus.SELF_ASSESSMENT:
+    if locked_value(Review.status, review.id) != ReviewStatus.SELF_ASSESSMENT:
         raise NotEditable()
 
 
