@@ -175,6 +175,9 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
         is_secretariat(user) or (_authenticated(user) and assignment.reviewer_id == user.id)
     ),
     "assignment.manage": lambda user, _review: is_secretariat(user),
+    # draws by lot and the reviewer pool name reviewers and their workload: secretariat only
+    "draw.manage": lambda user, _cycle: is_secretariat(user),
+    "pool.view": lambda user, _cycle: is_secretariat(user),
     "report.view": _view_report,
     "report.edit": lambda user, review: (
         is_lead_reviewer(user, review) and review.status == R.EVALUATION

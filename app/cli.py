@@ -1,4 +1,4 @@
-"""Command-line interface: ``flask --app wsgi seed | demo``."""
+"""Command-line interface: ``flask --app wsgi seed | demo | cycle list | cycle draw``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from app.services import reference
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(cycle_group)
 
 
 @click.command("seed")
@@ -44,3 +45,66 @@ def demo_command() -> None:
 
     for line in load_demo():
         click.echo(line)
+
+
+@click.group("cycle")
+def cycle_group() -> None:
+    """Review cycles: list them, draw their review teams by lot."""
+
+
+@cycle_group.command("list")
+@with_appcontext
+def cycle_list_command() -> None:
+    """Print every cycle's name, one per line, oldest first."""
+    from sqlalchemy import select
+
+    from app.models import Cycle
+
+    for name in db.session.scalars(select(Cycle.name).order_by(Cycle.created_at, Cycle.id)):
+        click.echo(name)
+
+
+@cycle_group.command("draw")
+@click.argument("name")
+@click.option(
+    "--seed", type=click.IntRange(0, 2**63 - 1), help="Seed of the draw (default: random)."
+)
+@click.option("--dry-run", is_flag=True, help="Show the teams without storing or inviting.")
+@with_appcontext
+def cycle_draw_command(name: str, seed: int | None, dry_run: bool) -> None:
+    """Draw by lot the open seats of every review of the cycle NAME (DESIGN §6).
+
+    Prints each review's drawn team and the seed. When the rules cannot be met, prints the rule
+    that failed and for which review, and exits with status 1; nothing is stored.
+    """
+    from sqlalchemy import select
+
+    from app.models import Cycle
+    from app.services import draws
+    from app.services.cycles import SetupError
+    from app.services.draw import RULE_LABELS, DrawRefused
+
+    cycle = db.session.scalar(select(Cycle).where(Cycle.name == name))
+    if cycle is None:
+        raise click.ClickException(f"No cycle named {name!r} (see `flask --app wsgi cycle list`).")
+    try:
+        plan = draws.plan_draw(cycle, scope="cycle", seed=seed)
+        if not dry_run:
+            draws.store_plan(plan, None)
+            db.session.commit()
+    except DrawRefused as refused:
+        db.session.rollback()
+        click.echo(f"Rule failed: {RULE_LABELS[refused.rule]}", err=True)
+        raise click.ClickException(draws.explain(refused)) from None
+    except SetupError as refused:
+        db.session.rollback()
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"Seed: {plan.seed}")
+    for team in plan.teams:
+        review = plan.reviews[team.review_id]
+        members = ", ".join(
+            f"{row['name']} ({row['state']}, {row['group']}{', lead' if row['lead'] else ''})"
+            for row in plan.team_rows(team)
+        )
+        click.echo(f"{review.state.name}: {members}")
+    click.echo("Dry run: nothing stored." if dry_run else f"Stored {len(plan.teams)} draw(s).")

@@ -68,7 +68,7 @@ def test_demo_command_prints_accounts_password_and_address(runner):
         for line in lines
     )
     assert "demo-password" in lines[-1] and "http://127.0.0.1:5000" in lines[-1]
-    assert len([line for line in lines if "@demo.test" in line]) == 17
+    assert len([line for line in lines if "@demo.test" in line]) == 20
 
 
 def test_demo_cycle_is_open_on_the_latest_framework_with_reviews_in_every_phase(runner, db):
@@ -239,7 +239,7 @@ def test_demo_without_seeded_reference_data_says_to_run_seed(runner, db):
 def test_every_demo_account_can_sign_in_with_the_demo_password(runner, client, db):
     run_demo(runner)
     emails = [account["email"] for account in demo.accounts_of(demo.read_plan())]
-    assert len(emails) == 17
+    assert len(emails) == 20
 
     for email in emails:
         client.post("/logout")

@@ -1,10 +1,10 @@
-"""Review cycles: framework version, time zone, stage durations, team size (DESIGN §3)."""
+"""Review cycles: framework version, time zone, stage durations, draw rules (DESIGN §3, §6)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -18,6 +18,7 @@ class Cycle(Base):
     __tablename__ = "cycle"
     __table_args__ = (
         CheckConstraint("team_size BETWEEN 1 AND 7", name="team_size_range"),
+        CheckConstraint("draw_max_per_reviewer BETWEEN 1 AND 20", name="draw_max_range"),
         CheckConstraint(
             "self_assessment_days > 0 AND evaluation_days > 0 AND factual_check_days > 0 "
             "AND response_days > 0 AND follow_up_days > 0",
@@ -39,6 +40,11 @@ class Cycle(Base):
     response_days: Mapped[int] = mapped_column(Integer, default=60)
     follow_up_days: Mapped[int] = mapped_column(Integer, default=365)
     team_size: Mapped[int] = mapped_column(Integer, default=3)
+    # draw by lot rules (DESIGN §6); own state and declared conflicts are always excluded
+    draw_distinct_groups: Mapped[bool] = mapped_column(Boolean, default=True)
+    draw_same_group: Mapped[bool] = mapped_column(Boolean, default=False)
+    draw_max_per_reviewer: Mapped[int] = mapped_column(Integer, default=2)
+    draw_no_reciprocal: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 

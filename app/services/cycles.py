@@ -220,9 +220,18 @@ def prefill_answers(review: Review) -> int:
 
 
 def assign_reviewer(
-    review: Review, reviewer: User, actor: User, *, is_lead: bool = False, justification: str = ""
+    review: Review,
+    reviewer: User,
+    actor: User | None,
+    *,
+    is_lead: bool = False,
+    justification: str = "",
+    draw_id: int | None = None,
 ) -> Assignment:
-    """Invite ``reviewer`` onto ``review`` by hand (DESIGN §5, §6).
+    """Invite ``reviewer`` onto ``review``, by hand or as drawn by lot (DESIGN §5, §6).
+
+    ``actor`` None is the command line; ``draw_id`` names the stored `Draw` that picked the
+    reviewer (recorded in the invitation's TransitionLog payload).
 
     Raises:
         SetupError: not a reviewer; no state; the reviewed state's own national; already on the
@@ -301,7 +310,7 @@ def assign_reviewer(
         reviewer_id=reviewer.id,
         is_lead=is_lead,
         status=AssignmentStatus.INVITED,
-        created_by_id=actor.id,
+        created_by_id=actor.id if actor is not None else None,
         justification=justification,
     )
     db.session.add(assignment)
@@ -313,10 +322,11 @@ def assign_reviewer(
             event="invite",
             from_state="",
             to_state=AssignmentStatus.INVITED,
-            actor_id=actor.id,
+            actor_id=actor.id if actor is not None else None,
             created_at=clock.now(),
             reason=justification,
-            payload={"review_id": review.id, "is_lead": is_lead},
+            payload={"review_id": review.id, "is_lead": is_lead}
+            | ({"draw_id": draw_id} if draw_id is not None else {}),
         )
     )
     return assignment

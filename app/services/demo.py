@@ -1,7 +1,8 @@
 """The demo data set: one open review cycle with eight real states spread over every phase.
 
 `load_demo` (run by ``flask --app wsgi demo``) creates the cycle "2027 review cycle", a
-secretariat account, a focal point and a peer reviewer for each of the eight states, and moves
+secretariat account, a focal point and a peer reviewer for each of the eight states (plus the
+reserve reviewers of ``pool`` in ``cycle.yaml``, on no team yet, for the draw by lot), and moves
 every review through the real workflow with `app.services.transitions.apply_transition`, so that
 every step has its TransitionLog row and every guard is honoured. The texts (answers, evaluations,
 reports, recommendations, responses, follow-up) are data files under ``app/data/demo/``:
@@ -106,6 +107,12 @@ def read_plan(directory: Path = DEMO_DIR) -> dict[str, Any]:
     except FileNotFoundError as missing:
         raise DemoUnavailable(f"Demo data file missing: {missing.filename}") from None
     codes = {entry["code"] for entry in plan["states"]}
+    outside = {entry["code"] for entry in plan.get("pool", [])} - codes
+    if outside:
+        raise DemoUnavailable(
+            f"Demo data cycle.yaml: the pool names reviewers of states outside the demo: "
+            f"{', '.join(sorted(outside))}"
+        )
     for entry in plan["states"]:
         unknown = {m["reviewer"] for m in entry.get("team", [])} - codes
         if unknown:
@@ -144,6 +151,15 @@ def accounts_of(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "name": entry["reviewer"],
                 "role": Role.REVIEWER,
                 "state": code,
+            }
+        )
+    for entry in plan.get("pool", []):
+        accounts.append(
+            {
+                "email": f"reserve.{entry['code'].lower()}@demo.test",
+                "name": entry["reviewer"],
+                "role": Role.REVIEWER,
+                "state": entry["code"],
             }
         )
     return accounts

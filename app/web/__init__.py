@@ -2,6 +2,7 @@
 
 from app.web.admin.routes import bp as admin_bp
 from app.web.auth.routes import bp as auth_bp
+from app.web.draws.routes import bp as draws_bp
 from app.web.evaluation.routes import bp as evaluation_bp
 from app.web.follow_up.routes import bp as follow_up_bp
 from app.web.main.routes import bp as main_bp
@@ -17,5 +18,6 @@ BLUEPRINTS = [
     evaluation_bp,
     report_bp,
     follow_up_bp,
+    draws_bp,
     admin_bp,
 ]

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import Cycle, Framework, Review, State, User
 from app.services import admin as service
 from app.services import cycles as cycle_service
+from app.services import draws as draw_service
 from app.services.cycles import SetupError
 from app.web.admin.forms import (
     TIME_ZONES,
@@ -309,4 +310,7 @@ def review_team(review_id: int):
         form=form,
         team_open=review.status in service.TEAM_OPEN_STATUSES,
         error=error,
+        draws=draw_service.draws_of(review.cycle, review),
+        redraw_ids={a.id for a in team if draw_service.redrawable(a)},
+        can_draw=review in draw_service.drawable_reviews(review.cycle),
     ), status

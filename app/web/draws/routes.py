@@ -1,0 +1,195 @@
+"""The secretariat's draw-by-lot pages (DESIGN §6): rules, reviewer pool, preview, stored draws.
+
+Every URL is for the secretariat only (``draw.manage`` / ``pool.view`` in ``app/access.py``),
+checked before every request of the blueprint. A preview (GET) stores nothing; its confirm form
+posts the seed and the fingerprint of what was shown, and the draw is stored only if a re-run
+with that seed sees the same inputs.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app import access
+from app.extensions import db
+from app.models import Assignment, Cycle, Draw, Review
+from app.services import draws as service
+from app.services.cycles import SetupError
+from app.services.draw import RULE_LABELS, DrawRefused
+from app.web.draws.forms import ConfirmDrawForm, DrawRulesForm
+from app.web.forms import optional_int
+from app.web.helpers import get_or_404
+
+bp = Blueprint("draws", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def secretariat_only():
+    """Refuse every draw URL to anyone but the secretariat (403; sign-in if anonymous)."""
+    access.require(current_user, "draw.manage")
+
+
+@bp.route("/cycles/<int:cycle_id>/pool")
+def pool(cycle_id: int):
+    cycle = get_or_404(Cycle, cycle_id)
+    access.require(current_user, "pool.view", cycle)
+    return render_template(
+        "draws/pool.html",
+        cycle=cycle,
+        rows=service.reviewer_pool(cycle),
+        outsiders=service.pool_outsiders(cycle),
+        rules=service.rules_of(cycle),
+    )
+
+
+@bp.route("/cycles/<int:cycle_id>/draws", methods=["GET", "POST"])
+def cycle_draws(cycle_id: int):
+    """The cycle's draw rules (editable), the reviews with open seats and the stored draws."""
+    cycle = get_or_404(Cycle, cycle_id)
+    access.require(current_user, "draw.manage", cycle)
+    form = DrawRulesForm(
+        data={
+            "team_size": cycle.team_size,
+            "distinct_groups": cycle.draw_distinct_groups,
+            "same_group": cycle.draw_same_group,
+            "max_per_reviewer": cycle.draw_max_per_reviewer,
+            "no_reciprocal": cycle.draw_no_reciprocal,
+        }
+    )
+    error, status = None, 422 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            service.update_rules(
+                cycle,
+                team_size=form.team_size.data,
+                distinct_groups=form.distinct_groups.data,
+                same_group=form.same_group.data,
+                max_per_reviewer=form.max_per_reviewer.data,
+                no_reciprocal=form.no_reciprocal.data,
+            )
+        except SetupError as refused:
+            db.session.rollback()
+            error = str(refused)
+        else:
+            db.session.commit()
+            flash(_("Draw rules saved; they apply to the next draw."), "success")
+            return redirect(url_for("draws.cycle_draws", cycle_id=cycle.id))
+    return render_template(
+        "draws/cycle.html",
+        cycle=cycle,
+        form=form,
+        error=error,
+        drawable=service.drawable_reviews(cycle),
+        draws=service.draws_of(cycle),
+    ), status
+
+
+def _scope_objects(
+    cycle: Cycle, values
+) -> tuple[str, Review | None, Assignment | None, int | None]:
+    """Read scope, review, replaced assignment and seed from ``values`` (query or form).
+
+    Raises:
+        SetupError: an unreadable number.
+    """
+    try:
+        review_id = optional_int(values.get("review_id"))
+        replaces_id = optional_int(values.get("replaces_id"))
+        seed = optional_int((values.get("seed") or "").strip())
+    except ValueError:
+        raise SetupError(_("The seed is a whole number.")) from None
+    scope = values.get("scope") or "cycle"
+    review = db.session.get(Review, review_id) if review_id is not None else None
+    replaces = db.session.get(Assignment, replaces_id) if replaces_id is not None else None
+    return scope, review, replaces, seed
+
+
+def _render_preview(cycle: Cycle, values, *, notice: str | None = None, status: int = 200):
+    plan, error, rule = None, None, None
+    try:
+        scope, review, replaces, seed = _scope_objects(cycle, values)
+        plan = service.plan_draw(cycle, scope=scope, review=review, replaces=replaces, seed=seed)
+    except DrawRefused as refused:
+        error, rule, status = service.explain(refused), refused.rule, 422
+    except SetupError as refused:
+        error, status = str(refused), 422
+    form = ConfirmDrawForm(formdata=None)
+    if plan is not None:
+        form.scope.data = plan.scope
+        form.review_id.data = str(plan.requests[0].review_id) if plan.scope == "review" else ""
+        form.replaces_id.data = str(plan.replaces.id) if plan.replaces else ""
+        form.seed.data = str(plan.seed)
+        form.fingerprint.data = plan.fingerprint
+    return render_template(
+        "draws/preview.html",
+        cycle=cycle,
+        plan=plan,
+        form=form,
+        error=error,
+        failed_rule=RULE_LABELS.get(rule) if rule else None,
+        notice=notice,
+        values=values,
+    ), status
+
+
+@bp.route("/cycles/<int:cycle_id>/draws/preview")
+def preview(cycle_id: int):
+    """Nothing is stored: the proposed teams, the seed and the rules, with a confirm button."""
+    cycle = get_or_404(Cycle, cycle_id)
+    access.require(current_user, "draw.manage", cycle)
+    return _render_preview(cycle, request.args)
+
+
+@bp.route("/cycles/<int:cycle_id>/draws/confirm", methods=["POST"])
+def confirm(cycle_id: int):
+    cycle = get_or_404(Cycle, cycle_id)
+    access.require(current_user, "draw.manage", cycle)
+    form = ConfirmDrawForm()
+    if not form.validate_on_submit():
+        return _render_preview(cycle, request.form, status=422)
+    try:
+        scope, review, replaces, seed = _scope_objects(cycle, request.form)
+        if seed is None:
+            raise SetupError(_("The seed is missing: start again from the preview."))
+        stored = service.confirm_draw(
+            cycle,
+            current_user,
+            scope=scope,
+            seed=seed,
+            fingerprint=form.fingerprint.data or "",
+            review=review,
+            replaces=replaces,
+        )
+    except service.PoolChanged as changed:
+        db.session.rollback()
+        return _render_preview(cycle, request.form, notice=str(changed), status=409)
+    except (SetupError, DrawRefused):
+        db.session.rollback()
+        return _render_preview(cycle, request.form, status=422)
+    db.session.commit()
+    flash(
+        _(
+            "Drawn by lot with seed %(seed)d: %(count)d review(s), the reviewers are invited.",
+            seed=seed,
+            count=len(stored),
+        ),
+        "success",
+    )
+    if len(stored) == 1:
+        return redirect(url_for("draws.show", draw_id=stored[0].id))
+    return redirect(url_for("draws.cycle_draws", cycle_id=cycle.id))
+
+
+@bp.route("/draws/<int:draw_id>")
+def show(draw_id: int):
+    draw = get_or_404(Draw, draw_id)
+    access.require(current_user, "draw.manage", draw.cycle)
+    replaced = (
+        db.session.get(Assignment, draw.replaces_assignment_id)
+        if draw.replaces_assignment_id
+        else None
+    )
+    return render_template("draws/show.html", draw=draw, replaced=replaced, labels=RULE_LABELS)
