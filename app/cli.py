@@ -80,13 +80,21 @@ def cycle_draw_command(name: str, seed: int | None, dry_run: bool) -> None:
     from sqlalchemy import select
 
     from app.models import Cycle
-    from app.services import draws
-    from app.services.cycles import SetupError
-    from app.services.draw import RULE_LABELS, DrawRefused
 
     cycle = db.session.scalar(select(Cycle).where(Cycle.name == name))
     if cycle is None:
         raise click.ClickException(f"No cycle named {name!r} (see `flask --app wsgi cycle list`).")
+    # messages are translated by Flask-Babel, which reads the locale from a request: the
+    # command line gets the default locale's
+    with current_app.test_request_context():
+        _draw_cycle(cycle, seed, dry_run)
+
+
+def _draw_cycle(cycle, seed: int | None, dry_run: bool) -> None:
+    from app.services import draws
+    from app.services.cycles import SetupError
+    from app.services.draw import RULE_LABELS, DrawRefused
+
     try:
         plan = draws.plan_draw(cycle, scope="cycle", seed=seed)
         if not dry_run:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.models import Assignment, Recommendation
+from app.models import Assignment, Draw, Recommendation
 from tests.factories import prepared_review
 from workflows import ReviewStatus
 
@@ -41,6 +41,7 @@ def _values(rule, prepared, db):
         "recommendation_id": recommendation.id,
         "user_id": prepared.identities["focal_point"].id,
         "section_id": review.cycle.framework.sections[1].id,
+        "draw_id": db.session.scalar(select(Draw.id).where(Draw.review_id == review.id)) or 1,
     }
     values = {}
     for argument in rule.arguments:

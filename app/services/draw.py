@@ -384,6 +384,7 @@ def violations(
     found: list[str] = []
     load = {c.id: c.load for c in by_id.values()}
     all_pairs = set(pairs)
+    drawn_pairs: set[tuple[int, int]] = set()
     if len(teams) != len(requests):
         return ["team_size: wrong number of teams"]
     for team, request in zip(teams, requests, strict=True):
@@ -412,14 +413,14 @@ def violations(
         )
         if leads != 1 and (request.members or team.picks):
             found.append(f"lead: {request.label}")
-        all_pairs.update((c.state_id, request.state_id) for c in chosen)
+        drawn_pairs.update((c.state_id, request.state_id) for c in chosen)
     if rules.max_per_reviewer is not None:
         for reviewer_id, count in load.items():
             if count > rules.max_per_reviewer and count > by_id[reviewer_id].load:
                 found.append(f"max_per_reviewer: {by_id[reviewer_id].name}")
     if rules.no_reciprocal:
-        states = {r.state_id for r in requests}
-        for a, b in all_pairs:
-            if (b, a) in all_pairs and (a in states or b in states):
+        every = all_pairs | drawn_pairs
+        for a, b in drawn_pairs:
+            if a != b and (b, a) in every:
                 found.append(f"no_reciprocal: {a}-{b}")
     return sorted(set(found))

@@ -108,14 +108,16 @@ def _scope_objects(
 
 
 def _render_preview(cycle: Cycle, values, *, notice: str | None = None, status: int = 200):
+    """The preview page; a refusal is shown on it (the status is the caller's: a GET preview
+    that cannot meet the rules is still a page that answers the question asked)."""
     plan, error, rule = None, None, None
     try:
         scope, review, replaces, seed = _scope_objects(cycle, values)
         plan = service.plan_draw(cycle, scope=scope, review=review, replaces=replaces, seed=seed)
     except DrawRefused as refused:
-        error, rule, status = service.explain(refused), refused.rule, 422
+        error, rule = service.explain(refused), refused.rule
     except SetupError as refused:
-        error, status = str(refused), 422
+        error = str(refused)
     form = ConfirmDrawForm(formdata=None)
     if plan is not None:
         form.scope.data = plan.scope

@@ -1,0 +1,316 @@
+"""Draw by lot through the pages and the command line (DESIGN §6): preview stores nothing, the
+confirmation stores one Draw per review and invites the drawn reviewers, a changed pool is
+refused, a dropped-out seat is re-drawn alone, the pool page, and secretariat-only access."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import Assignment, Draw, TransitionLog
+from workflows import AssignmentStatus, ReviewStatus
+
+A = AssignmentStatus
+
+
+@pytest.fixture
+def world(make, db):
+    """An open cycle (team size 2, default rules) with Kenya and Ghana in peer assignment and a
+    pool of four reviewers of participating states from four regional groups."""
+    secretariat = make.secretariat()
+    cycle = make.cycle(team_size=2)
+    reviews = {}
+    for code in ("KEN", "GHA", "IDN", "POL", "BRA", "NOR"):
+        reviews[code] = make.review(code, cycle)
+    for code in ("IDN", "POL", "BRA", "NOR"):
+        reviews[code].status = ReviewStatus.SELF_ASSESSMENT
+    for code in ("KEN", "GHA"):
+        reviews[code].status = ReviewStatus.PEER_ASSIGNMENT
+    reviewers = {code: make.reviewer(code) for code in ("IDN", "POL", "BRA", "NOR")}
+    outsider = make.reviewer("MEX")  # Mexico does not take part: not in the pool
+    db.session.commit()
+    return {
+        "secretariat": secretariat,
+        "cycle": cycle,
+        "reviews": reviews,
+        "reviewers": reviewers,
+        "outsider": outsider,
+    }
+
+
+def only_kenya_and_ghana_open(world, db, make):
+    """Fill the four other reviews' teams by hand so the cycle draw covers Kenya and Ghana."""
+    # IDN, POL, BRA, NOR reviews keep open seats otherwise; close them by withdrawing the review
+    for code in ("IDN", "POL", "BRA", "NOR"):
+        world["reviews"][code].status = ReviewStatus.WITHDRAWN
+    db.session.commit()
+
+
+def seed_on(page: str) -> int:
+    return int(re.search(r'id="draw-seed">(\d+)<', page).group(1))
+
+
+def fingerprint_on(page: str) -> str:
+    return re.search(r'name="fingerprint" type="hidden" value="([0-9a-f]+)"', page).group(1)
+
+
+def confirm_data(page: str, **extra) -> dict:
+    fields = dict(re.findall(r'name="(\w+)" type="hidden" value="([^"]*)"', page))
+    fields.update(extra)
+    return fields
+
+
+def test_preview_stores_nothing_and_confirm_invites_the_same_team(
+    client, login_as, world, db, make
+):
+    only_kenya_and_ghana_open(world, db, make)
+    cycle = world["cycle"]
+    login_as(world["secretariat"])
+    page = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=cycle&seed=11")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert seed_on(text) == 11 and "Kenya" in text and "Ghana" in text
+    assert db.session.scalar(select(func.count(Draw.id))) == 0
+    assert db.session.scalar(select(func.count(Assignment.id))) == 0
+    again = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=cycle&seed=11")
+    table = re.search(r'id="proposed-teams".*?</table>', text, re.S).group(0)
+    assert table in again.get_data(as_text=True)  # same seed, same pool: same teams
+
+    response = client.post(f"/admin/cycles/{cycle.id}/draws/confirm", data=confirm_data(text))
+    assert response.status_code == 302
+    draws = db.session.scalars(select(Draw).order_by(Draw.id)).all()
+    assert [d.review.state.code for d in draws] == ["GHA", "KEN"]
+    for draw in draws:
+        assert draw.seed == 11 and draw.scope == "cycle"
+        assert draw.actor_id == world["secretariat"].id
+        assert draw.rules["max_per_reviewer"] == 2 and draw.rules["distinct_groups"] is True
+        assert len(draw.pool["reviewers"]) == 4
+        assert [row["lead"] for row in draw.result] == [True, False]
+        assignments = [db.session.get(Assignment, row["assignment_id"]) for row in draw.result]
+        assert all(a.status == A.INVITED and a.review_id == draw.review_id for a in assignments)
+        assert [a.is_lead for a in assignments] == [True, False]
+        assert draw.result[0]["name"] in table
+        logs = db.session.scalars(
+            select(TransitionLog).where(
+                TransitionLog.subject_type == "assignment",
+                TransitionLog.subject_id.in_([a.id for a in assignments]),
+            )
+        ).all()
+        assert [log.payload["draw_id"] for log in logs] == [draw.id, draw.id]
+    record = client.get(f"/admin/draws/{draws[0].id}").get_data(as_text=True)
+    assert ">11<" in record and draws[0].result[0]["name"] in record and "WEOG" in record
+
+
+def test_confirm_is_refused_when_the_pool_changed_since_the_preview(
+    client, login_as, world, db, make
+):
+    only_kenya_and_ghana_open(world, db, make)
+    cycle = world["cycle"]
+    login_as(world["secretariat"])
+    page = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=cycle&seed=5")
+    data = confirm_data(page.get_data(as_text=True))
+    make.reviewer("BRA")  # a new reviewer joins the pool meanwhile
+    response = client.post(f"/admin/cycles/{cycle.id}/draws/confirm", data=data)
+    assert response.status_code == 409
+    assert "changed since this preview" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Draw.id))) == 0
+    assert db.session.scalar(select(func.count(Assignment.id))) == 0
+    # the new preview shown has the new fingerprint: confirming it goes through
+    new = confirm_data(response.get_data(as_text=True))
+    assert new["fingerprint"] != data["fingerprint"]
+    assert client.post(f"/admin/cycles/{cycle.id}/draws/confirm", data=new).status_code == 302
+    # a double submission of the same confirmation draws nothing more
+    again = client.post(f"/admin/cycles/{cycle.id}/draws/confirm", data=new)
+    assert again.status_code in (409, 422)
+    assert db.session.scalar(select(func.count(Draw.id))) == 2
+
+
+def test_whole_cycle_draw_counts_earlier_draws_and_the_k_limit_across_the_cycle(
+    client, login_as, world, db, make
+):
+    only_kenya_and_ghana_open(world, db, make)
+    cycle = world["cycle"]
+    cycle.draw_max_per_reviewer = 1
+    db.session.commit()
+    login_as(world["secretariat"])
+    page = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=cycle&seed=3")
+    client.post(
+        f"/admin/cycles/{cycle.id}/draws/confirm", data=confirm_data(page.get_data(as_text=True))
+    )
+    loads = db.session.execute(
+        select(Assignment.reviewer_id, func.count()).group_by(Assignment.reviewer_id)
+    ).all()
+    assert len(loads) == 4 and all(count == 1 for _id, count in loads)
+    # nobody has a slot left: a draw for a seat opened by a decline names the K-limit
+    declined = db.session.scalars(select(Assignment).order_by(Assignment.id)).first()
+    declined.status = A.DECLINED
+    db.session.commit()
+    refused = client.get(
+        f"/admin/cycles/{cycle.id}/draws/preview?scope=seat&replaces_id={declined.id}"
+    )
+    text = refused.get_data(as_text=True)
+    assert "at most K reviews per reviewer per cycle" in text
+    assert declined.review.state.name in text
+
+
+def test_refusal_names_the_rule_and_the_review(client, login_as, world, db, make):
+    only_kenya_and_ghana_open(world, db, make)
+    cycle = world["cycle"]
+    cycle.team_size = 5  # four reviewers in the pool
+    db.session.commit()
+    login_as(world["secretariat"])
+    page = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=cycle")
+    text = page.get_data(as_text=True)
+    assert "The draw cannot meet the rules." in text
+    assert "Rule that failed" in text and "team size" in text and "Ghana" in text
+    assert 'name="fingerprint"' not in text  # nothing to confirm
+
+
+def test_redraw_replaces_only_the_seat_of_a_declined_reviewer(client, login_as, world, db, make):
+    only_kenya_and_ghana_open(world, db, make)
+    cycle, kenya = world["cycle"], world["reviews"]["KEN"]
+    login_as(world["secretariat"])
+    page = client.get(
+        f"/admin/cycles/{cycle.id}/draws/preview?scope=review&review_id={kenya.id}&seed=2"
+    )
+    client.post(
+        f"/admin/cycles/{cycle.id}/draws/confirm", data=confirm_data(page.get_data(as_text=True))
+    )
+    first = db.session.scalar(select(Draw))
+    lead = db.session.get(Assignment, first.result[0]["assignment_id"])
+    other = db.session.get(Assignment, first.result[1]["assignment_id"])
+    lead.status = A.DECLINED
+    db.session.commit()
+    team_page = client.get(f"/admin/reviews/{kenya.id}/team").get_data(as_text=True)
+    assert f"replaces_id={lead.id}" in team_page and "Re-draw this seat" in team_page
+
+    page = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=seat&replaces_id={lead.id}")
+    response = client.post(
+        f"/admin/cycles/{cycle.id}/draws/confirm", data=confirm_data(page.get_data(as_text=True))
+    )
+    assert response.status_code == 302
+    seat = db.session.scalars(select(Draw).order_by(Draw.id.desc())).first()
+    assert seat.scope == "seat" and seat.replaces_assignment_id == lead.id
+    assert len(seat.result) == 1 and seat.result[0]["lead"] is True  # the lead seat was open
+    new = db.session.get(Assignment, seat.result[0]["assignment_id"])
+    assert new.reviewer_id not in (lead.reviewer_id, other.reviewer_id)
+    assert db.session.get(Assignment, lead.id).status == A.DECLINED  # the history stays
+    # the seat is re-drawn once only
+    again = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=seat&replaces_id={lead.id}")
+    assert "This seat cannot be re-drawn" in again.get_data(as_text=True)
+
+
+def test_rules_are_edited_on_the_cycle_and_refused_with_a_reason(client, login_as, world, db):
+    cycle = world["cycle"]
+    login_as(world["secretariat"])
+    url = f"/admin/cycles/{cycle.id}/draws"
+    response = client.post(
+        url,
+        data={"team_size": "3", "same_group": "y", "max_per_reviewer": "4", "no_reciprocal": ""},
+    )
+    assert response.status_code == 302
+    db.session.refresh(cycle)
+    assert (cycle.team_size, cycle.draw_max_per_reviewer) == (3, 4)
+    assert cycle.draw_same_group and not cycle.draw_distinct_groups and not cycle.draw_no_reciprocal
+    response = client.post(
+        url, data={"team_size": "6", "distinct_groups": "y", "max_per_reviewer": "2"}
+    )
+    assert response.status_code == 422
+    assert "there are five" in response.get_data(as_text=True)
+    response = client.post(url, data={"team_size": "3", "max_per_reviewer": "zero"})
+    assert response.status_code == 422
+    db.session.refresh(cycle)
+    assert cycle.team_size == 3
+
+
+def test_pool_page_lists_participating_states_reviewers_with_their_workload(
+    client, login_as, world, db, make
+):
+    kenya = world["reviews"]["KEN"]
+    make.assignment(kenya, world["reviewers"]["NOR"], actor=world["secretariat"])
+    login_as(world["secretariat"])
+    page = client.get(f"/admin/cycles/{world['cycle'].id}/pool").get_data(as_text=True)
+    table = re.search(r'id="pool-table".*?</table>', page, re.S).group(0)
+    for reviewer in world["reviewers"].values():
+        assert reviewer.display_name in table
+    assert world["outsider"].display_name not in table
+    row = re.search(r"<tr>\s*<td>[^<]*NOR.*?</tr>", table, re.S).group(0)
+    assert "<td>1</td>" in row and "Kenya" in row
+
+
+@pytest.mark.parametrize("who", ["focal_point", "reviewer", "lead"])
+def test_draw_pages_and_pool_are_for_the_secretariat_only(client, login_as, world, db, make, who):
+    only_kenya_and_ghana_open(world, db, make)
+    cycle, kenya = world["cycle"], world["reviews"]["KEN"]
+    if who == "focal_point":
+        user = make.focal_point("KEN")
+    elif who == "reviewer":
+        user = world["reviewers"]["NOR"]
+    else:
+        user = world["reviewers"]["BRA"]
+        make.assignment(kenya, user, lead=True, status=A.ACCEPTED, actor=world["secretariat"])
+    login_as(world["secretariat"])
+    page = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=cycle&seed=1")
+    data = confirm_data(page.get_data(as_text=True))
+    assert client.post(f"/admin/cycles/{cycle.id}/draws/confirm", data=data).status_code == 302
+    draw_id = db.session.scalar(select(Draw.id))
+    before = db.session.scalar(select(func.count(Assignment.id)))
+    login_as(user)
+    for url in (
+        f"/admin/cycles/{cycle.id}/pool",
+        f"/admin/cycles/{cycle.id}/draws",
+        f"/admin/cycles/{cycle.id}/draws/preview?scope=cycle",
+        f"/admin/draws/{draw_id}",
+    ):
+        assert client.get(url).status_code == 403, url
+    for url in (f"/admin/cycles/{cycle.id}/draws", f"/admin/cycles/{cycle.id}/draws/confirm"):
+        assert client.post(url, data={**data, "team_size": "1"}).status_code == 403, url
+    assert db.session.scalar(select(func.count(Assignment.id))) == before
+    client.post("/logout")
+    assert client.get(f"/admin/cycles/{cycle.id}/pool").status_code == 302  # sign in first
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def test_cycle_list_prints_one_name_per_line(runner, make):
+    make.cycle("2027 cycle")
+    make.cycle("2028 cycle")
+    result = runner.invoke(args=["cycle", "list"])
+    assert result.exit_code == 0
+    assert result.output.splitlines() == ["2027 cycle", "2028 cycle"]
+
+
+def test_cycle_draw_dry_run_stores_nothing_and_the_real_draw_gives_the_same_teams(
+    runner, world, db, make
+):
+    only_kenya_and_ghana_open(world, db, make)
+    name = world["cycle"].name
+    dry = runner.invoke(args=["cycle", "draw", name, "--seed", "8", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Seed: 8" in dry.output and "Dry run: nothing stored." in dry.output
+    assert db.session.scalar(select(func.count(Draw.id))) == 0
+    real = runner.invoke(args=["cycle", "draw", name, "--seed", "8"])
+    assert real.exit_code == 0, real.output
+    teams = [line for line in dry.output.splitlines() if line.startswith(("Kenya", "Ghana"))]
+    assert teams and all(line in real.output for line in teams)
+    draws = db.session.scalars(select(Draw)).all()
+    assert len(draws) == 2 and all(d.actor_id is None and d.seed == 8 for d in draws)
+    assert db.session.scalar(select(func.count(Assignment.id))) == 4
+
+
+def test_cycle_draw_failure_prints_the_rule_and_exits_non_zero(runner, world, db, make):
+    only_kenya_and_ghana_open(world, db, make)
+    world["cycle"].draw_same_group = True  # no African reviewer in the pool
+    db.session.commit()
+    result = runner.invoke(args=["cycle", "draw", world["cycle"].name, "--seed", "1"])
+    assert result.exit_code == 1
+    assert "Rule failed: at least one member from the reviewed state's regional group" in (
+        result.output
+    )
+    assert "Ghana" in result.output
+    assert db.session.scalar(select(func.count(Draw.id))) == 0
+    unknown = runner.invoke(args=["cycle", "draw", "No such cycle"])
+    assert unknown.exit_code == 1 and "No cycle named" in unknown.output
