@@ -161,6 +161,9 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     ),
     "evaluation.list": lambda user, review: is_secretariat(user) or is_team_member(user, review),
     "evaluation.view": _view_evaluation,
+    # whether an evaluation was submitted is derived from it: a co-reviewer learns it (and how
+    # many of the team are done) only once their own is submitted, as for the text (DESIGN §5)
+    "evaluation.view_status": _view_evaluation,
     "evaluation.edit": _edit_evaluation,
     # the reviewer themself, whatever the status: a refused save shows them back their text
     "evaluation.author": lambda user, assignment: (
