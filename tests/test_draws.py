@@ -314,3 +314,47 @@ def test_cycle_draw_failure_prints_the_rule_and_exits_non_zero(runner, world, db
     assert db.session.scalar(select(func.count(Draw.id))) == 0
     unknown = runner.invoke(args=["cycle", "draw", "No such cycle"])
     assert unknown.exit_code == 1 and "No cycle named" in unknown.output
+
+
+def test_a_concurrent_invitation_between_plan_and_store_draws_nothing(
+    app, world, db, make, monkeypatch
+):
+    from app.services import draws
+
+    only_kenya_and_ghana_open(world, db, make)
+    cycle, kenya = world["cycle"], world["reviews"]["KEN"]
+    plan = draws.plan_draw(cycle, scope="review", review=kenya, seed=1)
+    drawn = plan.people[plan.teams[0].picks[1].reviewer_id]
+    make.assignment(kenya, drawn, actor=world["secretariat"])  # someone else, meanwhile
+    monkeypatch.setattr(draws, "plan_draw", lambda *args, **kwargs: plan)  # the stale view
+    with app.test_request_context(), pytest.raises(draws.PoolChanged):
+        draws.confirm_draw(
+            cycle,
+            world["secretariat"],
+            scope="review",
+            review=kenya,
+            seed=1,
+            fingerprint=plan.fingerprint,
+        )
+    assert db.session.scalar(select(func.count(Draw.id))) == 0
+    assert db.session.scalar(select(func.count(Assignment.id))) == 1
+
+
+def test_the_demo_secretariat_draws_the_open_teams_of_the_whole_cycle(runner, client, db):
+    from app.models import Cycle
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    cycle = db.session.scalar(select(Cycle).where(Cycle.name == "2027 review cycle"))
+    before = db.session.scalar(select(func.count(Assignment.id)))
+    client.post("/login", data={"email": "secretariat@demo.test", "password": "demo-password"})
+    assert f"/admin/cycles/{cycle.id}/draws" in client.get(f"/admin/cycles/{cycle.id}").get_data(
+        as_text=True
+    )
+    page = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=cycle")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Kenya" in text and "Ghana" in text
+    response = client.post(f"/admin/cycles/{cycle.id}/draws/confirm", data=confirm_data(text))
+    assert response.status_code == 302
+    draws = db.session.scalars(select(Draw)).all()
+    assert sorted(d.review.state.code for d in draws) == ["GHA", "KEN"]
+    assert db.session.scalar(select(func.count(Assignment.id))) == before + 4

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -474,9 +475,13 @@ def confirm_draw(
     the comparison (the command line plans and stores in one go).
 
     Raises:
-        PoolChanged: the inputs differ from the preview's; nothing was stored.
+        PoolChanged: the inputs differ from the preview's, or a concurrent confirmation
+            invited the same reviewers first; nothing was stored.
         SetupError, DrawRefused: as `plan_draw`.
     """
+    # one confirmation at a time per cycle (PostgreSQL row lock; SQLite serialises writers):
+    # a second one, e.g. a double click, then sees the first one's invitations
+    db.session.refresh(cycle, with_for_update=True)
     plan = plan_draw(cycle, scope=scope, review=review, replaces=replaces, seed=seed)
     if fingerprint is not None and plan.fingerprint != fingerprint:
         raise PoolChanged(
@@ -486,7 +491,17 @@ def confirm_draw(
                 "confirm again."
             )
         )
-    return store_plan(plan, actor)
+    try:
+        return store_plan(plan, actor)
+    except (IntegrityError, SetupError):
+        # a concurrent confirmation or hand assignment invited one of these reviewers first
+        db.session.rollback()
+        raise PoolChanged(
+            _(
+                "Someone drew for these reviews at the same time, so nothing was drawn. Here "
+                "is a new preview with the same seed; check it and confirm again."
+            )
+        ) from None
 
 
 def store_plan(plan: Plan, actor: User | None) -> list[Draw]:
