@@ -185,6 +185,7 @@ def test_redraw_replaces_only_the_seat_of_a_declined_reviewer(client, login_as, 
     db.session.commit()
     team_page = client.get(f"/admin/reviews/{kenya.id}/team").get_data(as_text=True)
     assert f"replaces_id={lead.id}" in team_page and "Re-draw this seat" in team_page
+    assert f"Drawn by lot (draw #{first.id})" in team_page
 
     page = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=seat&replaces_id={lead.id}")
     response = client.post(

@@ -299,6 +299,7 @@ def review_team(review_id: int):
             return redirect(url_for("admin.review_team", review_id=review.id))
     team = service.team_of(review)
     members = [a for a in team if a.status in service.WORKING_STATUSES]
+    draws = draw_service.draws_of(review.cycle, review)
     form.reviewer.choices = _assign_choices(review, members)
     return render_template(
         "admin/review_team.html",
@@ -310,7 +311,8 @@ def review_team(review_id: int):
         form=form,
         team_open=review.status in service.TEAM_OPEN_STATUSES,
         error=error,
-        draws=draw_service.draws_of(review.cycle, review),
+        draws=draws,
+        drawn_by={row["assignment_id"]: d for d in draws for row in d.result},
         redraw_ids={a.id for a in team if draw_service.redrawable(a)},
         can_draw=review in draw_service.drawable_reviews(review.cycle),
     ), status
