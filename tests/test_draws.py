@@ -359,3 +359,33 @@ def test_the_demo_secretariat_draws_the_open_teams_of_the_whole_cycle(runner, cl
     draws = db.session.scalars(select(Draw)).all()
     assert sorted(d.review.state.code for d in draws) == ["GHA", "KEN"]
     assert db.session.scalar(select(func.count(Assignment.id))) == before + 4
+
+
+@pytest.mark.parametrize("typed", ["abc", "-1", "1.5", "99999999999999999999", "٣"])
+def test_an_unreadable_seed_is_refused_with_its_range_and_nothing_drawn(
+    client, login_as, world, db, make, typed
+):
+    only_kenya_and_ghana_open(world, db, make)
+    login_as(world["secretariat"])
+    page = client.get(
+        f"/admin/cycles/{world['cycle'].id}/draws/preview", query_string={"seed": typed}
+    )
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "The seed is a whole number from 0 to" in text
+    assert 'name="fingerprint"' not in text
+
+
+def test_a_large_seed_from_the_command_line_is_accepted_on_the_page(
+    client, login_as, world, db, make
+):
+    only_kenya_and_ghana_open(world, db, make)
+    login_as(world["secretariat"])
+    seed = 2**63 - 1
+    page = client.get(f"/admin/cycles/{world['cycle'].id}/draws/preview?seed={seed}")
+    assert seed_on(page.get_data(as_text=True)) == seed
+    response = client.post(
+        f"/admin/cycles/{world['cycle'].id}/draws/confirm",
+        data=confirm_data(page.get_data(as_text=True)),
+    )
+    assert response.status_code == 302
+    assert set(db.session.scalars(select(Draw.seed))) == {seed}

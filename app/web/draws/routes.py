@@ -98,9 +98,17 @@ def _scope_objects(
     try:
         review_id = optional_int(values.get("review_id"))
         replaces_id = optional_int(values.get("replaces_id"))
-        seed = optional_int((values.get("seed") or "").strip())
     except ValueError:
-        raise SetupError(_("The seed is a whole number.")) from None
+        raise SetupError(_("Choose a review of this cycle.")) from None
+    typed = (values.get("seed") or "").strip()
+    seed = None
+    if typed:
+        # a seed may exceed the INTEGER range of ids (the command line takes up to 2**63 - 1)
+        if not typed.isascii() or not typed.isdigit() or len(typed) > 19:
+            raise SetupError(
+                _("The seed is a whole number from 0 to %(max)d.", max=service.MAX_SEED)
+            )
+        seed = service.check_seed(int(typed))
     scope = values.get("scope") or "cycle"
     review = db.session.get(Review, review_id) if review_id is not None else None
     replaces = db.session.get(Assignment, replaces_id) if replaces_id is not None else None
