@@ -192,6 +192,11 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     ),
     "assessment.post": lambda user, review: is_secretariat(user) and review.status in FOLLOW_UP,
     "recommendations.view": lambda user, review: _view_report(user, review),
+    # the state's prior UPR recommendations (public UN data, but shown only to those working on
+    # the review: the secretariat, the state's focal points, accepted reviewers)
+    "prior_recommendations.view": lambda user, review: (
+        is_secretariat(user) or is_focal_point_of(user, review) or is_team_member(user, review)
+    ),
 }
 
 

@@ -21,6 +21,7 @@ from app.models.recommendation import (
 from app.models.report import FactualComment, Report, ReportSection
 from app.models.review import Review, ReviewDeadline
 from app.models.state import RegionalGroup, State, TreatyRatification
+from app.models.upr import PriorRecommendation, upr_cycle_of
 from app.models.user import ROLE_LABELS, Role, User
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Framework",
     "FrameworkSection",
     "Priority",
+    "PriorRecommendation",
     "ProgressStatus",
     "ProgressUpdate",
     "ProposedRecommendation",
@@ -61,5 +63,6 @@ __all__ = [
     "TransitionLog",
     "TreatyRatification",
     "User",
+    "upr_cycle_of",
     "utcnow",
 ]
