@@ -6,6 +6,7 @@ from app.web.evaluation.routes import bp as evaluation_bp
 from app.web.follow_up.routes import bp as follow_up_bp
 from app.web.main.routes import bp as main_bp
 from app.web.monitoring.routes import bp as monitoring_bp
+from app.web.recommendations.routes import bp as recommendations_bp
 from app.web.report.routes import bp as report_bp
 from app.web.reviews.routes import bp as reviews_bp
 from app.web.self_assessment.routes import bp as self_assessment_bp
@@ -18,6 +19,7 @@ BLUEPRINTS = [
     evaluation_bp,
     report_bp,
     follow_up_bp,
+    recommendations_bp,
     admin_bp,
     monitoring_bp,
 ]
