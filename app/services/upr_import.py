@@ -159,7 +159,7 @@ def import_upr_csv(
                 columns=", ".join(missing),
             )
         )
-    states = dict(db.session.execute(select(State.code, State.id)).tuples().all())
+    states: dict[str, int] = dict(db.session.execute(select(State.code, State.id)).all())
     known = set(db.session.scalars(select(PriorRecommendation.source_hash)))
     result = ImportResult()
     now = clock.now()
