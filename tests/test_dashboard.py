@@ -188,6 +188,11 @@ def test_dashboard_shows_phase_days_deadline_overdue_workload_and_figures(
     assert implementation["not_implemented"] == [0, 0, 0]
     assert implementation["not_assessed"] == [1, 1, 1]
     assert "vendor/chartjs/chart.umd.min.js" in text and "<script>" not in text
+    # drill-down: each state's figures lead to its review, each section's to the filtered list
+    kenya = next(r for r in cycle.reviews if r.state.code == "KEN")
+    assert f'href="/reviews/{kenya.id}/follow-up"' in text
+    section = cycle.framework.sections[0]
+    assert f'href="/recommendations?cycle={cycle.id}&amp;section={section.code}"' in text
 
 
 def test_overdue_flag_follows_the_cycle_time_zone(app, db, make, login_as, frozen_now):

@@ -72,6 +72,8 @@ def test_secretariat_exports_everything_filtered_like_the_screen(client, login_a
         ({"status": "not_assessed"}, {"GHA"}),
         ({"section": kenya.review.cycle.framework.sections[1].code}, {"KEN"}),
         ({"response": "none"}, set()),
+        ({"cycle": str(kenya.review.cycle_id)}, {"KEN"}),
+        ({"cycle": "not-a-number", "action_category": "9"}, {"KEN", "GHA"}),
     ):
         got = {
             r["State code"]

@@ -79,7 +79,9 @@ class Figures:
 
     keys: tuple[str, ...]
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: drill-down: the review of a state's row, the section code of a section's row
     review_of: dict[str, int] = field(default_factory=dict)
+    section_of: dict[str, str] = field(default_factory=dict)
 
     def add(self, label: str, key: str, count: int) -> None:
         row = self.rows.setdefault(label, dict.fromkeys(self.keys, 0))
@@ -203,11 +205,17 @@ def _recommendation_figures(cycle: Cycle) -> dict[str, Figures]:
     """Responses and latest assessments of the cycle's recommendations by section and by state;
     three queries (sections, responses, latest assessments)."""
     sections = db.session.execute(
-        select(FrameworkSection.id, FrameworkSection.number, FrameworkSection.title)
+        select(
+            FrameworkSection.id,
+            FrameworkSection.number,
+            FrameworkSection.title,
+            FrameworkSection.code,
+        )
         .where(FrameworkSection.framework_id == cycle.framework_id)
         .order_by(FrameworkSection.number)
     ).all()
-    section_label = {sid: f"{number}. {title}" for sid, number, title in sections}
+    section_label = {sid: f"{number}. {title}" for sid, number, title, _code in sections}
+    section_code = {f"{number}. {title}": code for _sid, number, title, code in sections}
     by = {
         "responses_by_section": Figures(RESPONSE_KEYS),
         "responses_by_state": Figures(RESPONSE_KEYS),
@@ -217,6 +225,8 @@ def _recommendation_figures(cycle: Cycle) -> dict[str, Figures]:
     for label in section_label.values():  # every section appears, even without figures
         by["responses_by_section"].rows[label] = dict.fromkeys(RESPONSE_KEYS, 0)
         by["implementation_by_section"].rows[label] = dict.fromkeys(IMPLEMENTATION_KEYS, 0)
+    by["responses_by_section"].section_of = section_code
+    by["implementation_by_section"].section_of = section_code
 
     responses = db.session.execute(
         select(

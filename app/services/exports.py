@@ -2,9 +2,9 @@
 
 Who sees what (DESIGN §5) comes from `app.access.visible_recommendations_clause`: a row is listed
 or exported only when its report may be read on screen by the person asking. Filters are those of
-the list page: state (ISO alpha-3 code), section (framework section code, e.g. ``SEC-2``),
-response (supported | noted | none), action category (UPR Info 1–5), status (the latest
-secretariat assessment, or ``not_assessed``). Built in a fixed number of queries.
+the list page: cycle (id), state (ISO alpha-3 code), section (framework section code, e.g.
+``SEC-2``), response (supported | noted | none), action category (UPR Info 1–5), status (the
+latest secretariat assessment, or ``not_assessed``). Built in a fixed number of queries.
 
 Spreadsheet safety: every text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return is prefixed with an apostrophe (OWASP "CSV injection"), in the CSV and the XLSX alike.
@@ -66,6 +66,7 @@ DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 class Filters:
     """The list page's filters; empty strings / None mean "any"."""
 
+    cycle: int | None = None
     state: str = ""
     section: str = ""
     response: str = ""
@@ -76,9 +77,11 @@ class Filters:
     def from_args(cls, args) -> Filters:
         """From request arguments; values outside the scales are ignored (treated as "any")."""
         category = args.get("action_category", "")
+        cycle = args.get("cycle", "")
         response = args.get("response", "")
         status = args.get("status", "")
         return cls(
+            cycle=int(cycle) if cycle.isdigit() and len(cycle) < 10 else None,
             state=args.get("state", "").strip().upper()[:3],
             section=args.get("section", "").strip()[:10],
             response=response if response in RESPONSE_FILTERS else "",
@@ -140,6 +143,8 @@ def recommendation_rows(user: User, filters: Filters, limit: int | None = None) 
         .where(access.visible_recommendations_clause(user))
         .order_by(Cycle.starts_on.desc(), State.name, FrameworkSection.number, Recommendation.id)
     )
+    if filters.cycle:
+        query = query.where(Review.cycle_id == filters.cycle)
     if filters.state:
         query = query.where(State.code == filters.state)
     if filters.section:
@@ -246,9 +251,17 @@ def to_xlsx(rows: list[dict]) -> bytes:
     return buffer.getvalue()
 
 
-def filter_choices(user: User) -> dict[str, list[tuple[str, str]]]:
-    """The states and sections offered by the filters: only states whose recommendations
-    ``user`` may read. Two queries."""
+def filter_choices(user: User) -> dict[str, list[tuple]]:
+    """The cycles, states and sections offered by the filters: only cycles and states whose
+    recommendations ``user`` may read. Three queries."""
+    cycles = db.session.execute(
+        select(Cycle.id, Cycle.name)
+        .join(Review, Review.cycle_id == Cycle.id)
+        .join(Recommendation, Recommendation.review_id == Review.id)
+        .where(access.visible_recommendations_clause(user))
+        .distinct()
+        .order_by(Cycle.name)
+    ).all()
     states = db.session.execute(
         select(State.code, State.name)
         .join(Review, Review.state_id == State.id)
@@ -267,4 +280,8 @@ def filter_choices(user: User) -> dict[str, list[tuple[str, str]]]:
         if code not in seen:
             seen.add(code)
             section_choices.append((code, f"{code} {title}"))
-    return {"states": [tuple(s) for s in states], "sections": section_choices}
+    return {
+        "cycles": [tuple(c) for c in cycles],
+        "states": [tuple(s) for s in states],
+        "sections": section_choices,
+    }
