@@ -81,9 +81,9 @@ def import_upr_command(path: str, cycle_name: str) -> None:
         raise click.ClickException(str(refused)) from refused
     db.session.commit()
     for name, count in sorted(result.unmapped_names.items()):
-        click.echo(f"unmapped state under review: {name!r} ({count} rows, not imported)")
+        click.echo(f"unmapped state under review: {name!r} ({count} row(s), not imported)")
     for line, reason in result.unmapped:
         click.echo(f"line {line}: {reason}")
     for name, count in sorted(result.unmapped_recommending.items()):
-        click.echo(f"recommending state without code: {name!r} ({count} rows, kept as published)")
+        click.echo(f"recommending state without code: {name!r} ({count} row(s), kept as published)")
     click.echo(result.summary)
