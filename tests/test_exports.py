@@ -48,7 +48,12 @@ def two_states(db, make):
     db.session.add(rec)
     db.session.flush()
     db.session.add(
-        Response(recommendation_id=rec.id, position=ResponsePosition.NOTED, explanation="+1 vote")
+        Response(
+            recommendation_id=rec.id,
+            position=ResponsePosition.NOTED,
+            explanation="+1 vote",
+            planned_action="Line one\x0bline two",  # a vertical tab pasted from a word processor
+        )
     )
     db.session.commit()
     return kenya, ghana
@@ -95,6 +100,7 @@ def test_exports_neutralise_spreadsheet_formulas(client, login_as, two_states):
     assert ghana["Explanation"] == "'+1 vote"
     sheet = xlsx_rows(client.get("/recommendations/export.xlsx", query_string={"state": "GHA"}))
     assert sheet[1][4].startswith("'=HYPERLINK") and sheet[1][10] == "'+1 vote"
+    assert sheet[1][11] == "Line oneline two"
     workbook = load_workbook(
         io.BytesIO(client.get("/recommendations/export.xlsx").get_data())
     ).active

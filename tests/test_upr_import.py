@@ -163,6 +163,19 @@ def test_secretariat_uploads_an_export_on_the_cycle_page(db, make, client, login
         content_type="multipart/form-data",
     )
     assert bad.status_code == 422 and "not a UPR Info export" in bad.get_data(as_text=True)
+    binary = client.post(
+        f"/admin/cycles/{cycle.id}/upr-import",
+        data={"file": (io.BytesIO(b"\x89PNG\r\n\x1a\n\x00\x00"), "picture.csv")},
+        content_type="multipart/form-data",
+    )
+    assert binary.status_code == 422 and "binary data" in binary.get_data(as_text=True)
+    wrong_type = client.post(
+        f"/admin/cycles/{cycle.id}/upr-import",
+        data={"file": (io.BytesIO(SAMPLE), "upr.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert wrong_type.status_code == 422
+    assert "The file must be a CSV export" in wrong_type.get_data(as_text=True)
     assert count(db) == 3
 
 

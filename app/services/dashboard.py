@@ -5,7 +5,7 @@ Read only. The whole dashboard is built in a fixed number of queries (currently 
 number of reviews, recommendations or reviewers: every figure is a grouped query, never a query
 per row. Instants are aware UTC; the page shows them in the cycle's IANA time zone. "Days in
 phase" counts whole days from the latest TransitionLog row that moved the review into its current
-status (the review's creation when none did) to now.
+status from another one (the review's creation when none did) to now.
 
 Implementation is the *latest* secretariat assessment of each recommendation (GRECO scale:
 implemented / partially implemented / not implemented / no longer applicable), or "not assessed".
@@ -141,6 +141,8 @@ def build(cycle: Cycle) -> Dashboard:
                 TransitionLog.subject_type == "review",
                 Review.cycle_id == cycle.id,
                 TransitionLog.to_state == Review.status,
+                # a step that stays in the status (factual comments sent) is not an entry
+                TransitionLog.from_state != TransitionLog.to_state,
             )
             .group_by(TransitionLog.subject_id)
         ).all()

@@ -236,15 +236,23 @@ def to_csv(rows: list[dict]) -> bytes:
 
 
 def to_xlsx(rows: list[dict]) -> bytes:
-    """An XLSX workbook (one sheet, "Recommendations") of ``rows`` under `COLUMNS`."""
+    """An XLSX workbook (one sheet, "Recommendations") of ``rows`` under `COLUMNS`; control
+    characters XLSX cannot hold are dropped."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def cell(value: Any) -> Any:
+        # control characters (a vertical tab pasted from a word processor) are not allowed in
+        # XLSX cells: drop them rather than fail the whole export
+        value = neutralise(value)
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Recommendations"
     sheet.append([header for _key, header in COLUMNS])
     for row in rows:
-        sheet.append([neutralise(row[key]) for key, _header in COLUMNS])
+        sheet.append([cell(row[key]) for key, _header in COLUMNS])
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -148,9 +148,24 @@ def import_upr_csv(
     ``data``: the file's bytes as published. Returns the counts (see `ImportResult`).
 
     Raises:
-        ImportRefused: the file is empty or lacks a column of `COLUMNS` (nothing imported).
+        ImportRefused: the file is binary, not CSV, empty, or lacks a column of `COLUMNS`
+            (nothing imported).
     """
-    reader = csv.DictReader(io.StringIO(decode(data), newline=""))
+    text = decode(data)
+    if "\x00" in text:
+        raise ImportRefused(_("This is not a CSV file (it contains binary data)."))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _import_rows(reader, cycle, source_file, user)
+    except csv.Error as broken:
+        raise ImportRefused(
+            _("The file could not be read as CSV: %(error)s", error=str(broken))
+        ) from broken
+
+
+def _import_rows(
+    reader: csv.DictReader, cycle: Cycle, source_file: str, user: User | None
+) -> ImportResult:
     missing = [column for column in COLUMNS if column not in (reader.fieldnames or [])]
     if missing:
         raise ImportRefused(
