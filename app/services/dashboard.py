@@ -14,7 +14,7 @@ implemented / partially implemented / not implemented / no longer applicable), o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -150,10 +150,6 @@ def build(cycle: Cycle) -> Dashboard:
     rows = []
     for review in reviews:
         since = entered.get(review.id) or review.created_at
-        if isinstance(since, str):  # SQLite hands func.max() back untyped
-            since = datetime.fromisoformat(since)
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
         due_at = next_deadline(review)
         rows.append(
             ReviewRow(
@@ -193,7 +189,7 @@ def _workload(cycle: Cycle) -> list[Workload]:
     people: dict[int, Workload] = {}
     for user_id, name, state, status, count, leads in result:
         person = people.setdefault(user_id, Workload(user_id, name, state or "—"))
-        person.by_status[str(status.value if hasattr(status, "value") else status)] = count
+        person.by_status[str(status)] = count  # a StrEnum: its value
         if status in (
             AssignmentStatus.INVITED,
             AssignmentStatus.ACCEPTED,
@@ -286,9 +282,7 @@ def _recommendation_figures(cycle: Cycle) -> dict[str, Figures]:
         .order_by(State.name)
     ).all()
     for section_id, state, review_id, status, count in implementation:
-        key = (
-            str(status.value if hasattr(status, "value") else status) if status else "not_assessed"
-        )
+        key = str(status) if status else "not_assessed"
         by["implementation_by_section"].add(section_label.get(section_id, "?"), key, count)
         by["implementation_by_state"].add(state, key, count)
         by["implementation_by_state"].review_of[state] = review_id
