@@ -160,3 +160,42 @@ def test_anonymous_visitors_are_sent_to_sign_in(app):
     for url in ("/recommendations", "/recommendations/export.csv", "/recommendations/export.xlsx"):
         response = client.get(url)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_list_and_exports_queries_do_not_grow_with_the_recommendations(
+    app, db, make, login_as, two_states
+):
+    from tests.test_dashboard import QueryCounter
+
+    kenya, ghana = two_states
+    client = login_as(kenya.identities["secretariat"], on=app.test_client())
+
+    def counts() -> list[int]:
+        result = []
+        for url in (
+            "/recommendations",
+            "/recommendations/export.csv",
+            "/recommendations/export.xlsx",
+        ):
+            with QueryCounter(db.engine) as counter:
+                assert client.get(url).status_code == 200
+            result.append(counter.count)
+        return result
+
+    before = counts()
+    section = ghana.cycle.framework.sections[2]
+    for i in range(40):
+        rec = Recommendation(
+            review_id=ghana.id,
+            section_id=section.id,
+            text=f"More {i}",
+            priority=Priority.LOW,
+            action_category=2,
+            addressee=Addressee.STATE,
+        )
+        db.session.add(rec)
+        db.session.flush()
+        db.session.add(Response(recommendation_id=rec.id, position=ResponsePosition.SUPPORTED))
+    db.session.commit()
+    assert counts() == before
+    assert max(before) <= 10, before
