@@ -138,7 +138,7 @@ def test_secretariat_uploads_an_export_on_the_cycle_page(db, make, client, login
     cycle = make.cycle()
     login_as(make.secretariat())
     page = client.get(f"/admin/cycles/{cycle.id}")
-    assert f"/admin/cycles/{cycle.id}/upr-import" in page.get_data(as_text=True)
+    assert f'action="/admin/cycles/{cycle.id}/upr-import"' in page.get_data(as_text=True)
     response = client.post(
         f"/admin/cycles/{cycle.id}/upr-import",
         data={"file": (io.BytesIO(SAMPLE), "upr.csv")},
