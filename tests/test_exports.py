@@ -199,3 +199,20 @@ def test_list_and_exports_queries_do_not_grow_with_the_recommendations(
     db.session.commit()
     assert counts() == before
     assert max(before) <= 10, before
+
+
+@pytest.mark.parametrize("status", list(ReviewStatus))
+def test_export_rows_follow_the_on_screen_report_rule_in_every_status(app, db, make, status):
+    """`visible_recommendations_clause` (SQL) answers like ``report.view`` (Python) for every
+    identity in every review status: exports never show what the screen would not."""
+    from app import access
+    from app.services import exports
+
+    prepared = prepared_review(make)
+    prepared.review.status = status
+    db.session.commit()
+    for identity, user in prepared.identities.items():
+        with app.test_request_context():
+            on_screen = access.can(user, "report.view", prepared.review)
+            exported = exports.recommendation_rows(user, exports.Filters())
+        assert bool(exported) == on_screen, (identity, status)
