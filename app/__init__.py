@@ -108,8 +108,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def _select_locale() -> str | None:
-    from flask import current_app
+    """The browser's best language; outside a request (a CLI command) the default locale."""
+    from flask import current_app, has_request_context
 
+    if not has_request_context():
+        return None
     return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 

@@ -198,6 +198,11 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     ),
     "assessment.post": lambda user, review: is_secretariat(user) and review.status in FOLLOW_UP,
     "recommendations.view": lambda user, review: _view_report(user, review),
+    # the state's prior UPR recommendations (public UN data, but shown only to those working on
+    # the review: the secretariat, the state's focal points, accepted reviewers)
+    "prior_recommendations.view": lambda user, review: (
+        is_secretariat(user) or is_focal_point_of(user, review) or is_team_member(user, review)
+    ),
 }
 
 
@@ -246,3 +251,22 @@ def visible_review_ids_clause(user: User):
             Assignment.reviewer_id == user.id, Assignment.status.in_(VISIBLE_TO_REVIEWER)
         )
     ) & (Review.status != R.WITHDRAWN)
+
+
+def visible_recommendations_clause(user: User):
+    """A SQL condition on `Review` limiting recommendations (exports, lists, counts) to those of
+    reports ``user`` may read on screen (``report.view``, DESIGN §5): the secretariat all; a focal
+    point its own state's from factual check on; a reviewer those of reviews where they lead the
+    team or submitted their evaluation (never of a withdrawn review); anyone else nothing."""
+    if is_secretariat(user):
+        return Review.id.is_not(None)
+    if not _authenticated(user):
+        return Review.id.is_(None)
+    if user.role == Role.FOCAL_POINT:
+        return (Review.state_id == user.state_id) & Review.status.in_(REPORT_VISIBLE_TO_STATE)
+    mine = select(Assignment.review_id).where(
+        Assignment.reviewer_id == user.id,
+        (Assignment.status == A.SUBMITTED)
+        | (Assignment.is_lead.is_(True) & Assignment.status.in_(TEAM)),
+    )
+    return Review.id.in_(mine) & (Review.status != R.WITHDRAWN)

@@ -1,4 +1,5 @@
-"""Command-line interface: ``flask --app wsgi seed | demo | cycle list | cycle draw``."""
+"""Command-line interface: ``flask --app wsgi seed | demo | cycle list | cycle draw |
+recommendations import-upr``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(cycle_group)
+    app.cli.add_command(recommendations_group)
 
 
 @click.command("seed")
@@ -116,3 +118,43 @@ def _draw_cycle(cycle, seed: int | None, dry_run: bool) -> None:
         )
         click.echo(f"{review.state.name}: {members}")
     click.echo("Dry run: nothing stored." if dry_run else f"Stored {len(plan.teams)} draw(s).")
+@click.group("recommendations")
+def recommendations_group() -> None:
+    """Recommendations: import prior UPR recommendations."""
+
+
+@recommendations_group.command("import-upr")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--cycle", "cycle_name", required=True, help="Name of the cycle, e.g. '2027 cycle'.")
+@with_appcontext
+def import_upr_command(path: str, cycle_name: str) -> None:
+    """Import prior UPR recommendations from a UPR Info CSV export (Mac Roman, CR line endings).
+
+    Lists every row not imported and every recommending state kept without a code, then ends with
+    one line: ``imported N, already present M, unmapped K``.
+    """
+    import os
+
+    from sqlalchemy import select
+
+    from app.models import Cycle
+    from app.services import upr_import
+
+    cycle = db.session.scalar(select(Cycle).where(Cycle.name == cycle_name))
+    if cycle is None:
+        raise click.ClickException(f"No cycle named {cycle_name!r}.")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        result = upr_import.import_upr_csv(data, cycle, source_file=os.path.basename(path))
+    except upr_import.ImportRefused as refused:
+        db.session.rollback()
+        raise click.ClickException(str(refused)) from refused
+    db.session.commit()
+    for name, count in sorted(result.unmapped_names.items()):
+        click.echo(f"unmapped state under review: {name!r} ({count} row(s), not imported)")
+    for line, reason in result.unmapped:
+        click.echo(f"line {line}: {reason}")
+    for name, count in sorted(result.unmapped_recommending.items()):
+        click.echo(f"recommending state without code: {name!r} ({count} row(s), kept as published)")
+    click.echo(result.summary)

@@ -131,7 +131,7 @@ class Prepared:
 def prepared_review(make: Factories, state_code: str = "KEN") -> Prepared:
     """Kenya's review with: all required answers; a 2-person team (lead from Brazil, member from
     Poland) whose evaluations are submitted; a report with every section rated, one
-    recommendation with a response and an assessment, and one factual comment."""
+    recommendation with a complete response and an assessment, and one factual comment."""
     from app.models import (
         Addressee,
         Assessment,
@@ -196,7 +196,12 @@ def prepared_review(make: Factories, state_code: str = "KEN") -> Prepared:
     db.session.flush()
     db.session.add(
         Response(
-            recommendation_id=rec.id, position=ResponsePosition.SUPPORTED, explanation="Agreed."
+            recommendation_id=rec.id,
+            position=ResponsePosition.SUPPORTED,
+            explanation="Agreed.",
+            planned_action="Draft the bill.",
+            responsible_institution="Ministry of Interior",
+            target_date=date(2028, 6, 30),
         )
     )
     db.session.add(

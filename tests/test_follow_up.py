@@ -145,9 +145,34 @@ def test_response_partial_save_then_submit_refused_then_accepted(
     db.session.expire_all()
     assert review.status == ReviewStatus.RESPONSE
 
+    # every recommendation has a position now, but the supported one lacks parts (issue 5:
+    # "submission needs all"); the noted one is complete with its explanation
+    incomplete = client.post(
+        url,
+        data={
+            f"r{second.id}-position": "noted",
+            f"r{second.id}-explanation": "An oversight authority already exists.",
+            "expected_status": "response",
+            "submit": "1",
+        },
+    )
+    assert incomplete.status_code == 422
+    assert re.search(
+        r"Complete every response before submitting; missing: \d+\.1 "
+        r"\(planned action, responsible institution\)\.",
+        incomplete.get_data(as_text=True),
+    )
+    db.session.expire_all()
+    assert review.status == ReviewStatus.RESPONSE
+
     accepted = client.post(
         url,
         data={
+            f"r{first.id}-position": "supported",
+            f"r{first.id}-explanation": "The judicial service bill is before parliament.",
+            f"r{first.id}-planned_action": "Adopt the judicial service bill.",
+            f"r{first.id}-responsible_institution": "Ministry of Justice",
+            f"r{first.id}-target_date": "2028-03-31",
             f"r{second.id}-position": "noted",
             f"r{second.id}-explanation": "An oversight authority already exists.",
             "expected_status": "response",
@@ -299,6 +324,9 @@ def test_second_click_on_submit_response_is_not_a_403(client, db, login_as, revi
     for rec in recs:
         data[f"r{rec.id}-position"] = "supported"
         data[f"r{rec.id}-explanation"] = f"Supported: {rec.text}"
+        data[f"r{rec.id}-planned_action"] = "A bill."
+        data[f"r{rec.id}-responsible_institution"] = "Ministry of Justice"
+        data[f"r{rec.id}-target_date"] = "2028-06-30"
     assert client.post(url, data=data).status_code == 302
     second = client.post(url, data=data)
     assert second.status_code == 302

@@ -141,6 +141,23 @@ def all_recommendations_answered(facts: Mapping[str, Any]) -> Refusal | None:
     return None
 
 
+def all_responses_complete(facts: Mapping[str, Any]) -> Refusal | None:
+    """Facts: ``incomplete_responses`` — per answered recommendation still missing a part, its
+    number and the parts missing, e.g. ``["2.1 (explanation, target date)"]``.
+
+    Rule (issue 5, "submission needs all"): every response gives its position and an
+    explanation; a supported recommendation also needs a planned action, a responsible
+    institution and a target date (a noted one commits the state to no action, UPR practice).
+    """
+    incomplete = list(facts.get("incomplete_responses", []))
+    if incomplete:
+        return Refusal(
+            N_("Complete every response before submitting; missing: %(responses)s."),
+            {"responses": "; ".join(incomplete)},
+        )
+    return None
+
+
 def all_recommendations_assessed(facts: Mapping[str, Any]) -> Refusal | None:
     """Facts: ``unassessed_recommendations`` (count)."""
     if facts.get("unassessed_recommendations", 0):
@@ -226,7 +243,7 @@ SPECS = [
         S.FOLLOW_UP,
         "focal_point",
         N_("Submit response"),
-        (all_recommendations_answered,),
+        (all_recommendations_answered, all_responses_complete),
     ),
     TransitionSpec(
         "escalate",

@@ -22,6 +22,7 @@ from app.models.recommendation import (
 from app.models.report import FactualComment, Report, ReportSection
 from app.models.review import Review, ReviewDeadline
 from app.models.state import RegionalGroup, State, TreatyRatification
+from app.models.upr import PriorRecommendation, upr_cycle_of
 from app.models.user import ROLE_LABELS, Role, User
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "Framework",
     "FrameworkSection",
     "Priority",
+    "PriorRecommendation",
     "ProgressStatus",
     "ProgressUpdate",
     "ProposedRecommendation",
@@ -63,5 +65,6 @@ __all__ = [
     "TransitionLog",
     "TreatyRatification",
     "User",
+    "upr_cycle_of",
     "utcnow",
 ]

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict, Forbidden
@@ -29,6 +30,7 @@ from app.models import (
     Report,
     ReportSection,
     Response,
+    ResponsePosition,
     Review,
     ReviewDeadline,
     Role,
@@ -38,7 +40,15 @@ from app.models import (
 )
 from app.models.recommendation import Assessment
 from app.services import clock
-from workflows import ASSIGNMENT, CYCLE, REVIEW, AssignmentStatus, Lifecycle, TransitionSpec
+from workflows import (
+    ASSIGNMENT,
+    CYCLE,
+    REVIEW,
+    AssignmentStatus,
+    Lifecycle,
+    ReviewStatus,
+    TransitionSpec,
+)
 from workflows.base import context_refusal
 
 
@@ -239,8 +249,42 @@ def review_facts(review: Review, now: datetime) -> dict[str, Any]:
         "factual_comments_sent": comments_sent,
         "factual_check_deadline": deadline,
         "unanswered_recommendations": recommendation_count - answered,
+        "incomplete_responses": (
+            incomplete_responses(review) if review.status == ReviewStatus.RESPONSE else []
+        ),
         "unassessed_recommendations": recommendation_count - assessed,
     }
+
+
+def incomplete_responses(review: Review) -> list[str]:
+    """Each answered recommendation of ``review`` whose response misses a part the submission
+    needs (guard ``all_responses_complete``), as ``"2.1 (explanation, target date)"``: the
+    number the response page shows (section number . position in the section) and the missing
+    parts, translated. One query."""
+    rows = db.session.execute(
+        select(Recommendation.section_id, FrameworkSection.number, Response)
+        .join(FrameworkSection, FrameworkSection.id == Recommendation.section_id)
+        .outerjoin(Response, Response.recommendation_id == Recommendation.id)
+        .where(Recommendation.review_id == review.id)
+        .order_by(FrameworkSection.number, Recommendation.id)
+    ).all()
+    result, position_in_section, previous = [], 0, None
+    for section_id, number, response in rows:
+        position_in_section = position_in_section + 1 if section_id == previous else 1
+        previous = section_id
+        if response is None or response.position is None:
+            continue  # counted by ``unanswered_recommendations``
+        needed = {"explanation": _("explanation")}
+        if response.position == ResponsePosition.SUPPORTED:
+            needed |= {
+                "planned_action": _("planned action"),
+                "responsible_institution": _("responsible institution"),
+                "target_date": _("target date"),
+            }
+        missing = [label for name, label in needed.items() if getattr(response, name) in (None, "")]
+        if missing:
+            result.append(f"{number}.{position_in_section} ({', '.join(missing)})")
+    return result
 
 
 def _factual_comments_sent(review: Review) -> bool:

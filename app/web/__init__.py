@@ -6,6 +6,8 @@ from app.web.draws.routes import bp as draws_bp
 from app.web.evaluation.routes import bp as evaluation_bp
 from app.web.follow_up.routes import bp as follow_up_bp
 from app.web.main.routes import bp as main_bp
+from app.web.monitoring.routes import bp as monitoring_bp
+from app.web.recommendations.routes import bp as recommendations_bp
 from app.web.report.routes import bp as report_bp
 from app.web.reviews.routes import bp as reviews_bp
 from app.web.self_assessment.routes import bp as self_assessment_bp
@@ -19,5 +21,7 @@ BLUEPRINTS = [
     report_bp,
     follow_up_bp,
     draws_bp,
+    recommendations_bp,
     admin_bp,
+    monitoring_bp,
 ]

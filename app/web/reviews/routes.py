@@ -1,12 +1,13 @@
 """The review page: phase tracker, deadlines, history, and the actions the viewer may take."""
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app import access
 from app.extensions import db
 from app.models import Assignment, Review, TransitionLog
+from app.services import upr_import
 from app.web.events import fire_from_form
 from app.web.helpers import get_or_404
 
@@ -26,8 +27,20 @@ def _render(review: Review, kept: dict | None = None):
         team = db.session.scalars(
             select(Assignment).where(Assignment.review_id == review.id).order_by(Assignment.id)
         ).all()
+    prior = None
+    if access.can(current_user, "prior_recommendations.view", review):
+        chosen = {
+            "issue": request.args.get("issue", "").strip(),
+            "response": request.args.get("response", "").strip(),
+        }
+        prior = {
+            "rows": upr_import.prior_recommendations_of(review.state, **chosen),
+            "issues": upr_import.issues_of(review.state),
+            "chosen": chosen,
+        }
     return render_template(
         "reviews/show.html",
+        prior=prior,
         review=review,
         history=history,
         team=team,

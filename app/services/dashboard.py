@@ -1,0 +1,289 @@
+"""The secretariat's dashboard of a cycle (DESIGN §8): every review's phase, days in phase, next
+deadline and overdue flag; reviewer workload; responses and implementation by section and state.
+
+Read only. The whole dashboard is built in a fixed number of queries (currently 7), whatever the
+number of reviews, recommendations or reviewers: every figure is a grouped query, never a query
+per row. Instants are aware UTC; the page shows them in the cycle's IANA time zone. "Days in
+phase" counts whole days from the latest TransitionLog row that moved the review into its current
+status from another one (the review's creation when none did) to now.
+
+Implementation is the *latest* secretariat assessment of each recommendation (GRECO scale:
+implemented / partially implemented / not implemented / no longer applicable), or "not assessed".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.extensions import db
+from app.models import (
+    Assessment,
+    AssessmentStatus,
+    Assignment,
+    Cycle,
+    FrameworkSection,
+    Recommendation,
+    Response,
+    ResponsePosition,
+    Review,
+    State,
+    TransitionLog,
+    User,
+)
+from app.services import clock
+from app.services.worklist import next_deadline
+from workflows import AssignmentStatus
+
+#: Response columns of the figures, in display order ("none" = not answered yet).
+RESPONSE_KEYS = (ResponsePosition.SUPPORTED.value, ResponsePosition.NOTED.value, "none")
+#: Implementation columns: the latest assessment, or "not_assessed".
+IMPLEMENTATION_KEYS = (*(s.value for s in AssessmentStatus), "not_assessed")
+
+
+@dataclass
+class ReviewRow:
+    """One review's line: phase, days in the current status, next deadline, overdue flag."""
+
+    review: Review
+    entered_at: datetime
+    days_in_phase: int
+    due_at: datetime | None
+    overdue: bool
+
+
+@dataclass
+class Workload:
+    """A reviewer's assignments in the cycle, counted by assignment status."""
+
+    reviewer_id: int
+    name: str
+    state: str
+    by_status: dict[str, int] = field(default_factory=dict)
+    leads: int = 0
+
+    @property
+    def active(self) -> int:
+        """Assignments still to work on: invited or accepted."""
+        return self.by_status.get(AssignmentStatus.INVITED.value, 0) + self.by_status.get(
+            AssignmentStatus.ACCEPTED.value, 0
+        )
+
+
+@dataclass
+class Figures:
+    """Counts by a label (a section or a state), one dict of column → count per label."""
+
+    keys: tuple[str, ...]
+    rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: drill-down: the review of a state's row, the section code of a section's row
+    review_of: dict[str, int] = field(default_factory=dict)
+    section_of: dict[str, str] = field(default_factory=dict)
+
+    def add(self, label: str, key: str, count: int) -> None:
+        row = self.rows.setdefault(label, dict.fromkeys(self.keys, 0))
+        row[key] += count
+
+    def chart(self) -> dict:
+        """``{"labels": [...], "series": {key: [counts in label order]}}`` for the chart."""
+        labels = list(self.rows)
+        return {
+            "labels": labels,
+            "series": {key: [self.rows[label][key] for label in labels] for key in self.keys},
+        }
+
+
+@dataclass
+class Dashboard:
+    cycle: Cycle
+    now: datetime
+    reviews: list[ReviewRow]
+    workload: list[Workload]
+    responses_by_section: Figures
+    responses_by_state: Figures
+    implementation_by_section: Figures
+    implementation_by_state: Figures
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for row in self.reviews if row.overdue)
+
+    def chart_data(self) -> dict:
+        """Everything the charts draw, JSON-ready."""
+        return {
+            "responses_by_section": self.responses_by_section.chart(),
+            "responses_by_state": self.responses_by_state.chart(),
+            "implementation_by_section": self.implementation_by_section.chart(),
+            "implementation_by_state": self.implementation_by_state.chart(),
+        }
+
+
+def build(cycle: Cycle) -> Dashboard:
+    """The dashboard of ``cycle`` at `clock.now()`; a fixed number of queries."""
+    now = clock.now()
+    reviews = list(
+        db.session.scalars(
+            select(Review)
+            .join(State, Review.state_id == State.id)
+            .where(Review.cycle_id == cycle.id)
+            .options(joinedload(Review.state), selectinload(Review.deadlines))
+            .order_by(State.name)
+        ).unique()
+    )
+    entered = dict(
+        db.session.execute(
+            select(TransitionLog.subject_id, func.max(TransitionLog.created_at))
+            .join(Review, Review.id == TransitionLog.subject_id)
+            .where(
+                TransitionLog.subject_type == "review",
+                Review.cycle_id == cycle.id,
+                TransitionLog.to_state == Review.status,
+                # a step that stays in the status (factual comments sent) is not an entry
+                TransitionLog.from_state != TransitionLog.to_state,
+            )
+            .group_by(TransitionLog.subject_id)
+        ).all()
+    )
+    rows = []
+    for review in reviews:
+        since = entered.get(review.id) or review.created_at
+        due_at = next_deadline(review)
+        rows.append(
+            ReviewRow(
+                review=review,
+                entered_at=since,
+                days_in_phase=max(0, (now - since).days),
+                due_at=due_at,
+                overdue=due_at is not None and now > due_at,
+            )
+        )
+    return Dashboard(
+        cycle=cycle,
+        now=now,
+        reviews=rows,
+        workload=_workload(cycle),
+        **_recommendation_figures(cycle),
+    )
+
+
+def _workload(cycle: Cycle) -> list[Workload]:
+    """Reviewers with assignments in ``cycle``, most active first; one query."""
+    result = db.session.execute(
+        select(
+            User.id,
+            User.display_name,
+            State.name,
+            Assignment.status,
+            func.count(Assignment.id),
+            func.sum(case((Assignment.is_lead, 1), else_=0)),
+        )
+        .join(Assignment, Assignment.reviewer_id == User.id)
+        .join(Review, Review.id == Assignment.review_id)
+        .outerjoin(State, State.id == User.state_id)
+        .where(Review.cycle_id == cycle.id)
+        .group_by(User.id, User.display_name, State.name, Assignment.status)
+    ).all()
+    people: dict[int, Workload] = {}
+    for user_id, name, state, status, count, leads in result:
+        person = people.setdefault(user_id, Workload(user_id, name, state or "—"))
+        person.by_status[str(status)] = count  # a StrEnum: its value
+        if status in (
+            AssignmentStatus.INVITED,
+            AssignmentStatus.ACCEPTED,
+            AssignmentStatus.SUBMITTED,
+        ):
+            person.leads += int(leads or 0)
+    return sorted(people.values(), key=lambda w: (-w.active, w.name))
+
+
+def _recommendation_figures(cycle: Cycle) -> dict[str, Figures]:
+    """Responses and latest assessments of the cycle's recommendations by section and by state;
+    three queries (sections, responses, latest assessments)."""
+    sections = db.session.execute(
+        select(
+            FrameworkSection.id,
+            FrameworkSection.number,
+            FrameworkSection.title,
+            FrameworkSection.code,
+        )
+        .where(FrameworkSection.framework_id == cycle.framework_id)
+        .order_by(FrameworkSection.number)
+    ).all()
+    section_label = {sid: f"{number}. {title}" for sid, number, title, _code in sections}
+    section_code = {f"{number}. {title}": code for _sid, number, title, code in sections}
+    by = {
+        "responses_by_section": Figures(RESPONSE_KEYS),
+        "responses_by_state": Figures(RESPONSE_KEYS),
+        "implementation_by_section": Figures(IMPLEMENTATION_KEYS),
+        "implementation_by_state": Figures(IMPLEMENTATION_KEYS),
+    }
+    for label in section_label.values():  # every section appears, even without figures
+        by["responses_by_section"].rows[label] = dict.fromkeys(RESPONSE_KEYS, 0)
+        by["implementation_by_section"].rows[label] = dict.fromkeys(IMPLEMENTATION_KEYS, 0)
+    by["responses_by_section"].section_of = section_code
+    by["implementation_by_section"].section_of = section_code
+
+    responses = db.session.execute(
+        select(
+            Recommendation.section_id,
+            State.name,
+            Review.id,
+            Response.position,
+            func.count(Recommendation.id),
+        )
+        .join(Review, Review.id == Recommendation.review_id)
+        .join(State, State.id == Review.state_id)
+        .outerjoin(Response, Response.recommendation_id == Recommendation.id)
+        .where(Review.cycle_id == cycle.id)
+        .group_by(Recommendation.section_id, State.name, Review.id, Response.position)
+        .order_by(State.name)
+    ).all()
+    for section_id, state, review_id, position, count in responses:
+        key = position.value if position else "none"
+        by["responses_by_section"].add(section_label.get(section_id, "?"), key, count)
+        by["responses_by_state"].add(state, key, count)
+        by["responses_by_state"].review_of[state] = review_id
+
+    ranked = (
+        select(
+            Assessment.recommendation_id,
+            Assessment.status,
+            func.row_number()
+            .over(
+                partition_by=Assessment.recommendation_id,
+                order_by=(Assessment.created_at.desc(), Assessment.id.desc()),
+            )
+            .label("rank"),
+        )
+        .join(Recommendation, Recommendation.id == Assessment.recommendation_id)
+        .join(Review, Review.id == Recommendation.review_id)
+        .where(Review.cycle_id == cycle.id)
+        .subquery()
+    )
+    latest = (
+        select(ranked.c.recommendation_id, ranked.c.status).where(ranked.c.rank == 1).subquery()
+    )
+    implementation = db.session.execute(
+        select(
+            Recommendation.section_id,
+            State.name,
+            Review.id,
+            latest.c.status,
+            func.count(Recommendation.id),
+        )
+        .join(Review, Review.id == Recommendation.review_id)
+        .join(State, State.id == Review.state_id)
+        .outerjoin(latest, latest.c.recommendation_id == Recommendation.id)
+        .where(Review.cycle_id == cycle.id)
+        .group_by(Recommendation.section_id, State.name, Review.id, latest.c.status)
+        .order_by(State.name)
+    ).all()
+    for section_id, state, review_id, status, count in implementation:
+        key = str(status) if status else "not_assessed"
+        by["implementation_by_section"].add(section_label.get(section_id, "?"), key, count)
+        by["implementation_by_state"].add(state, key, count)
+        by["implementation_by_state"].review_of[state] = review_id
+    return by

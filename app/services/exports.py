@@ -1,0 +1,295 @@
+"""Recommendations with their response and latest follow-up, listed and exported (CSV, XLSX).
+
+Who sees what (DESIGN §5) comes from `app.access.visible_recommendations_clause`: a row is listed
+or exported only when its report may be read on screen by the person asking. Filters are those of
+the list page: cycle (id), state (ISO alpha-3 code), section (framework section code, e.g.
+``SEC-2``), response (supported | noted | none), action category (UPR Info 1–5), status (the
+latest secretariat assessment, or ``not_assessed``). Built in a fixed number of queries.
+
+Spreadsheet safety: every text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return is prefixed with an apostrophe (OWASP "CSV injection"), in the CSV and the XLSX alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app import access
+from app.extensions import db
+from app.models import (
+    Assessment,
+    AssessmentStatus,
+    Cycle,
+    FrameworkSection,
+    ProgressUpdate,
+    Recommendation,
+    Response,
+    ResponsePosition,
+    Review,
+    State,
+    User,
+)
+
+#: Columns of the exports, in order: (key, header).
+COLUMNS = (
+    ("cycle", "Cycle"),
+    ("state_code", "State code"),
+    ("state", "State"),
+    ("section", "Section"),
+    ("recommendation", "Recommendation"),
+    ("priority", "Priority"),
+    ("action_category", "Action category (UPR Info 1-5)"),
+    ("addressee", "Addressee"),
+    ("target_date", "Target date"),
+    ("response", "Response"),
+    ("explanation", "Explanation"),
+    ("planned_action", "Planned action"),
+    ("responsible_institution", "Responsible institution"),
+    ("response_target_date", "Response target date"),
+    ("progress", "Latest progress"),
+    ("progress_date", "Latest progress date (UTC)"),
+    ("assessment", "Latest assessment"),
+    ("assessment_date", "Latest assessment date (UTC)"),
+)
+
+RESPONSE_FILTERS = (ResponsePosition.SUPPORTED.value, ResponsePosition.NOTED.value, "none")
+STATUS_FILTERS = (*(s.value for s in AssessmentStatus), "not_assessed")
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class Filters:
+    """The list page's filters; empty strings / None mean "any"."""
+
+    cycle: int | None = None
+    state: str = ""
+    section: str = ""
+    response: str = ""
+    action_category: int | None = None
+    status: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        """From request arguments; values outside the scales are ignored (treated as "any")."""
+        category = args.get("action_category", "")
+        cycle = args.get("cycle", "")
+        response = args.get("response", "")
+        status = args.get("status", "")
+        return cls(
+            cycle=int(cycle) if cycle.isdigit() and len(cycle) < 10 else None,
+            state=args.get("state", "").strip().upper()[:3],
+            section=args.get("section", "").strip()[:10],
+            response=response if response in RESPONSE_FILTERS else "",
+            action_category=int(category) if category in {"1", "2", "3", "4", "5"} else None,
+            status=status if status in STATUS_FILTERS else "",
+        )
+
+    def as_args(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if v not in ("", None)}
+
+
+def _latest(model, column):
+    """Subquery: each recommendation's latest entry of ``model`` (progress or assessment)."""
+    ranked = select(
+        model.recommendation_id,
+        column.label("status"),
+        model.created_at.label("created_at"),
+        func.row_number()
+        .over(
+            partition_by=model.recommendation_id,
+            order_by=(model.created_at.desc(), model.id.desc()),
+        )
+        .label("rank"),
+    ).subquery()
+    return (
+        select(ranked.c.recommendation_id, ranked.c.status, ranked.c.created_at)
+        .where(ranked.c.rank == 1)
+        .subquery()
+    )
+
+
+def recommendation_rows(user: User, filters: Filters, limit: int | None = None) -> list[dict]:
+    """The recommendations ``user`` may read, filtered, as dicts keyed by `COLUMNS` (plus
+    ``review_id``); ordered by cycle, state, section. One query."""
+    progress = _latest(ProgressUpdate, ProgressUpdate.status)
+    assessment = _latest(Assessment, Assessment.status)
+    query = (
+        select(
+            Recommendation,
+            Review.id,
+            Cycle.name,
+            State.code,
+            State.name,
+            FrameworkSection.code,
+            FrameworkSection.title,
+            Response,
+            progress.c.status,
+            progress.c.created_at,
+            assessment.c.status,
+            assessment.c.created_at,
+        )
+        .join(Review, Review.id == Recommendation.review_id)
+        .join(Cycle, Cycle.id == Review.cycle_id)
+        .join(State, State.id == Review.state_id)
+        .join(FrameworkSection, FrameworkSection.id == Recommendation.section_id)
+        .outerjoin(Response, Response.recommendation_id == Recommendation.id)
+        .outerjoin(progress, progress.c.recommendation_id == Recommendation.id)
+        .outerjoin(assessment, assessment.c.recommendation_id == Recommendation.id)
+        .where(access.visible_recommendations_clause(user))
+        .order_by(Cycle.starts_on.desc(), State.name, FrameworkSection.number, Recommendation.id)
+    )
+    if filters.cycle:
+        query = query.where(Review.cycle_id == filters.cycle)
+    if filters.state:
+        query = query.where(State.code == filters.state)
+    if filters.section:
+        query = query.where(FrameworkSection.code == filters.section)
+    if filters.response == "none":
+        query = query.where(Response.position.is_(None))
+    elif filters.response:
+        query = query.where(Response.position == ResponsePosition(filters.response))
+    if filters.action_category:
+        query = query.where(Recommendation.action_category == filters.action_category)
+    if filters.status == "not_assessed":
+        query = query.where(assessment.c.status.is_(None))
+    elif filters.status:
+        query = query.where(assessment.c.status == filters.status)
+    if limit:
+        query = query.limit(limit)
+    rows = []
+    for (
+        rec,
+        review_id,
+        cycle,
+        code,
+        state,
+        section_code,
+        section_title,
+        response,
+        progress_status,
+        progress_at,
+        assessment_status,
+        assessment_at,
+    ) in db.session.execute(query):
+        rows.append(
+            {
+                "review_id": review_id,
+                "cycle": cycle,
+                "state_code": code,
+                "state": state,
+                "section": f"{section_code} {section_title}",
+                "recommendation": rec.text,
+                "priority": rec.priority.value,
+                "action_category": rec.action_category,
+                "addressee": rec.addressee.value,
+                "target_date": rec.target_date.isoformat() if rec.target_date else "",
+                "response": response.position.value if response and response.position else "",
+                "explanation": response.explanation if response else "",
+                "planned_action": response.planned_action if response else "",
+                "responsible_institution": response.responsible_institution if response else "",
+                "response_target_date": (
+                    response.target_date.isoformat() if response and response.target_date else ""
+                ),
+                "progress": _value(progress_status),
+                "progress_date": _instant(progress_at),
+                "assessment": _value(assessment_status),
+                "assessment_date": _instant(assessment_at),
+            }
+        )
+    return rows
+
+
+def _value(status) -> str:
+    if status is None:
+        return ""
+    return str(getattr(status, "value", status))
+
+
+def _instant(value) -> str:
+    if value is None:
+        return ""
+    text = value.isoformat(sep=" ") if hasattr(value, "isoformat") else str(value)
+    return text[:16]
+
+
+def neutralise(value: Any) -> Any:
+    """A cell value safe to open in a spreadsheet: text starting with = + - @ tab or CR gets a
+    leading apostrophe; numbers and other values pass unchanged."""
+    if isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES):
+        return "'" + value
+    return value
+
+
+def to_csv(rows: list[dict]) -> bytes:
+    """UTF-8 CSV (with BOM, so spreadsheets read the accents) of ``rows`` under `COLUMNS`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([header for _key, header in COLUMNS])
+    for row in rows:
+        writer.writerow([neutralise(row[key]) for key, _header in COLUMNS])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(rows: list[dict]) -> bytes:
+    """An XLSX workbook (one sheet, "Recommendations") of ``rows`` under `COLUMNS`; control
+    characters XLSX cannot hold are dropped."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def cell(value: Any) -> Any:
+        # control characters (a vertical tab pasted from a word processor) are not allowed in
+        # XLSX cells: drop them rather than fail the whole export
+        value = neutralise(value)
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Recommendations"
+    sheet.append([header for _key, header in COLUMNS])
+    for row in rows:
+        sheet.append([cell(row[key]) for key, _header in COLUMNS])
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def filter_choices(user: User) -> dict[str, list[tuple]]:
+    """The cycles, states and sections offered by the filters: only cycles and states whose
+    recommendations ``user`` may read. Three queries."""
+    cycles = db.session.execute(
+        select(Cycle.id, Cycle.name)
+        .join(Review, Review.cycle_id == Cycle.id)
+        .join(Recommendation, Recommendation.review_id == Review.id)
+        .where(access.visible_recommendations_clause(user))
+        .distinct()
+        .order_by(Cycle.name)
+    ).all()
+    states = db.session.execute(
+        select(State.code, State.name)
+        .join(Review, Review.state_id == State.id)
+        .join(Recommendation, Recommendation.review_id == Review.id)
+        .where(access.visible_recommendations_clause(user))
+        .distinct()
+        .order_by(State.name)
+    ).all()
+    sections = db.session.execute(
+        select(FrameworkSection.code, FrameworkSection.title, FrameworkSection.number)
+        .distinct()
+        .order_by(FrameworkSection.number, FrameworkSection.code)
+    ).all()
+    seen, section_choices = set(), []
+    for code, title, _number in sections:
+        if code not in seen:
+            seen.add(code)
+            section_choices.append((code, f"{code} {title}"))
+    return {
+        "cycles": [tuple(c) for c in cycles],
+        "states": [tuple(s) for s in states],
+        "sections": section_choices,
+    }
