@@ -6,6 +6,7 @@ from app.models.audit import TransitionLog
 from app.models.base import Base, utcnow
 from app.models.cycle import Cycle
 from app.models.framework import CAPACITY_LEVELS, AnswerType, Framework, FrameworkSection, Question
+from app.models.publication import ConsentLevel, MidtermReport, PublicationConsent
 from app.models.recommendation import (
     ACTION_CATEGORIES,
     Addressee,
@@ -36,16 +37,19 @@ __all__ = [
     "Assignment",
     "Base",
     "Choice",
+    "ConsentLevel",
     "Cycle",
     "Evaluation",
     "EvaluationSection",
     "FactualComment",
     "Framework",
     "FrameworkSection",
+    "MidtermReport",
     "Priority",
     "ProgressStatus",
     "ProgressUpdate",
     "ProposedRecommendation",
+    "PublicationConsent",
     "Question",
     "Recommendation",
     "RegionalGroup",

@@ -5,6 +5,8 @@ from app.web.auth.routes import bp as auth_bp
 from app.web.evaluation.routes import bp as evaluation_bp
 from app.web.follow_up.routes import bp as follow_up_bp
 from app.web.main.routes import bp as main_bp
+from app.web.public.routes import bp as public_bp
+from app.web.publication.routes import bp as publication_bp
 from app.web.report.routes import bp as report_bp
 from app.web.reviews.routes import bp as reviews_bp
 from app.web.self_assessment.routes import bp as self_assessment_bp
@@ -17,5 +19,7 @@ BLUEPRINTS = [
     evaluation_bp,
     report_bp,
     follow_up_bp,
+    publication_bp,
+    public_bp,
     admin_bp,
 ]
