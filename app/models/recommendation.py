@@ -82,6 +82,7 @@ class Recommendation(Base):
 
     section: Mapped[FrameworkSection] = relationship()
     carried_from: Mapped[Recommendation | None] = relationship(remote_side=[id])
+    review: Mapped[Review] = relationship()  # noqa: F821
     response: Mapped[Response | None] = relationship(back_populates="recommendation")
     progress_updates: Mapped[list[ProgressUpdate]] = relationship(
         back_populates="recommendation", order_by="ProgressUpdate.created_at"

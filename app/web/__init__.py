@@ -4,6 +4,7 @@ from app.web.admin.routes import bp as admin_bp
 from app.web.auth.routes import bp as auth_bp
 from app.web.evaluation.routes import bp as evaluation_bp
 from app.web.follow_up.routes import bp as follow_up_bp
+from app.web.history.routes import bp as history_bp
 from app.web.main.routes import bp as main_bp
 from app.web.public.routes import bp as public_bp
 from app.web.publication.routes import bp as publication_bp
@@ -20,6 +21,7 @@ BLUEPRINTS = [
     report_bp,
     follow_up_bp,
     publication_bp,
+    history_bp,
     public_bp,
     admin_bp,
 ]
