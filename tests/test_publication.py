@@ -308,3 +308,14 @@ def test_login_page_links_the_public_pages(client):
     page = client.get("/login").get_data(as_text=True)
     for link in ("/public/", "/public/recommendations", "/public/good-practices"):
         assert f'href="{link}"' in page
+
+
+def test_demo_publishes_one_review_in_full_and_one_in_summary(app, runner, db):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    client = app.test_client()
+    index = client.get("/public/").get_data(as_text=True)
+    assert "Indonesia" in index and "Norway" in index
+    for absent in ("Kenya", "Costa Rica", "Poland"):
+        assert absent not in index
+    assert "Indonesia" in client.get("/public/good-practices").get_data(as_text=True)
