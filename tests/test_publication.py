@@ -319,3 +319,66 @@ def test_demo_publishes_one_review_in_full_and_one_in_summary(app, runner, db):
     for absent in ("Kenya", "Costa Rica", "Poland"):
         assert absent not in index
     assert "Indonesia" in client.get("/public/good-practices").get_data(as_text=True)
+
+
+def _publish_states(make, db, cycle, codes, author):
+    section = cycle.framework.sections[2]
+    for code in codes:
+        review = make.review(code, cycle)
+        report = Report(review_id=review.id, executive_summary=f"Summary of {code}")
+        db.session.add(report)
+        db.session.flush()
+        db.session.add(
+            ReportSection(
+                report_id=report.id, section_id=section.id, good_practices=f"Practice {code}"
+            )
+        )
+        for n in range(3):
+            db.session.add(
+                Recommendation(
+                    review_id=review.id,
+                    section_id=section.id,
+                    text=f"Recommendation {n} for {code}.",
+                    priority=Priority.LOW,
+                    action_category=4,
+                    addressee=Addressee.STATE,
+                )
+            )
+        db.session.add(PublicationConsent(review_id=review.id, level="full", author_id=author.id))
+        review.status = ReviewStatus.FOLLOW_UP
+        report.adopted_at = clock.now()
+    db.session.commit()
+
+
+def test_public_pages_run_as_many_queries_for_2_or_8_published_reviews(app, db, make):
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    author = make.focal_point("KEN")
+    cycle = make.cycle()
+    urls = ["/public/", "/public/recommendations", "/public/good-practices"]
+    counts = []
+    for codes in (["KEN", "GHA"], ["NGA", "SEN", "FRA", "BRA", "IND", "NOR"]):
+        _publish_states(make, db, cycle, codes, author)
+        client = app.test_client()
+        measured = []
+        for url in urls:
+            with counting() as statements:
+                assert client.get(url).status_code == 200
+            measured.append(len(statements))
+        counts.append(measured)
+    assert counts[0] == counts[1], counts
