@@ -147,11 +147,7 @@ def published_reviews() -> Select:
 
 def published_level(review: Review) -> ConsentLevel:
     """What of ``review`` the public may read now: ``full``, ``summary`` or ``none``."""
-    sub = published_reviews().subquery()
-    level = db.session.scalar(select(sub.c.level).where(sub.c.review_id == review.id))
-    if level is None:
-        return ConsentLevel.NONE
-    return ConsentLevel(level)
+    return public_report_level(review.id)
 
 
 # --- public report ---------------------------------------------------------------------------
@@ -231,6 +227,27 @@ def public_report(review_id: int) -> PublicReport | None:
         )
     )
     return result
+
+
+def published_midterm(review_id: int, version: int) -> MidtermReport | None:
+    """Mid-term report ``version`` of review ``review_id`` if the secretariat published it and
+    the review is published (consent not ``none``), else None."""
+    if public_report_level(review_id) == ConsentLevel.NONE:
+        return None
+    return db.session.scalar(
+        select(MidtermReport).where(
+            MidtermReport.review_id == review_id,
+            MidtermReport.version == version,
+            MidtermReport.published_at.is_not(None),
+        )
+    )
+
+
+def public_report_level(review_id: int) -> ConsentLevel:
+    """`published_level` by review id (``none`` for an unknown id)."""
+    sub = published_reviews().subquery()
+    level = db.session.scalar(select(sub.c.level).where(sub.c.review_id == review_id))
+    return ConsentLevel(level) if level is not None else ConsentLevel.NONE
 
 
 def latest_assessments(recommendation_ids: list[int]) -> dict[int, Assessment]:
@@ -416,6 +433,13 @@ def _recommendations_query(filters: RecommendationFilters) -> Select:
     )
 
 
+def _value(member) -> str | None:
+    """The stored text of an enum column's value (an enum member or its string), or None."""
+    if member is None:
+        return None
+    return str(getattr(member, "value", member))
+
+
 def _row(values) -> PublicRecommendation:
     (rid, review_id, state, code, group, cycle, number, scode, title, text, category, level,
      position, status, carried) = values  # fmt: skip
@@ -425,7 +449,7 @@ def _row(values) -> PublicRecommendation:
         review_id=review_id,
         state=state,
         state_code=code,
-        regional_group=str(group.value if hasattr(group, "value") else group),
+        regional_group=_value(group),
         cycle=cycle,
         section_number=number,
         section_code=scode,
@@ -433,10 +457,9 @@ def _row(values) -> PublicRecommendation:
         text=text,
         action_category=category,
         level=ConsentLevel(level),
-        position=(str(position.value) if position is not None else None) if full else None,
-        status=(str(status.value if hasattr(status, "value") else status) if status else None)
-        if full
-        else None,
+        # a summary consent publishes the recommendations only
+        position=_value(position) if full else None,
+        status=_value(status) if full else None,
         carried=carried is not None,
     )
 

@@ -8,10 +8,8 @@ narrative, an assessment note, or the name of an official.
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from app.extensions import db
-from app.models import ConsentLevel, MidtermReport, RegionalGroup
+from app.models import ConsentLevel, RegionalGroup
 from app.services import publication as service
 from app.web.follow_up.forms import LABELS
 
@@ -36,13 +34,7 @@ def midterm(review_id: int, version: int):
     found = service.public_report(review_id)
     if found is None:
         abort(404)
-    snapshot = db.session.scalar(
-        select(MidtermReport).where(
-            MidtermReport.review_id == review_id,
-            MidtermReport.version == version,
-            MidtermReport.published_at.is_not(None),
-        )
-    )
+    snapshot = service.published_midterm(review_id, version)
     if snapshot is None:
         abort(404)
     return render_template(
