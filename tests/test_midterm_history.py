@@ -97,6 +97,16 @@ def test_secretariat_generates_frozen_versioned_midterm_reports(app, db, kenya, 
     assert "Version 1" in listing and "Version 2" in listing
 
 
+def test_generating_twice_without_change_keeps_one_version(app, db, kenya, login_as):
+    sec = login_as(kenya.identities["secretariat"], on=app.test_client())
+    assert _generate(sec, kenya.review).status_code == 302
+    again = _generate(sec, kenya.review)
+    assert again.status_code == 302 and again.location.endswith("/mid-term/1")
+    page = sec.get(again.location).get_data(as_text=True)
+    assert "Nothing changed since version 1" in page
+    assert db.session.scalars(select(MidtermReport.version)).all() == [1]
+
+
 def test_focal_point_reads_midterms_but_others_do_not(app, db, kenya, login_as):
     review = kenya.review
     sec = login_as(kenya.identities["secretariat"], on=app.test_client())

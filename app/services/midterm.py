@@ -15,7 +15,7 @@ from collections import Counter
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.access import MIDTERM
 from app.extensions import db
@@ -34,6 +34,16 @@ from app.services.concurrency import locked_value
 
 class MidtermError(ValueError):
     """A mid-term report that cannot be generated or published; the message says why."""
+
+
+class Unchanged(MidtermError):
+    """Nothing changed since the latest version (e.g. a double click); ``version`` names it."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(
+            _("Nothing changed since version %(n)d; no new version was made.", n=version)
+        )
+        self.version = version
 
 
 def snapshot_content(review: Review) -> dict[str, Any]:
@@ -137,22 +147,38 @@ def generate(review: Review, user: User) -> MidtermReport:
     (review, version) constraint is the last line).
     Raises:
         MidtermError: the review is not in follow-up, enhanced follow-up or closed.
+        Unchanged: the content equals the latest version's (apart from its date): nothing added.
     """
     if locked_value(Review.status, review.id) not in MIDTERM:
         raise MidtermError(_("A mid-term report can be generated once the review is in follow-up."))
     latest = db.session.scalar(
-        select(func.max(MidtermReport.version)).where(MidtermReport.review_id == review.id)
+        select(MidtermReport)
+        .where(MidtermReport.review_id == review.id)
+        .order_by(MidtermReport.version.desc())
+        .limit(1)
     )
+    content = snapshot_content(review)
+    if latest is not None and _same(latest.content, content):
+        raise Unchanged(latest.version)
     snapshot = MidtermReport(
         review_id=review.id,
-        version=(latest or 0) + 1,
-        content=snapshot_content(review),
+        version=(latest.version if latest else 0) + 1,
+        content=content,
         created_at=clock.now(),
         created_by_id=user.id,
     )
     db.session.add(snapshot)
     db.session.flush()
     return snapshot
+
+
+def _same(stored: dict[str, Any], fresh: dict[str, Any]) -> bool:
+    """Whether two snapshot contents differ only by their generation instant."""
+
+    def strip(content: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in content.items() if k != "generated_at"}
+
+    return strip(stored) == strip(fresh)
 
 
 def versions_of(review: Review) -> list[MidtermReport]:

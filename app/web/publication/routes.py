@@ -90,6 +90,10 @@ def midterms(review_id: int):
             abort(400)
         try:
             snapshot = midterm_service.generate(review, current_user)
+        except midterm_service.Unchanged as same:
+            db.session.rollback()
+            flash(str(same), "info")
+            return redirect(url_for(".midterm", review_id=review.id, version=same.version))
         except midterm_service.MidtermError as refused:
             db.session.rollback()
             flash(str(refused), "danger")
