@@ -245,6 +245,8 @@ def test_recommendations_database_filters_and_csv_obey_them(app, db, make, kenya
     assert [
         r[0] for r in _csv(client, "?section=" + kenya.review.cycle.framework.sections[1].code)[1:]
     ] == ["Kenya"]
+    # a search for "%" or "_" is literal, not a wildcard matching everything
+    assert _csv(client, "?q=%25")[1:] == [] and _csv(client, "?q=_")[1:] == []
     # an unknown filter value is named and ignored, never a 500
     bad = client.get("/public/recommendations?category=9&state=ZZZ&page=abc")
     assert bad.status_code == 200

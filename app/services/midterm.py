@@ -193,6 +193,7 @@ def versions_of(review: Review) -> list[MidtermReport]:
 
 
 def version_of(review: Review, version: int) -> MidtermReport | None:
+    """Mid-term report ``version`` of ``review``, or None."""
     return db.session.scalar(
         select(MidtermReport).where(
             MidtermReport.review_id == review.id, MidtermReport.version == version

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from app.access import REPORT_ADOPTED
@@ -426,11 +426,16 @@ def _recommendations_query(filters: RecommendationFilters) -> Select:
     elif filters.status:
         query = query.where(full, latest.c.status == AssessmentStatus(filters.status))
     for word in filters.q.split():
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Recommendation.text.ilike(f"%{escaped}%", escape="\\"))
+        query = query.where(Recommendation.text.ilike(_contains(word), escape="\\"))
     return query.order_by(
         Cycle.starts_on.desc(), State.name, FrameworkSection.number, Recommendation.id
     )
+
+
+def _contains(word: str) -> str:
+    """A LIKE pattern matching text that contains ``word`` literally (``%``, ``_`` escaped)."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _value(member) -> str | None:
@@ -574,7 +579,7 @@ def good_practices(filters: GoodPracticeFilters, limit: int = 200) -> list[tuple
         select(State, Cycle, FrameworkSection, ReportSection.good_practices, Review.id)
         .join(Report, Report.id == ReportSection.report_id)
         .join(Review, Review.id == Report.review_id)
-        .join(published, and_(published.c.review_id == Review.id))
+        .join(published, published.c.review_id == Review.id)
         .join(State, State.id == Review.state_id)
         .join(Cycle, Cycle.id == Review.cycle_id)
         .join(FrameworkSection, FrameworkSection.id == ReportSection.section_id)
@@ -588,8 +593,7 @@ def good_practices(filters: GoodPracticeFilters, limit: int = 200) -> list[tuple
     if filters.group:
         query = query.where(State.regional_group == RegionalGroup(filters.group))
     for word in filters.q.split():
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(or_(ReportSection.good_practices.ilike(f"%{escaped}%", escape="\\")))
+        query = query.where(ReportSection.good_practices.ilike(_contains(word), escape="\\"))
     query = query.order_by(Cycle.starts_on.desc(), FrameworkSection.number, State.name).limit(limit)
     return [tuple(r) for r in db.session.execute(query).all()]
 
