@@ -28,6 +28,11 @@ VISIBLE_TO_REVIEWER = (A.INVITED, A.ACCEPTED, A.SUBMITTED)
 #: Review statuses from which the state sees the draft report (DESIGN §5).
 REPORT_VISIBLE_TO_STATE = (R.FACTUAL_CHECK, R.RESPONSE, R.FOLLOW_UP, R.ENHANCED_FOLLOW_UP, R.CLOSED)
 FOLLOW_UP = (R.FOLLOW_UP, R.ENHANCED_FOLLOW_UP)
+#: Review statuses after the secretariat adopted the report (``adopt_report``): the state may
+#: decide on publication from then on (issue 5).
+REPORT_ADOPTED = (R.RESPONSE, R.FOLLOW_UP, R.ENHANCED_FOLLOW_UP, R.CLOSED)
+#: Review statuses in which the secretariat may generate a mid-term report.
+MIDTERM = (R.FOLLOW_UP, R.ENHANCED_FOLLOW_UP, R.CLOSED)
 
 
 def _authenticated(user: Any) -> bool:
@@ -202,6 +207,24 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     # the review: the secretariat, the state's focal points, accepted reviewers)
     "prior_recommendations.view": lambda user, review: (
         is_secretariat(user) or is_focal_point_of(user, review) or is_team_member(user, review)
+    ),
+    # publication consent: the state's focal point decides once the report is adopted; the
+    # secretariat sees the decision and its history (issue 5; UNCAC: published only with consent)
+    "publication.view": lambda user, review: (
+        (is_secretariat(user) or is_focal_point_of(user, review))
+        and review.status in REPORT_ADOPTED
+    ),
+    "publication.set": lambda user, review: (
+        is_focal_point_of(user, review) and review.status in REPORT_ADOPTED
+    ),
+    # mid-term reports are monitoring between the state and the secretariat: the review team's
+    # task ended with the report, other states never see them unless published
+    "midterm.view": lambda user, review: is_secretariat(user) or is_focal_point_of(user, review),
+    "midterm.manage": lambda user, review: is_secretariat(user) and review.status in MIDTERM,
+    # a state's reviews across cycles: the secretariat, and that state's own focal points
+    "state.history": lambda user, state: (
+        is_secretariat(user)
+        or (_authenticated(user) and user.role == Role.FOCAL_POINT and user.state_id == state.id)
     ),
 }
 

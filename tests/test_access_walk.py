@@ -24,6 +24,16 @@ PUBLIC_TO_SIGNED_IN = {
     "auth.login",
     "auth.logout",
 }
+#: Public pages, without sign-in (issue 5): they read only published reviews (report adopted and
+#: consented). `test_public_pages_show_nothing_unconsented` walks them instead.
+PUBLIC = {
+    "public.index",
+    "public.report",
+    "public.midterm",
+    "public.recommendations",
+    "public.recommendations_csv",
+    "public.good_practices",
+}
 REFUSED = {403, 404, 405}
 #: Routes anyone signed in may use whose rows are filtered by who-sees-what (DESIGN §5): the walk
 #: checks that no text of Kenya's review appears in what outsiders get.
@@ -63,6 +73,8 @@ def _values(rule, prepared, db):
         "user_id": prepared.identities["focal_point"].id,
         "section_id": review.cycle.framework.sections[1].id,
         "draw_id": db.session.scalar(select(Draw.id).where(Draw.review_id == review.id)) or 1,
+        "version": 1,
+        "state_id": review.state_id,
     }
     values = {}
     for argument in rule.arguments:
@@ -91,7 +103,7 @@ def test_outsiders_get_nothing_of_another_states_review(app, db, make, login_as,
     login_as(prepared.identities[identity], on=client)
     tried = 0
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in PUBLIC_TO_SIGNED_IN:
+        if rule.endpoint in PUBLIC_TO_SIGNED_IN | PUBLIC:
             continue
         url = rule.build(_values(rule, prepared, db), append_unknown=False)[1]
         if rule.endpoint in FILTERED_TO_SIGNED_IN:
@@ -140,7 +152,7 @@ def test_reviewers_off_the_team_see_only_what_design_allows(
     client = login_as(outsider, on=app.test_client())
     allowed = ON_REVIEW_BUT_NOT_TEAM[assignment_status]
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in PUBLIC_TO_SIGNED_IN:
+        if rule.endpoint in PUBLIC_TO_SIGNED_IN | PUBLIC:
             continue
         url = rule.build(_values(rule, prepared, db), append_unknown=False)[1]
         if rule.endpoint in FILTERED_TO_SIGNED_IN:
@@ -164,3 +176,49 @@ def test_reviewers_off_the_team_see_only_what_design_allows(
         assert client.get(f"/assignments/{own.id}").status_code == 200
     else:
         assert client.get(f"/assignments/{own.id}").status_code == 404
+
+
+@pytest.mark.parametrize("identity", [None, "other_focal_point", "unassigned_reviewer"])
+@pytest.mark.parametrize("status", [ReviewStatus.FACTUAL_CHECK, ReviewStatus.FOLLOW_UP])
+def test_public_pages_show_nothing_unconsented(app, db, make, login_as, status, identity):
+    """Kenya's review, adopted or not but never consented to publication: every public route
+    (anonymous or signed in) answers 404 on its own pages, 405 to a POST, and lists nothing of
+    it (report text, recommendation, good practice, mid-term report)."""
+    from app.models import MidtermReport, Report
+
+    prepared = prepared_review(make)
+    review = prepared.review
+    review.status = status
+    report = db.session.scalar(select(Report).where(Report.review_id == review.id))
+    report.adopted_at = review.created_at if status == ReviewStatus.FOLLOW_UP else None
+    report.executive_summary = "Secret executive summary."
+    report.sections[1].good_practices = "Secret good practice."
+    db.session.add(
+        MidtermReport(
+            review_id=review.id,
+            version=1,
+            content={"sections": [], "recommendations": [], "totals": {}},
+            created_by_id=prepared.identities["secretariat"].id,
+            published_at=review.created_at,
+        )
+    )
+    db.session.commit()
+    client = app.test_client()
+    if identity:
+        login_as(prepared.identities[identity], on=client)
+    walked = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint not in PUBLIC:
+            continue
+        walked.add(rule.endpoint)
+        url = rule.build(_values(rule, prepared, db), append_unknown=False)[1]
+        assert client.post(url).status_code in REFUSED, url
+        response = client.get(url)
+        if rule.arguments:
+            assert response.status_code == 404, url
+            continue
+        assert response.status_code == 200, url
+        page = response.get_data(as_text=True)
+        for secret in ("Kenya", "Secret executive", "police complaints", "Secret good"):
+            assert secret not in page, (url, secret)
+    assert walked == PUBLIC

@@ -7,6 +7,7 @@ from app.models.base import Base, utcnow
 from app.models.cycle import Cycle
 from app.models.draw import Draw
 from app.models.framework import CAPACITY_LEVELS, AnswerType, Framework, FrameworkSection, Question
+from app.models.publication import ConsentLevel, MidtermReport, PublicationConsent
 from app.models.recommendation import (
     ACTION_CATEGORIES,
     Addressee,
@@ -38,6 +39,7 @@ __all__ = [
     "Assignment",
     "Base",
     "Choice",
+    "ConsentLevel",
     "Cycle",
     "Draw",
     "Evaluation",
@@ -45,11 +47,13 @@ __all__ = [
     "FactualComment",
     "Framework",
     "FrameworkSection",
+    "MidtermReport",
     "Priority",
     "PriorRecommendation",
     "ProgressStatus",
     "ProgressUpdate",
     "ProposedRecommendation",
+    "PublicationConsent",
     "Question",
     "Recommendation",
     "RegionalGroup",

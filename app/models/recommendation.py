@@ -75,9 +75,14 @@ class Recommendation(Base):
     )
     target_date: Mapped[date | None] = mapped_column(Date)
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposed_recommendation.id"))
+    #: The recommendation of the state's previous review this one carries over ("as recommended
+    #: previously"), when it was not implemented then.
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("recommendation.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     section: Mapped[FrameworkSection] = relationship()
+    carried_from: Mapped[Recommendation | None] = relationship(remote_side=[id])
+    review: Mapped[Review] = relationship()  # noqa: F821
     response: Mapped[Response | None] = relationship(back_populates="recommendation")
     progress_updates: Mapped[list[ProgressUpdate]] = relationship(
         back_populates="recommendation", order_by="ProgressUpdate.created_at"
@@ -116,6 +121,8 @@ class ProgressUpdate(Base):
     recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendation.id"), index=True)
     status: Mapped[ProgressStatus] = mapped_column(enum_column(ProgressStatus, "progress_status"))
     narrative: Mapped[str] = mapped_column(Text, default="")
+    #: What shows the progress (documents, links, references), as text.
+    evidence: Mapped[str] = mapped_column(Text, default="", server_default="")
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

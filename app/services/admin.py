@@ -20,9 +20,10 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import ROLE_LABELS, Assignment, Cycle, Framework, Review, Role, State, User
 from app.services import cycles
+from app.services.carry_over import carry_over
 from app.services.concurrency import fingerprint, is_stale
 from app.services.cycles import MIN_PASSWORD_LENGTH, SetupError
-from workflows import AssignmentStatus, ReviewStatus
+from workflows import AssignmentStatus, CycleStatus, ReviewStatus
 from workflows.base import has_words
 
 #: Review statuses in which the secretariat may still invite a reviewer by hand: before the team
@@ -424,7 +425,7 @@ def add_states(cycle: Cycle, state_ids: Iterable[int]) -> list[Review]:
         raise SetupError(_("One of the chosen states is not a UN member state in Pillars."))
     cycle_id = cycle.id
     try:
-        return [cycles.add_review(cycle, state) for state in states]
+        added = [cycles.add_review(cycle, state) for state in states]
     except IntegrityError:
         db.session.rollback()
         taken = db.session.scalar(
@@ -437,6 +438,11 @@ def add_states(cycle: Cycle, state_ids: Iterable[int]) -> list[Review]:
         if taken is None:
             raise  # another constraint failed: not a duplicate
         raise AlreadyDone(_("%(state)s already takes part in this cycle.", state=taken)) from None
+    if cycle.status == CycleStatus.OPEN:
+        # the cycle opened before these states joined: carry over as `open_cycle` did for others
+        for review in added:
+            carry_over(review)
+    return added
 
 
 # --- review teams ------------------------------------------------------------------------------

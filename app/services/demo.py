@@ -39,6 +39,7 @@ from app.models import (
     AssessmentStatus,
     Assignment,
     Choice,
+    ConsentLevel,
     Cycle,
     Evaluation,
     EvaluationSection,
@@ -49,6 +50,7 @@ from app.models import (
     ProgressStatus,
     ProgressUpdate,
     ProposedRecommendation,
+    PublicationConsent,
     Question,
     Recommendation,
     Report,
@@ -426,6 +428,7 @@ class _ReviewPlayer:
             self.factual_comments()
         if self.reaches(R.RESPONSE):
             self.b.fire(self.b.secretariat, self.review, "adopt_report", self.when["adopted"], 11)
+            self.publication()
         recommendations = self.responses()
         if self.reaches(R.FOLLOW_UP):
             self.b.fire(
@@ -650,6 +653,20 @@ class _ReviewPlayer:
             )
         db.session.commit()
         return pairs
+
+    def publication(self) -> None:
+        """The state's consent to publication (``publication: {level, days_ago}``), if any."""
+        consent = self.entry.get("publication")
+        if consent:
+            db.session.add(
+                PublicationConsent(
+                    review_id=self.review.id,
+                    level=ConsentLevel(consent["level"]),
+                    author_id=self.fp.id,
+                    created_at=self.b.time.at(consent["days_ago"], 12),
+                )
+            )
+            db.session.commit()
 
     def follow_up(self, pairs: list[tuple[Recommendation, Mapping[str, Any]]]) -> None:
         for recommendation, data in pairs:

@@ -250,9 +250,11 @@ def _lock(recommendation: Recommendation) -> None:
 
 
 def post_progress(
-    recommendation: Recommendation, status: str, narrative: str, user: User
+    recommendation: Recommendation, status: str, narrative: str, user: User, evidence: str = ""
 ) -> ProgressUpdate:
     """Add a dated progress update by the state on ``recommendation``; flush; return it.
+
+    ``evidence``: what shows the progress (references, links), as text; optional.
 
     Raises:
         FollowUpError: a status other than not started / in progress / completed, or no narrative
@@ -265,18 +267,21 @@ def post_progress(
     narrative = (narrative or "").strip()
     if not narrative:
         raise FollowUpError(_("Say what has been done."))
+    evidence = (evidence or "").strip()
     _lock(recommendation)
     latest = _latest_entry(ProgressUpdate, recommendation)
-    if latest is not None and (latest.author_id, latest.status, latest.narrative) == (
-        user.id,
-        status,
-        narrative,
-    ):
+    if latest is not None and (
+        latest.author_id,
+        latest.status,
+        latest.narrative,
+        latest.evidence,
+    ) == (user.id, status, narrative, evidence):
         raise AlreadyRecorded(_("This progress update is already recorded."))
     update = ProgressUpdate(
         recommendation_id=recommendation.id,
         status=ProgressStatus(status),
         narrative=narrative,
+        evidence=evidence,
         author_id=user.id,
         created_at=clock.now(),
     )

@@ -468,7 +468,15 @@ def _evaluation_returned(assignment: Assignment, actor: User, reason: str, now: 
         evaluation.submitted_at = None
 
 
+def _cycle_opened(cycle: Cycle, actor: User, reason: str, now: datetime) -> None:
+    """Carry each state's unimplemented recommendations of its previous review (issue 5)."""
+    from app.services.carry_over import carry_into_cycle
+
+    carry_into_cycle(cycle)
+
+
 SIDE_EFFECTS: dict[tuple[str, str], Callable[[Any, User, str, datetime], None]] = {
+    ("cycle", "open_cycle"): _cycle_opened,
     ("review", "submit_draft_report"): _draft_submitted,
     ("review", "adopt_report"): _report_adopted,
     ("review", "withdraw"): _review_withdrawn,

@@ -5,8 +5,11 @@ from app.web.auth.routes import bp as auth_bp
 from app.web.draws.routes import bp as draws_bp
 from app.web.evaluation.routes import bp as evaluation_bp
 from app.web.follow_up.routes import bp as follow_up_bp
+from app.web.history.routes import bp as history_bp
 from app.web.main.routes import bp as main_bp
 from app.web.monitoring.routes import bp as monitoring_bp
+from app.web.public.routes import bp as public_bp
+from app.web.publication.routes import bp as publication_bp
 from app.web.recommendations.routes import bp as recommendations_bp
 from app.web.report.routes import bp as report_bp
 from app.web.reviews.routes import bp as reviews_bp
@@ -22,6 +25,9 @@ BLUEPRINTS = [
     follow_up_bp,
     draws_bp,
     recommendations_bp,
+    publication_bp,
+    history_bp,
+    public_bp,
     admin_bp,
     monitoring_bp,
 ]

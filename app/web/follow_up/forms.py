@@ -181,9 +181,16 @@ class ProgressForm(FlaskForm):
     )
     narrative = TextAreaField(
         _l("What has been done"),
-        description=_l("Steps taken, results, evidence (laws adopted, budgets, reports)."),
+        description=_l("Steps taken and results."),
         validators=[DataRequired(_l("Say what has been done."))],
         render_kw={"rows": 4},
+    )
+    evidence = TextAreaField(
+        _l("Evidence"),
+        description=_l(
+            "What shows it: laws adopted, budget lines, reports, with their references or links."
+        ),
+        render_kw={"rows": 2},
     )
     submit = SubmitField(_l("Post progress update"))
 

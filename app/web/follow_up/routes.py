@@ -143,9 +143,10 @@ def _post_entry(review_id: int, recommendation_id: int, kind: str, done: str):
     kept = {(kind, recommendation.id): form}
     if not form.validate():
         return _render_follow_up(review, kept), 422
+    extra = {"evidence": form.evidence.data or ""} if kind == "progress" else {}
     try:
         getattr(service, operation)(
-            recommendation, form.status.data, form[text_field].data, current_user
+            recommendation, form.status.data, form[text_field].data, current_user, **extra
         )
     except service.AlreadyRecorded as same:
         db.session.rollback()
