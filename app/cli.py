@@ -118,6 +118,8 @@ def _draw_cycle(cycle, seed: int | None, dry_run: bool) -> None:
         )
         click.echo(f"{review.state.name}: {members}")
     click.echo("Dry run: nothing stored." if dry_run else f"Stored {len(plan.teams)} draw(s).")
+
+
 @click.group("recommendations")
 def recommendations_group() -> None:
     """Recommendations: import prior UPR recommendations."""
