@@ -60,7 +60,8 @@ def walk(browser, live, who: str, user, urls: list[str], found: dict, item) -> N
                     folder = ARTIFACTS / "screens"
                     folder.mkdir(parents=True, exist_ok=True)
                     slug = re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-") or "root"
-                    page.screenshot(path=str(folder / f"{who}-{slug}-{size}.png"), full_page=True)
+                    # what a person sees first, at that size
+                    page.screenshot(path=str(folder / f"{who}-{slug}-{size}.png"))
                 if size == "laptop":
                     problems = serious_violations(page)
                     if problems:
