@@ -100,9 +100,18 @@
 
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
-  form.addEventListener("submit", function () {
-    // the buttons post the whole form: that save replaces the pending one
+  form.addEventListener("submit", function (event) {
+    // the buttons post the whole form: that save replaces the pending one; a save already on
+    // its way is awaited first, so that the form carries the versions it stored
     window.clearTimeout(timer);
+    if (inflight && form.requestSubmit) {
+      event.preventDefault();
+      var submitter = event.submitter;
+      inflight.then(function () {
+        form.requestSubmit(submitter);
+      });
+      return;
+    }
     stopped = true;
   });
 
