@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.test_admin import _queries
+from workflows import ReviewStatus
 
 
 def _names(page: str) -> list[str]:
@@ -80,7 +81,14 @@ def test_cycle_reviews_are_filtered_by_status_and_group(client, db, make, login_
     assert _names(everything) == ["Brazil BRA", "Ghana GHA", "Kenya KEN", "Poland POL"]
     african = client.get(f"{url}?group=African+Group&sort=-state").get_data(as_text=True)
     assert _names(african) == ["Kenya KEN", "Ghana GHA"]
+    make.review("NOR", cycle=cycle).status = ReviewStatus.FOLLOW_UP
+    make.review("IND", cycle=cycle).status = ReviewStatus.EVALUATION
+    db.session.commit()
+    by_phase = client.get(f"{url}?sort=status").get_data(as_text=True)
+    assert _names(by_phase)[-2:] == ["India IND", "Norway NOR"]  # evaluation, then follow-up
+    latest_first = client.get(f"{url}?sort=-status").get_data(as_text=True)
+    assert _names(latest_first)[:2] == ["Norway NOR", "India IND"]
     none = client.get(f"{url}?status=closed").get_data(as_text=True)
     assert "No review matches these filters." in none
     odd = client.get(f"{url}?status=nonsense").get_data(as_text=True)
-    assert "the filter was ignored" in odd and "Showing 1–4 of 4" in odd
+    assert "the filter was ignored" in odd and "Showing 1–6 of 6" in odd

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import case
 from wtforms import SelectChoice
 
 from app import access
@@ -217,7 +218,11 @@ def _review_listing(cycle: Cycle) -> tuple[Listing, dict]:
         {
             "state": (State.name,),
             "group": (State.regional_group, State.name),
-            "status": (Review.status, State.name),
+            # workflow order (self-assessment first), not the alphabet
+            "status": (
+                case({s: i for i, s in enumerate(ReviewStatus)}, value=Review.status),
+                State.name,
+            ),
         },
         default="state",
         tiebreak=Review.id,
