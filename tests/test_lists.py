@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from app.models import Addressee, Priority, Recommendation
+from tests.factories import prepared_review
 from tests.test_admin import _queries
 from workflows import ReviewStatus
 
@@ -92,3 +94,35 @@ def test_cycle_reviews_are_filtered_by_status_and_group(client, db, make, login_
     assert "No review matches these filters." in none
     odd = client.get(f"{url}?status=nonsense").get_data(as_text=True)
     assert "the filter was ignored" in odd and "Showing 1–6 of 6" in odd
+
+
+def test_follow_up_recommendations_filter_by_latest_assessment(client, db, make, login_as):
+    prepared = prepared_review(make)
+    review = prepared.review
+    review.status = ReviewStatus.FOLLOW_UP
+    db.session.add(
+        Recommendation(
+            review_id=review.id,
+            section_id=review.cycle.framework.sections[3].id,
+            text="Publish the judicial budget by court, yearly.",
+            priority=Priority.MEDIUM,
+            action_category=4,
+            addressee=Addressee.STATE,
+        )
+    )
+    db.session.commit()
+    login_as(prepared.identities["secretariat"])
+    url = f"/reviews/{review.id}/follow-up"
+    everything = client.get(url).get_data(as_text=True)
+    assert "Showing 2 of 2 recommendations" in everything
+    pending = client.get(f"{url}?assessment=none").get_data(as_text=True)
+    assert "Showing 1 of 2 recommendations" in pending
+    assert "Publish the judicial budget" in pending
+    assert "independent police complaints authority" not in pending
+    done = client.get(f"{url}?assessment=implemented").get_data(as_text=True)
+    assert "independent police complaints authority" in done
+    assert "Publish the judicial budget" not in done
+    empty = client.get(f"{url}?assessment=not_implemented").get_data(as_text=True)
+    assert "No recommendation matches this filter." in empty
+    odd = client.get(f"{url}?assessment=bogus").get_data(as_text=True)
+    assert "the filter was ignored" in odd and "Showing 2 of 2" in odd
