@@ -326,7 +326,9 @@ def test_stale_section_save_is_refused_and_keeps_the_typed_text(
     assert "Also typed by the second." in page and "Gaps typed by the second." in page
     assert "Saved meanwhile (the current saved text):" in page
     assert "Text of the first focal point." in page  # what A saved, shown beside SEC-1
-    assert '<a href="#q-SEC-1">SEC-1</a>' in page and 'href="#q-SEC-3"' not in page
+    assert (
+        '<a class="alert-link" href="#q-SEC-1">SEC-1</a>' in page and 'href="#q-SEC-3"' not in page
+    )
     db.session.expire_all()
     assert _answer(db, review, "SEC-1").narrative == "Text of the first focal point."
     assert _answer(db, review, "SEC-3") is None

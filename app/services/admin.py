@@ -13,16 +13,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.extensions import db
-from app.models import ROLE_LABELS, Assignment, Cycle, Framework, Review, Role, State, User
+from app.models import (
+    ROLE_LABELS,
+    Assignment,
+    Cycle,
+    Framework,
+    RegionalGroup,
+    Review,
+    Role,
+    State,
+    User,
+)
 from app.services import cycles
 from app.services.carry_over import carry_over
 from app.services.concurrency import fingerprint, is_stale
 from app.services.cycles import MIN_PASSWORD_LENGTH, SetupError
+from app.services.text_search import contains_any
 from workflows import AssignmentStatus, CycleStatus, ReviewStatus
 from workflows.base import has_words
 
@@ -58,20 +69,34 @@ class AccountChanged(SetupError):
 # --- accounts ----------------------------------------------------------------------------------
 
 
-def list_users(
-    role: Role | None = None, state_id: int | None = None, active: bool | None = None
-) -> Sequence[User]:
-    """Accounts filtered by role, state and active flag (None: any), by display name.
-
-    One query: each user's state is loaded with it.
-    """
-    query = select(User).options(joinedload(User.state)).order_by(User.display_name, User.id)
+def users_query(
+    role: Role | None = None,
+    state_id: int | None = None,
+    active: bool | None = None,
+    text: str = "",
+) -> Select:
+    """The accounts filtered by role, state and active flag (None: any) and by ``text`` in the
+    display name or e-mail, unsorted, each with its state joined as `State` (one query however
+    many rows; the caller sorts and pages it)."""
+    query = (
+        select(User).outerjoin(State, State.id == User.state_id).options(contains_eager(User.state))
+    )
     if role is not None:
         query = query.where(User.role == role)
     if state_id is not None:
         query = query.where(User.state_id == state_id)
     if active is not None:
         query = query.where(User.active.is_(active))
+    if text.strip():
+        query = query.where(contains_any(text.strip(), User.display_name, User.email))
+    return query
+
+
+def list_users(
+    role: Role | None = None, state_id: int | None = None, active: bool | None = None
+) -> Sequence[User]:
+    """Accounts filtered as `users_query`, by display name."""
+    query = users_query(role, state_id, active).order_by(User.display_name, User.id)
     return db.session.scalars(query).all()
 
 
@@ -368,15 +393,29 @@ def cycles_with_review_counts() -> list[tuple[Cycle, int]]:
     return [(cycle, int(n)) for cycle, n in rows]
 
 
-def cycle_reviews(cycle: Cycle) -> Sequence[Review]:
-    """The cycle's reviews with their state, by state name."""
-    return db.session.scalars(
+def cycle_reviews_query(
+    cycle: Cycle,
+    status: ReviewStatus | None = None,
+    group: RegionalGroup | None = None,
+) -> Select:
+    """The cycle's reviews, each with its state (joined as `State` for sorting), filtered by
+    review status and the state's regional group (None: any); unsorted."""
+    query = (
         select(Review)
         .join(State, State.id == Review.state_id)
         .where(Review.cycle_id == cycle.id)
-        .options(joinedload(Review.state))
-        .order_by(State.name)
-    ).all()
+        .options(contains_eager(Review.state))
+    )
+    if status is not None:
+        query = query.where(Review.status == status)
+    if group is not None:
+        query = query.where(State.regional_group == group)
+    return query
+
+
+def cycle_reviews(cycle: Cycle) -> Sequence[Review]:
+    """The cycle's reviews with their state, by state name."""
+    return db.session.scalars(cycle_reviews_query(cycle).order_by(State.name)).all()
 
 
 def accepted_counts(review_ids: Iterable[int]) -> dict[int, int]:

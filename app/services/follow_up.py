@@ -97,6 +97,20 @@ def by_section(
     ]
 
 
+#: The ``assessment`` filter of the follow-up page: ``none`` (not assessed yet) or the status
+#: of the latest assessment (``implemented``, ``partially_implemented``, ...).
+NOT_ASSESSED = "none"
+
+
+def latest_assessment_is(recommendation: Recommendation, wanted: str) -> bool:
+    """Whether ``recommendation``'s latest assessment has status ``wanted`` (`NOT_ASSESSED`: it
+    has none). Reads the loaded ``assessments``; no query."""
+    if not recommendation.assessments:
+        return wanted == NOT_ASSESSED
+    latest = max(recommendation.assessments, key=lambda a: (a.created_at, a.id))
+    return latest.status.value == wanted
+
+
 def recommendation_of(review: Review, recommendation_id: int) -> Recommendation | None:
     """Recommendation ``recommendation_id`` if it belongs to ``review``, else None."""
     recommendation = db.session.get(Recommendation, recommendation_id)

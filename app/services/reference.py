@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pycountry
 import yaml
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from app.extensions import db
 from app.models import (
@@ -28,6 +28,7 @@ from app.models import (
     State,
     TreatyRatification,
 )
+from app.services.text_search import contains_any
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 REGIONAL_GROUPS_CSV = DATA_DIR / "reference" / "un-regional-groups" / "un-regional-groups.csv"
@@ -263,3 +264,14 @@ def latest_framework() -> Framework | None:
 
 def framework_in_use(framework: Framework) -> bool:
     return db.session.scalar(select(Cycle.id).where(Cycle.framework_id == framework.id)) is not None
+
+
+def states_query(text: str = "", group: RegionalGroup | None = None) -> Select:
+    """The UN member states whose name or ISO code contains ``text`` (any case), in regional
+    ``group`` (None: any); unsorted."""
+    query = select(State)
+    if text.strip():
+        query = query.where(contains_any(text.strip(), State.name, State.code))
+    if group is not None:
+        query = query.where(State.regional_group == group)
+    return query

@@ -183,6 +183,7 @@ class UserFilterForm(FlaskForm):
                 self.active.errors = [ignored]
         return role, state_id, active
 
+    q = StringField(_l("Name or e-mail contains"))
     role = SelectField(_l("Role"), validate_choice=False)
     state = SelectField(_l("State"), validate_choice=False)
     active = SelectField(

@@ -10,11 +10,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import case
 from wtforms import SelectChoice
 
 from app import access
 from app.extensions import db
-from app.models import Cycle, Framework, Review, State, User
+from app.models import Cycle, Framework, RegionalGroup, Review, State, User
 from app.services import admin as service
 from app.services import cycles as cycle_service
 from app.services import draws as draw_service
@@ -31,6 +32,8 @@ from app.web.admin.forms import (
 )
 from app.web.events import fire_from_form
 from app.web.helpers import get_or_404
+from app.web.listing import Listing, paginate
+from workflows import ReviewStatus
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -68,8 +71,21 @@ def users():
     filters.role.choices = [SelectChoice("", _("Any role")), *role_choices()]
     filters.state.choices = _state_choices(states, _("Any state"))
     role, state_id, active = filters.chosen()
-    rows = service.list_users(role=role, state_id=state_id, active=active)
-    return render_template("admin/users.html", users=rows, filters=filters)
+    query = service.users_query(
+        role=role, state_id=state_id, active=active, text=filters.q.data or ""
+    )
+    listing = paginate(
+        query,
+        {
+            "name": (User.display_name,),
+            "email": (User.email,),
+            "role": (User.role, User.display_name),
+            "state": (State.name, User.display_name),
+        },
+        default="name",
+        tiebreak=User.id,
+    )
+    return render_template("admin/users.html", listing=listing, filters=filters)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -187,13 +203,50 @@ def _add_states_form(cycle: Cycle, form: AddStatesForm | None = None) -> AddStat
     return form
 
 
+def _review_listing(cycle: Cycle) -> tuple[Listing, dict]:
+    """The cycle's reviews as the query parameters ask: ``status`` (a review status), ``group``
+    (a regional group), ``sort`` (state, group, status), ``page``. Unknown filter values are
+    ignored and named in the returned ``filters``."""
+    status = next((s for s in ReviewStatus if s.value == request.args.get("status")), None)
+    group = next((g for g in RegionalGroup if g.value == request.args.get("group")), None)
+    ignored = [
+        name
+        for name, chosen in (("status", status), ("group", group))
+        if request.args.get(name) and chosen is None
+    ]
+    listing = paginate(
+        service.cycle_reviews_query(cycle, status=status, group=group),
+        {
+            "state": (State.name,),
+            "group": (State.regional_group, State.name),
+            # workflow order (self-assessment first), not the alphabet
+            "status": (
+                case({s: i for i, s in enumerate(ReviewStatus)}, value=Review.status),
+                State.name,
+            ),
+        },
+        default="state",
+        tiebreak=Review.id,
+    )
+    filters = {
+        "status": status.value if status else "",
+        "group": group.value if group else "",
+        "ignored": ignored,
+        "statuses": list(ReviewStatus),
+        "groups": list(RegionalGroup),
+        "any": bool(status or group),
+    }
+    return listing, filters
+
+
 def _render_cycle(cycle: Cycle, *, kept: dict | None = None, add_form=None, add_error=None):
-    reviews = service.cycle_reviews(cycle)
+    listing, filters = _review_listing(cycle)
     return render_template(
         "admin/cycle.html",
         cycle=cycle,
-        reviews=reviews,
-        accepted=service.accepted_counts(r.id for r in reviews),
+        listing=listing,
+        filters=filters,
+        accepted=service.accepted_counts(r.id for r in listing.items),
         deadlines=cycle_service.stage_deadlines(cycle),
         add_form=_add_states_form(cycle, add_form),
         add_error=add_error,

@@ -14,7 +14,13 @@ from app.extensions import db
 from app.models import Review
 from app.services import follow_up as service
 from app.web.events import fire_from_form
-from app.web.follow_up.forms import LABELS, AssessmentForm, ProgressForm, response_form
+from app.web.follow_up.forms import (
+    ASSESSMENT_LABELS,
+    LABELS,
+    AssessmentForm,
+    ProgressForm,
+    response_form,
+)
 from app.web.helpers import get_or_404
 
 bp = Blueprint("follow_up", __name__, url_prefix="/reviews/<int:review_id>")
@@ -178,6 +184,12 @@ def _render_follow_up(review: Review, kept: dict | None = None):
     its typed text is shown again with the messages."""
     kept = kept or {}
     recommendations = service.recommendations_of(review)
+    total = len(recommendations)
+    choices = [service.NOT_ASSESSED, *ASSESSMENT_LABELS]
+    wanted = request.args.get("assessment", "")
+    ignored = bool(wanted) and wanted not in choices
+    if wanted and not ignored:
+        recommendations = [r for r in recommendations if service.latest_assessment_is(r, wanted)]
     may_progress = access.can(current_user, "progress.post", review)
     may_assess = access.can(current_user, "assessment.post", review)
     forms = {}
@@ -198,4 +210,7 @@ def _render_follow_up(review: Review, kept: dict | None = None):
         groups=service.by_section(recommendations),
         forms=forms,
         labels=LABELS,
+        total=total,
+        shown=len(recommendations),
+        assessment_filter={"value": "" if ignored else wanted, "ignored": ignored},
     )

@@ -1,12 +1,12 @@
 """Home page ("what needs me now") and the reference list of states."""
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from app.extensions import db
-from app.models import State
+from app.models import RegionalGroup, State
+from app.services import reference
 from app.services.worklist import next_deadline, own_assignments, tasks_for, visible_reviews
+from app.web.listing import paginate
 
 bp = Blueprint("main", __name__)
 
@@ -34,5 +34,27 @@ def home():
 @bp.route("/states")
 @login_required
 def states():
-    rows = db.session.scalars(select(State).order_by(State.regional_group, State.name)).all()
-    return render_template("main/states.html", states=rows)
+    """The 193 UN member states: filter by name or code (``q``) and regional group (``group``),
+    sort by name, code or group, 50 a page. An unknown group is ignored with a note."""
+    text = request.args.get("q", "").strip()
+    group = request.args.get("group", "")
+    chosen = next((g for g in RegionalGroup if g.value == group), None)
+    query = reference.states_query(text, chosen)
+    listing = paginate(
+        query,
+        {
+            "name": (State.name,),
+            "code": (State.code,),
+            "group": (State.regional_group, State.name),
+        },
+        default="name",
+        tiebreak=State.id,
+    )
+    return render_template(
+        "main/states.html",
+        listing=listing,
+        groups=list(RegionalGroup),
+        text=text,
+        group=chosen.value if chosen else "",
+        ignored_group=bool(group) and chosen is None,
+    )

@@ -6,14 +6,16 @@ gets a 404. Submission is the review's ``submit_self_assessment`` event (posted 
 ``reviews.fire``).
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import access
 from app.extensions import db
 from app.models import ASSISTANCE_KINDS, Review
-from app.services import history
+from app.services import clock, history
 from app.services import self_assessment as service
 from app.web.helpers import get_or_404
 from app.web.self_assessment.forms import CHOICE_LABELS, section_form
@@ -97,6 +99,70 @@ def section(review_id: int, number: int):
     if form.save_next.data:
         return redirect(_next_url(review, number))
     return redirect(url_for(".section", review_id=review.id, number=number))
+
+
+@bp.route("/<int:number>/autosave", methods=["POST"])
+@login_required
+def autosave(review_id: int, number: int):
+    """Save the section form as the focal point types (``app/static/js/autosave.js``); JSON.
+
+    Takes the same posted fields as the section page (CSRF token included) and stores them as a
+    draft exactly like "Save draft". Answers ``200 {"message": "Saved at 14:05 (Africa/Nairobi)",
+    "versions": {part: version}, "base_version": str}`` (the cycle's time zone; the page puts
+    the versions in its hidden fields so the next save is based on what is stored now), or an
+    error with ``{"message": str}``: 403 to anyone who may read but not edit the section (the
+    secretariat, a reviewer), 409 once the review left self_assessment or when someone else
+    saved the section meanwhile (nothing stored), 422 for a value outside the scales. Those who
+    may not see the review get 404, like the page.
+    """
+    review = _load(review_id)
+    current = service.section_by_number(review, number)
+    if current is None:
+        abort(404)
+    if not access.is_focal_point_of(current_user, review):
+        return jsonify(message=_("Only the state's focal point edits its self-assessment.")), 403
+    answers = service.answers_of(review, current)
+    gaps = service.gaps_of(review).get(current.id)
+    form = section_form(current, answers, gaps)
+    locked = _("This self-assessment can no longer be changed; nothing was saved.")
+    if not access.can(current_user, "self_assessment.edit", review):
+        return jsonify(message=locked), 409
+    if not form.validate():
+        return jsonify(message=_("Not saved: please check the answers, then save the draft.")), 422
+    try:
+        service.save_section(
+            review,
+            current,
+            form.section_data(current),
+            current_user,
+            base_version=form.base_version.data,
+        )
+    except service.NotEditable:
+        db.session.rollback()
+        return jsonify(message=locked), 409
+    except service.SectionChanged:
+        db.session.rollback()
+        message = _(
+            "Not saved: someone else saved this section meanwhile. Press Save draft to compare."
+        )
+        return jsonify(message=message), 409
+    except service.SelfAssessmentError as refused:
+        db.session.rollback()
+        return jsonify(message=str(refused)), 422
+    db.session.commit()
+    versions = service.section_versions(
+        current, service.answers_of(review, current), service.gaps_of(review).get(current.id)
+    )
+    saved_at = clock.now().astimezone(ZoneInfo(review.cycle.time_zone))
+    return jsonify(
+        message=_(
+            "Saved at %(time)s (%(zone)s).",
+            time=saved_at.strftime("%H:%M"),
+            zone=review.cycle.time_zone,
+        ),
+        versions=versions,
+        base_version=service.version_of(versions),
+    )
 
 
 def _refuse_locked(review: Review, current, form):
