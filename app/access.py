@@ -175,6 +175,10 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
         is_secretariat(user) or (_authenticated(user) and assignment.reviewer_id == user.id)
     ),
     "assignment.manage": lambda user, _review: is_secretariat(user),
+    # moving a stage deadline, with a reason (DESIGN §8): the secretariat, while the review runs
+    "deadline.edit": lambda user, review: (
+        is_secretariat(user) and review.status not in (R.CLOSED, R.WITHDRAWN)
+    ),
     "report.view": _view_report,
     "report.edit": lambda user, review: (
         is_lead_reviewer(user, review) and review.status == R.EVALUATION

@@ -41,6 +41,7 @@ def _values(rule, prepared, db):
         "recommendation_id": recommendation.id,
         "user_id": prepared.identities["focal_point"].id,
         "section_id": review.cycle.framework.sections[1].id,
+        "stage": "factual_check",
     }
     values = {}
     for argument in rule.arguments:

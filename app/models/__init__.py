@@ -19,7 +19,7 @@ from app.models.recommendation import (
     ResponsePosition,
 )
 from app.models.report import FactualComment, Report, ReportSection
-from app.models.review import Review, ReviewDeadline
+from app.models.review import DeadlineChange, Review, ReviewDeadline
 from app.models.state import RegionalGroup, State, TreatyRatification
 from app.models.user import ROLE_LABELS, Role, User
 
@@ -37,6 +37,7 @@ __all__ = [
     "Base",
     "Choice",
     "Cycle",
+    "DeadlineChange",
     "Evaluation",
     "EvaluationSection",
     "FactualComment",

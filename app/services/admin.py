@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models import ROLE_LABELS, Assignment, Cycle, Framework, Review, Role, State, User
@@ -368,12 +368,12 @@ def cycles_with_review_counts() -> list[tuple[Cycle, int]]:
 
 
 def cycle_reviews(cycle: Cycle) -> Sequence[Review]:
-    """The cycle's reviews with their state, by state name."""
+    """The cycle's reviews with their state and deadlines, by state name."""
     return db.session.scalars(
         select(Review)
         .join(State, State.id == Review.state_id)
         .where(Review.cycle_id == cycle.id)
-        .options(joinedload(Review.state))
+        .options(joinedload(Review.state), selectinload(Review.deadlines))
         .order_by(State.name)
     ).all()
 

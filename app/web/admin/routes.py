@@ -18,6 +18,7 @@ from app.models import Cycle, Framework, Review, State, User
 from app.services import admin as service
 from app.services import cycles as cycle_service
 from app.services.cycles import SetupError
+from app.services.worklist import next_deadline
 from app.web.admin.forms import (
     TIME_ZONES,
     AddStatesForm,
@@ -194,6 +195,7 @@ def _render_cycle(cycle: Cycle, *, kept: dict | None = None, add_form=None, add_
         reviews=reviews,
         accepted=service.accepted_counts(r.id for r in reviews),
         deadlines=cycle_service.stage_deadlines(cycle),
+        next_deadline=next_deadline,
         add_form=_add_states_form(cycle, add_form),
         add_error=add_error,
         kept=kept or {},
