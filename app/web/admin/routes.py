@@ -30,7 +30,8 @@ from app.web.admin.forms import (
     role_choices,
 )
 from app.web.events import fire_from_form
-from app.web.helpers import get_or_404
+from app.web.helpers import diagram_page, get_or_404
+from workflows import ASSIGNMENT, CYCLE, REVIEW
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -240,6 +241,17 @@ def cycle_fire(cycle_id: int, event: str):
         event,
         url_for("admin.cycle", cycle_id=cycle.id),
         lambda kept: _render_cycle(cycle, kept=kept),
+    )
+
+
+# --- workflow diagrams ------------------------------------------------------------------------
+
+
+@bp.route("/workflows")
+def workflows():
+    """Each lifecycle drawn from its definitions in ``workflows/``, with its transition table."""
+    return diagram_page(
+        render_template("admin/workflows.html", lifecycles=[REVIEW, ASSIGNMENT, CYCLE])
     )
 
 

@@ -13,8 +13,9 @@ from app.services import deadlines as deadline_service
 from app.services.cycles import STAGES, SetupError
 from app.services.worklist import STAGE_OF_STATUS
 from app.web.events import fire_from_form
-from app.web.helpers import get_or_404
+from app.web.helpers import diagram_page, get_or_404
 from app.web.reviews.forms import DeadlineForm, deadline_form
+from workflows import REVIEW
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 
@@ -52,17 +53,20 @@ def _render(review: Review, kept: dict | None = None, posted: DeadlineForm | Non
     changes = []
     if access.can(current_user, "review.view_history", review):
         changes = deadline_service.changes_of(review)
-    return render_template(
-        "reviews/show.html",
-        review=review,
-        deadlines=deadlines,
-        current_stage=STAGE_OF_STATUS.get(review.status),
-        deadline_forms=forms,
-        deadline_changes=changes,
-        history=history,
-        team=team,
-        own_assignment=access.assignment_of(current_user, review),
-        kept=kept or {},
+    return diagram_page(
+        render_template(
+            "reviews/show.html",
+            review=review,
+            deadlines=deadlines,
+            current_stage=STAGE_OF_STATUS.get(review.status),
+            deadline_forms=forms,
+            deadline_changes=changes,
+            history=history,
+            team=team,
+            own_assignment=access.assignment_of(current_user, review),
+            kept=kept or {},
+            review_machine=REVIEW,
+        )
     )
 
 
