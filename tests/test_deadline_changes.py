@@ -122,7 +122,7 @@ def test_a_deadline_changed_meanwhile_is_not_overwritten(db, make, login_as, cli
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"factual_check-reason": "   "}, "reason"),
+        ({"factual_check-reason": "   "}, "Please give a reason for the change"),
         ({"factual_check-day": "31/12/2027"}, "Not a valid date"),
         ({"factual_check-day": "1850-01-01"}, "between 2000 and 2100"),
         ({"factual_check-at": "25:99"}, "Not a valid time"),
