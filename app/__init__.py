@@ -142,6 +142,14 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+#: Pages that draw workflow diagrams: mermaid writes its SVG's <style> element and style
+#: attributes in the browser, so these pages (and only these) allow inline *styles*; scripts stay
+#: 'self' only. Set by `app.web.helpers.diagram_page`.
+DIAGRAM_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
+
+
 def register_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response):

@@ -186,6 +186,10 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     # draws by lot and the reviewer pool name reviewers and their workload: secretariat only
     "draw.manage": lambda user, _cycle: is_secretariat(user),
     "pool.view": lambda user, _cycle: is_secretariat(user),
+    # moving a stage deadline, with a reason (DESIGN §8): the secretariat, while the review runs
+    "deadline.edit": lambda user, review: (
+        is_secretariat(user) and review.status not in (R.CLOSED, R.WITHDRAWN)
+    ),
     "report.view": _view_report,
     "report.edit": lambda user, review: (
         is_lead_reviewer(user, review) and review.status == R.EVALUATION

@@ -75,6 +75,7 @@ def _values(rule, prepared, db):
         "draw_id": db.session.scalar(select(Draw.id).where(Draw.review_id == review.id)) or 1,
         "version": 1,
         "state_id": review.state_id,
+        "stage": "factual_check",
     }
     values = {}
     for argument in rule.arguments:

@@ -50,13 +50,17 @@ def test_review_page_shows_phase_and_only_the_viewers_actions(client, make, logi
     review = make.review("KEN")
     login_as(make.focal_point("KEN"))
     page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    # the buttons are forms posting to the event (the workflow diagram names every event)
+    submit, withdraw = (
+        f'/reviews/{review.id}/events/{e}"' for e in ("submit_self_assessment", "withdraw")
+    )
     assert 'aria-current="step">Self-assessment' in page
-    assert "Submit self-assessment" in page
-    assert "Withdraw review" not in page
+    assert submit in page
+    assert withdraw not in page
     login_as(make.secretariat())
     page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
-    assert "Withdraw review" in page
-    assert "Submit self-assessment" not in page
+    assert withdraw in page
+    assert submit not in page
 
 
 def test_reviewer_home_shows_their_part_on_each_review(client, make, login_as):

@@ -153,6 +153,50 @@ class Lifecycle:
         """Display label of a status (untranslated msgid)."""
         return self.labels.get(status, status)
 
+    def mermaid(
+        self,
+        current: str | None = None,
+        translate: Callable[[str], str] = lambda s: s,
+        actors: Mapping[str, str] | None = None,
+    ) -> str:
+        """This lifecycle as mermaid ``stateDiagram-v2`` source, drawn from `specs` and `labels`.
+
+        ``current`` (a status) is marked with the class ``current``; ``translate`` turns status
+        labels and event labels (msgids) into the reader's language; ``actors`` maps a spec's
+        ``by`` to a readable name shown after the event label. An internal transition (``dest``
+        None) is drawn as a loop on its source. Written here rather than with
+        ``transitions.extensions.GraphMachine(graph_engine="mermaid")`` because that engine draws
+        a machine's *models*, and ours has none (``model=None``).
+        """
+        actors = actors or {}
+        lines = [
+            "stateDiagram-v2",
+            "  direction LR" if len(self.statuses) <= 4 else "  direction TB",
+        ]
+        for status in self.statuses:
+            lines.append(f'  state "{_mermaid_text(translate(self.label(status)))}" as {status}')
+        lines.append(f"  [*] --> {self.initial}")
+        for spec in self.specs:
+            text = translate(spec.label)
+            if spec.by in actors:
+                text = f"{text} ({actors[spec.by]})"
+            for source in spec.sources:
+                dest = spec.dest or source
+                lines.append(f"  {source} --> {dest} : {_mermaid_text(text)}")
+        if current is not None and str(current) in {s.value for s in self.statuses}:
+            lines.append(
+                "  classDef current fill:#ffe69c,stroke:#b02a37,stroke-width:3px,font-weight:bold"
+            )
+            lines.append(f"  class {current} current")
+        return "\n".join(lines) + "\n"
+
+
+def _mermaid_text(text: str) -> str:
+    """Text safe inside a mermaid label: no quotes, colons, semicolons, brackets or markup."""
+    for bad, good in (('"', "'"), (":", " -"), (";", ","), ("#", ""), ("<", ""), (">", "")):
+        text = text.replace(bad, good)
+    return " ".join(text.split())
+
 
 class _Subject:
     """The only thing the machine ever sees: a status, for the duration of one event."""

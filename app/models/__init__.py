@@ -21,7 +21,7 @@ from app.models.recommendation import (
     ResponsePosition,
 )
 from app.models.report import FactualComment, Report, ReportSection
-from app.models.review import Review, ReviewDeadline
+from app.models.review import DeadlineChange, Review, ReviewDeadline
 from app.models.state import RegionalGroup, State, TreatyRatification
 from app.models.upr import PriorRecommendation, upr_cycle_of
 from app.models.user import ROLE_LABELS, Role, User
@@ -42,6 +42,7 @@ __all__ = [
     "ConsentLevel",
     "Cycle",
     "Draw",
+    "DeadlineChange",
     "Evaluation",
     "EvaluationSection",
     "FactualComment",

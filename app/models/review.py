@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
 from app.models.cycle import Cycle
 from app.models.state import State
+from app.models.user import User
 from workflows import ReviewStatus
 
 
@@ -57,3 +58,24 @@ class ReviewDeadline(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     review: Mapped[Review] = relationship(back_populates="deadlines")
+
+
+class DeadlineChange(Base):
+    """One change of a stage deadline by the secretariat, with its reason (DESIGN §8).
+
+    Append-only: ``old_due_at`` and ``new_due_at`` are aware UTC instants; ``changed_at`` is the
+    application clock's instant of the change; ``reason`` is what the secretariat typed.
+    """
+
+    __tablename__ = "deadline_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(32))
+    old_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    new_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(Text)
+
+    changed_by: Mapped[User] = relationship()

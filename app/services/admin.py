@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app.extensions import db
 from app.models import (
@@ -404,7 +404,7 @@ def cycle_reviews_query(
         select(Review)
         .join(State, State.id == Review.state_id)
         .where(Review.cycle_id == cycle.id)
-        .options(contains_eager(Review.state))
+        .options(contains_eager(Review.state), selectinload(Review.deadlines))
     )
     if status is not None:
         query = query.where(Review.status == status)
@@ -414,7 +414,7 @@ def cycle_reviews_query(
 
 
 def cycle_reviews(cycle: Cycle) -> Sequence[Review]:
-    """The cycle's reviews with their state, by state name."""
+    """The cycle's reviews with their state and deadlines, by state name."""
     return db.session.scalars(cycle_reviews_query(cycle).order_by(State.name)).all()
 
 

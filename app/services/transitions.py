@@ -3,11 +3,13 @@
 `apply_transition` checks the role rule (``app/access.py``), locks and re-reads the row, computes
 the facts the guards need, fires the event on the lifecycle's machine, applies the event's side
 effects, writes exactly one `TransitionLog` row, and commits once — or rolls everything back.
+Work for after the commit (notifications) is queued with ``after_commit`` (or, from a side
+effect, `app.services.after_commit.on_commit`): it runs only once the commit succeeded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +42,7 @@ from app.models import (
 )
 from app.models.recommendation import Assessment
 from app.services import clock
+from app.services.after_commit import on_commit
 from workflows import (
     ASSIGNMENT,
     CYCLE,
@@ -95,12 +98,14 @@ def apply_transition(
     expected_status: str | None = None,
     facts: Mapping[str, Any] | None = None,
     payload: Mapping[str, Any] | None = None,
+    after_commit: Iterable[Callable[[TransitionLog], None]] = (),
 ) -> TransitionLog:
     """Fire ``event`` on ``subject`` as ``actor`` and commit.
 
     ``expected_status`` is the status the actor saw on screen; if the row has moved on since, the
     request fails with `ActedFirst` (409) rather than acting on a state nobody saw. ``facts`` add
-    to the facts computed here (e.g. ``no_conflict`` from a form).
+    to the facts computed here (e.g. ``no_conflict`` from a form). Each of ``after_commit`` is
+    called with the `TransitionLog` row once the commit succeeded, and never when anything failed.
 
     Returns the `TransitionLog` row written.
     Raises:
@@ -139,6 +144,8 @@ def apply_transition(
             payload=dict(payload or {}),
         )
         db.session.add(log)
+        for callback in after_commit:
+            on_commit(lambda callback=callback: callback(log))
         db.session.commit()
     except StaleDataError:
         db.session.rollback()

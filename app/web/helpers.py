@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, abort, request
+from flask import Flask, Response, abort, make_response, request
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import access
@@ -92,6 +93,40 @@ def is_overdue(due_at: datetime | None) -> bool:
     return due_at is not None and clock.now() > due_at
 
 
+#: How the transition table's ``by`` reads on screen (the rules themselves live in app/access.py).
+ACTOR_LABELS = {
+    "secretariat": _l("secretariat"),
+    "focal_point": _l("focal point of the state"),
+    "lead_reviewer": _l("lead reviewer"),
+    "assigned_reviewer": _l("the invited peer reviewer"),
+    "secretariat_or_lead": _l("secretariat or lead reviewer"),
+}
+
+
+def lifecycle_diagram(lifecycle: str, current: str | None = None) -> str:
+    """Mermaid source of ``lifecycle`` ("review", "assignment", "cycle") in the reader's language,
+    ``current`` status marked; drawn from the very definitions in ``workflows/``."""
+    machine = {"review": REVIEW, "assignment": ASSIGNMENT, "cycle": CYCLE}[lifecycle]
+    actors = {key: str(label) for key, label in ACTOR_LABELS.items()}
+    return machine.mermaid(current, translate=gettext, actors=actors)
+
+
+def guard_names(spec) -> list[str]:
+    """Readable names of a spec's guards (``all_required_answers_given`` → "all required answers
+    given"), for the text version of the diagrams."""
+    return [getattr(g, "__name__", "guard").replace("_", " ") for g in spec.guards]
+
+
+def diagram_page(body, status: int = 200) -> Response:
+    """A response for a page that draws diagrams: inline styles allowed for mermaid's SVG only
+    here (see ``DIAGRAM_CONTENT_SECURITY_POLICY``); scripts stay same-origin only."""
+    from app import DIAGRAM_CONTENT_SECURITY_POLICY
+
+    response = make_response(body, status)
+    response.headers["Content-Security-Policy"] = DIAGRAM_CONTENT_SECURITY_POLICY
+    return response
+
+
 def get_or_404(model, ident):
     obj = db.session.get(model, ident)
     if obj is None:
@@ -115,6 +150,9 @@ def init_app(app: Flask) -> None:
         phase_steps=phase_steps,
         badge=lambda status: BADGE.get(str(status), "secondary"),
         is_overdue=is_overdue,
+        lifecycle_diagram=lifecycle_diagram,
+        actor_labels=ACTOR_LABELS,
+        guard_names=guard_names,
         capacity_levels=CAPACITY_LEVELS,
         action_categories=ACTION_CATEGORIES,
         role_labels=ROLE_LABELS,

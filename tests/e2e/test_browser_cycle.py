@@ -225,6 +225,8 @@ def test_one_review_through_the_whole_cycle_in_the_browser(live, people):
         fp.locator(f"input[name='r{rec.id}-position'][value='supported']").check()
         fp.locator(f"textarea[name='r{rec.id}-explanation']").fill("Kenya supports this.")
         fp.locator(f"textarea[name='r{rec.id}-planned_action']").fill("A bill by mid-2027.")
+        fp.locator(f"[name='r{rec.id}-responsible_institution']").fill("Ministry of Interior")
+        fp.locator(f"input[name='r{rec.id}-target_date']").fill("2027-06-30")
     press(fp, "Save and submit the response")
     assert status_of(live, review_id) == ReviewStatus.FOLLOW_UP
 

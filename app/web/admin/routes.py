@@ -20,6 +20,7 @@ from app.services import admin as service
 from app.services import cycles as cycle_service
 from app.services import draws as draw_service
 from app.services.cycles import SetupError
+from app.services.worklist import next_deadline
 from app.web.admin.forms import (
     TIME_ZONES,
     AddStatesForm,
@@ -31,9 +32,9 @@ from app.web.admin.forms import (
     role_choices,
 )
 from app.web.events import fire_from_form
-from app.web.helpers import get_or_404
+from app.web.helpers import diagram_page, get_or_404
 from app.web.listing import Listing, paginate
-from workflows import ReviewStatus
+from workflows import ASSIGNMENT, CYCLE, REVIEW, ReviewStatus
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -248,6 +249,7 @@ def _render_cycle(cycle: Cycle, *, kept: dict | None = None, add_form=None, add_
         filters=filters,
         accepted=service.accepted_counts(r.id for r in listing.items),
         deadlines=cycle_service.stage_deadlines(cycle),
+        next_deadline=next_deadline,
         add_form=_add_states_form(cycle, add_form),
         add_error=add_error,
         kept=kept or {},
@@ -292,6 +294,17 @@ def cycle_fire(cycle_id: int, event: str):
         event,
         url_for("admin.cycle", cycle_id=cycle.id),
         lambda kept: _render_cycle(cycle, kept=kept),
+    )
+
+
+# --- workflow diagrams ------------------------------------------------------------------------
+
+
+@bp.route("/workflows")
+def workflows():
+    """Each lifecycle drawn from its definitions in ``workflows/``, with its transition table."""
+    return diagram_page(
+        render_template("admin/workflows.html", lifecycles=[REVIEW, ASSIGNMENT, CYCLE])
     )
 
 

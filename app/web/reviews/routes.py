@@ -1,20 +1,31 @@
-"""The review page: phase tracker, deadlines, history, and the actions the viewer may take."""
+"""The review page: phase tracker, deadlines (and their changes), history, and the actions the
+viewer may take."""
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app import access
 from app.extensions import db
 from app.models import Assignment, Review, TransitionLog
+from app.services import deadlines as deadline_service
 from app.services import upr_import
+from app.services.cycles import STAGES, SetupError
+from app.services.worklist import STAGE_OF_STATUS
 from app.web.events import fire_from_form
-from app.web.helpers import get_or_404
+from app.web.helpers import diagram_page, get_or_404
+from app.web.reviews.forms import DeadlineForm, deadline_form
+from workflows import REVIEW
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 
 
-def _render(review: Review, kept: dict | None = None):
+STAGE_ORDER = [stage for stage, _attribute in STAGES]
+
+
+def _render(review: Review, kept: dict | None = None, posted: DeadlineForm | None = None):
+    """The review page; ``posted`` is a refused deadline form, shown back as typed."""
     history = []
     if access.can(current_user, "review.view_history", review):
         history = db.session.scalars(
@@ -38,14 +49,37 @@ def _render(review: Review, kept: dict | None = None):
             "issues": upr_import.issues_of(review.state),
             "chosen": chosen,
         }
-    return render_template(
-        "reviews/show.html",
-        prior=prior,
-        review=review,
-        history=history,
-        team=team,
-        own_assignment=access.assignment_of(current_user, review),
-        kept=kept or {},
+    deadlines = sorted(
+        review.deadlines,
+        key=lambda d: STAGE_ORDER.index(d.stage) if d.stage in STAGE_ORDER else len(STAGE_ORDER),
+    )
+    forms = {}
+    if access.can(current_user, "deadline.edit", review):
+        zone = review.cycle.time_zone
+        forms = {d.stage: deadline_form(d, zone) for d in deadlines}
+        if posted is not None:
+            stage = posted._prefix.rstrip("-")
+            # shown again with the value now stored, so resubmitting is a deliberate choice
+            posted.expected.data = forms[stage].expected.data
+            forms[stage] = posted
+    changes = []
+    if access.can(current_user, "review.view_history", review):
+        changes = deadline_service.changes_of(review)
+    return diagram_page(
+        render_template(
+            "reviews/show.html",
+            prior=prior,
+            review=review,
+            deadlines=deadlines,
+            current_stage=STAGE_OF_STATUS.get(review.status),
+            deadline_forms=forms,
+            deadline_changes=changes,
+            history=history,
+            team=team,
+            own_assignment=access.assignment_of(current_user, review),
+            kept=kept or {},
+            review_machine=REVIEW,
+        )
     )
 
 
@@ -68,3 +102,37 @@ def fire(review_id: int, event: str):
         url_for("reviews.show", review_id=review.id),
         lambda kept: _render(review, kept),
     )
+
+
+@bp.route("/<int:review_id>/deadlines/<stage>", methods=["POST"])
+@login_required
+def change_deadline(review_id: int, stage: str):
+    review = get_or_404(Review, review_id)
+    access.require(current_user, "review.view", review, hide=True)
+    access.require(current_user, "deadline.edit", review)
+    if stage not in STAGE_ORDER:
+        abort(404)
+    form = DeadlineForm(prefix=stage)
+    if not form.validate_on_submit():
+        return _render(review, posted=form), 422
+    try:
+        change = deadline_service.change_deadline(
+            current_user,
+            review,
+            stage,
+            form.day.data,
+            form.at.data,
+            form.reason.data,
+            expected_due_at=form.expected_instant(),
+        )
+    except SetupError as refused:
+        db.session.rollback()
+        form.refusal = str(refused)
+        status = 409 if isinstance(refused, deadline_service.DeadlineMoved) else 422
+        return _render(review, posted=form), status
+    db.session.commit()
+    if change is None:
+        flash(_("The deadline already was at that date; nothing changed."), "info")
+    else:
+        flash(_("Deadline changed; the change and its reason are on the record."), "success")
+    return redirect(url_for("reviews.show", review_id=review.id) + "#deadlines-h")

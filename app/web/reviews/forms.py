@@ -1,0 +1,51 @@
+"""The deadline form of the review page: one per stage, entered in the cycle's time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SubmitField, TextAreaField, TimeField
+from wtforms.validators import InputRequired, Length, Optional
+
+from app.models import ReviewDeadline
+
+
+class DeadlineForm(FlaskForm):
+    """``day`` (and optional ``at``) are local to the cycle's zone; ``expected`` is the ISO UTC
+    instant the form was shown with, so a concurrent change is noticed (409)."""
+
+    day = DateField(_l("New date"), validators=[InputRequired()])
+    at = TimeField(
+        _l("Time (optional)"),
+        validators=[Optional()],
+        description=_l("Leave empty for the end of the day (23:59:59)."),
+    )
+    reason = TextAreaField(
+        _l("Reason for the change (kept on the record)"),
+        validators=[InputRequired(), Length(max=2000)],
+    )
+    expected = HiddenField()
+    submit = SubmitField(_l("Change deadline"))
+
+    #: A refusal from the service (bad date, no reason, moved meanwhile), shown above the form.
+    refusal: str = ""
+
+    def expected_instant(self) -> datetime | None:
+        """The posted ``expected`` as an aware UTC instant, or None if absent or unreadable."""
+        try:
+            value = datetime.fromisoformat(self.expected.data or "")
+        except ValueError:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def deadline_form(deadline: ReviewDeadline, zone: str) -> DeadlineForm:
+    """A blank-reason form showing ``deadline`` in ``zone`` (no time when it is the end of day)."""
+    local = deadline.due_at.astimezone(ZoneInfo(zone))
+    at = None if local.time() == time(23, 59, 59) else local.time().replace(second=0)
+    form = DeadlineForm(formdata=None, prefix=deadline.stage, day=local.date(), at=at)
+    form.expected.data = deadline.due_at.isoformat()
+    return form
