@@ -192,6 +192,16 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     ),
     "assessment.post": lambda user, review: is_secretariat(user) and review.status in FOLLOW_UP,
     "recommendations.view": lambda user, review: _view_report(user, review),
+    # a file is seen by whoever sees the self-assessment it supports (DESIGN §5: "files" too)
+    "evidence.view": lambda user, evidence: (
+        evidence.removed_at is None and _view_self_assessment(user, evidence.review)
+    ),
+    # removed only while the self-assessment is editable: never once submitted
+    "evidence.remove": lambda user, evidence: (
+        evidence.removed_at is None
+        and evidence.question_id is not None
+        and RULES["self_assessment.edit"](user, evidence.review)
+    ),
 }
 
 

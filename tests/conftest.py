@@ -106,9 +106,10 @@ class FreshContextClient(FlaskClient):
 
 
 @pytest.fixture
-def app(template_db):
+def app(template_db, tmp_path):
     url = template_db()
     app = create_app(_make_config(url))
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     app.test_client_class = FreshContextClient
     with app.app_context():
         yield app

@@ -5,6 +5,7 @@ from app.models.assignment import Assignment, Evaluation, EvaluationSection, Pro
 from app.models.audit import TransitionLog
 from app.models.base import Base, utcnow
 from app.models.cycle import Cycle
+from app.models.evidence import EvidenceFile
 from app.models.framework import CAPACITY_LEVELS, AnswerType, Framework, FrameworkSection, Question
 from app.models.recommendation import (
     ACTION_CATEGORIES,
@@ -39,6 +40,7 @@ __all__ = [
     "Cycle",
     "Evaluation",
     "EvaluationSection",
+    "EvidenceFile",
     "FactualComment",
     "Framework",
     "FrameworkSection",
