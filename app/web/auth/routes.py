@@ -1,11 +1,11 @@
 """Sign in and sign out (Flask-Login)."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models import User
 from app.web.auth.forms import LoginForm
 from app.web.helpers import safe_next
@@ -13,7 +13,17 @@ from app.web.helpers import safe_next
 bp = Blueprint("auth", __name__)
 
 
+def _address_and_email() -> str:
+    """The rate-limit key of a sign-in attempt: client address and the e-mail typed (lower case)."""
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    return f"{request.remote_addr}|{email}"
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_address_and_email, methods=["POST"]
+)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"], methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))

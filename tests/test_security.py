@@ -1,0 +1,210 @@
+"""Web security and failure handling (issue 7): sign-in rate limiting (memory and Redis storage),
+production cookies, error pages without stack traces, and a failed request that leaves the next
+one on the same worker working."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from flask import abort
+from sqlalchemy import func, select, text
+
+from app import create_app
+from app.extensions import db as _db
+from app.extensions import limiter
+from app.models import State
+from config import ProductionConfig, TestConfig
+from tests.factories import PASSWORD
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def _app(url: str, base=TestConfig, **settings):
+    config = type("Config", (base,), {"SQLALCHEMY_DATABASE_URI": url, **settings})
+    return create_app(config)
+
+
+def _failed_logins(client, email: str, n: int) -> list[int]:
+    return [
+        client.post("/login", data={"email": email, "password": "wrong guess"}).status_code
+        for _ in range(n)
+    ]
+
+
+def test_sign_in_attempts_are_limited_per_address_and_email(template_db):
+    app = _app(template_db(), RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    with app.app_context():
+        client = app.test_client()
+        assert _failed_logins(client, "Someone@Example.org", 3) == [200, 200, 200]
+        refused = client.post("/login", data={"email": "someone@example.org", "password": "x y"})
+        assert refused.status_code == 429
+        body = refused.get_data(as_text=True)
+        assert "Too many attempts" in body and "Traceback" not in body
+        assert "Retry-After" in refused.headers
+        # another e-mail from the same address is counted apart; the sign-in page still shows
+        assert _failed_logins(client, "other@example.org", 1) == [200]
+        assert client.get("/login").status_code == 200
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def test_sign_in_attempts_are_limited_per_address_whatever_the_email(template_db):
+    app = _app(template_db(), RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT_PER_ADDRESS="4 per hour")
+    with app.app_context():
+        client = app.test_client()
+        codes = [
+            client.post("/login", data={"email": f"u{i}@example.org", "password": "p"}).status_code
+            for i in range(5)
+        ]
+        assert codes == [200, 200, 200, 200, 429]
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def test_rate_limits_are_off_under_the_test_config(app, client):
+    assert app.config["RATELIMIT_ENABLED"] is False
+    assert set(_failed_logins(client, "x@example.org", 15)) == {200}
+
+
+def test_redis_storage_is_used_when_redis_url_is_set(template_db):
+    redis = pytest.importorskip("redis")
+    connection = redis.Redis.from_url(REDIS_URL)
+    try:
+        connection.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379 (CI's machine runs it)")
+    for key in connection.scan_iter("*auth.login*"):  # database 15 is the tests' own
+        connection.delete(key)
+    prefix = f"pillars-test-{uuid.uuid4().hex[:8]}"  # the e-mail typed: part of the counter's key
+    app = _app(
+        template_db(),
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=None,
+        REDIS_URL=REDIS_URL,
+        LOGIN_RATE_LIMIT="2 per minute",
+    )
+    try:
+        with app.app_context():
+            assert app.config["RATELIMIT_STORAGE_URI"] == REDIS_URL
+            assert type(limiter.storage).__name__ == "RedisStorage"
+            client = app.test_client()
+            assert _failed_logins(client, f"{prefix}@example.org", 3) == [200, 200, 429]
+            assert connection.keys(f"*{prefix}@example.org*"), "no counter was written to Redis"
+            _db.session.remove()
+            _db.engine.dispose()
+    finally:
+        for key in connection.scan_iter("*auth.login*"):
+            connection.delete(key)
+        connection.close()
+
+
+def test_memory_storage_is_the_default_without_redis_url(template_db):
+    app = _app(template_db(), RATELIMIT_STORAGE_URI=None, REDIS_URL=None)
+    with app.app_context():
+        assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+# --- production: cookies and error pages -----------------------------------------------------
+
+
+@pytest.fixture
+def production(template_db):
+    app = _app(
+        template_db(),
+        base=ProductionConfig,
+        SECRET_KEY=uuid.uuid4().hex,
+        PROPAGATE_EXCEPTIONS=False,
+        RATELIMIT_STORAGE_URI="memory://",
+    )
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def test_production_cookies_are_secure_http_only_and_same_site(production):
+    from app.models import Role
+    from app.services import cycles
+
+    cycles.create_user("fp@test.example", "Focal point", Role.SECRETARIAT, PASSWORD, None)
+    _db.session.commit()
+    client = production.test_client()
+    page = client.get("/login", base_url="https://pillars.example").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/login",
+        data={
+            "email": "fp@test.example",
+            "password": PASSWORD,
+            "remember": "y",
+            "csrf_token": token,
+        },
+        base_url="https://pillars.example",
+        headers={"Referer": "https://pillars.example/login"},  # Flask-WTF's HTTPS referrer check
+    )
+    assert response.status_code == 302
+    cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+    assert set(cookies) >= {"session", "remember_token"}
+    for header in cookies.values():
+        assert "; Secure" in header and "; HttpOnly" in header and "SameSite=Lax" in header
+
+
+@pytest.mark.parametrize(
+    ("code", "title"),
+    [
+        (400, "The request could not be understood"),
+        (403, "You do not have access to this page"),
+        (404, "Page not found"),
+        (409, "Someone acted first"),
+        (413, "The upload is too large"),
+        (429, "Too many attempts"),
+        (500, "Something went wrong on our side"),
+    ],
+)
+def test_production_error_pages_are_friendly_without_stack_traces(production, code, title):
+    @production.route("/_test/fail")
+    def _fail():
+        if code == 500:
+            return 1 / 0  # an unexpected error, not an HTTP one
+        abort(code)
+
+    response = production.test_client().get("/_test/fail")
+    assert response.status_code == code
+    body = response.get_data(as_text=True)
+    assert title in body
+    for leak in ("Traceback", "ZeroDivisionError", "division by zero", 'File "'):
+        assert leak not in body
+
+
+# --- a failed request leaves the next one working -------------------------------------------
+
+
+@pytest.mark.parametrize("failure", ["integrity", "database"])
+def test_a_failed_write_is_rolled_back_and_the_next_request_works(app, db, make, login_as, failure):
+    app.config["PROPAGATE_UNEXPECTED"] = False
+    states_before = db.session.scalar(select(func.count()).select_from(State))
+
+    @app.route("/_test/fail", methods=["POST"])
+    def _fail():
+        db.session.add(State(code="ZZZ", name="Half-written", regional_group="WEOG"))
+        db.session.flush()  # written inside the request's transaction
+        if failure == "integrity":
+            db.session.add(State(code="KEN", name="Duplicate", regional_group="WEOG"))
+            db.session.flush()  # IntegrityError: the code is unique
+        else:
+            db.session.execute(text("SELECT * FROM no_such_table"))  # fails on both databases
+        return "unreachable"
+
+    client = login_as(make.secretariat(), on=app.test_client())
+    response = client.post("/_test/fail", data={"note": "Words typed by the official."})
+    assert response.status_code == (409 if failure == "integrity" else 500)
+    assert "Words typed by the official." in response.get_data(as_text=True)
+    assert client.get("/home").status_code == 200
+    assert client.get("/states").status_code == 200
+    db.session.remove()
+    assert db.session.scalar(select(func.count()).select_from(State)) == states_before
+    assert db.session.scalar(select(State).where(State.code == "ZZZ")) is None
