@@ -50,6 +50,10 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     #: Sign-in attempts per client address, whatever the e-mail (password spraying).
     LOGIN_RATE_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_RATE_LIMIT_PER_ADDRESS", "60 per hour")
+    #: Lifetime of a set-password link (invitation or reset), in seconds.
+    PASSWORD_LINK_MAX_AGE = int(os.environ.get("PASSWORD_LINK_MAX_AGE", 48 * 3600))
+    #: Until e-mail exists (issue 6), the forgot-password page writes the link to the log.
+    PASSWORD_LINKS_IN_LOG = True
 
 
 class TestConfig(Config):
@@ -72,6 +76,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     DEMO_ALLOWED = False
+    PASSWORD_LINKS_IN_LOG = False  # a log reader must not be able to take over accounts
 
 
 CONFIGS = {"development": Config, "production": ProductionConfig, "testing": TestConfig}
