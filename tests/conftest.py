@@ -123,6 +123,21 @@ def app(template_db, tmp_path):
 
 
 @pytest.fixture
+def empty_db_url(tmp_path):
+    if not IS_PG:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    name = f"pillars_mig_{uuid.uuid4().hex[:10]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
 def db(app):
     return _db
 

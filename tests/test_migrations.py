@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, date, datetime
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import MetaData, create_engine, insert, inspect, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import MetaData, insert, inspect, select
 
 from app import create_app
 from app.extensions import db as _db
-from tests.conftest import IS_PG, PG_URL, _make_config
+from tests.conftest import _make_config
 
 MIGRATIONS = "migrations"
 
@@ -27,21 +24,6 @@ def test_there_is_a_single_alembic_head():
     config.set_main_option("script_location", MIGRATIONS)
     heads = ScriptDirectory.from_config(config).get_heads()
     assert len(heads) == 1, heads
-
-
-@pytest.fixture
-def empty_db_url(tmp_path):
-    if not IS_PG:
-        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
-        return
-    name = f"pillars_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_upgrade_head_on_empty_database_matches_the_models_and_round_trips(empty_db_url):
