@@ -208,3 +208,65 @@ def test_a_failed_write_is_rolled_back_and_the_next_request_works(app, db, make,
     db.session.remove()
     assert db.session.scalar(select(func.count()).select_from(State)) == states_before
     assert db.session.scalar(select(State).where(State.code == "ZZZ")) is None
+
+
+# --- long forms keep their answers when the session or the CSRF token has gone ----------------
+
+ANSWERS = {
+    "SEC-1-narrative": "Les forces de police sont présentes dans 40 des 47 comtés.",
+    "SEC-1-evidence": "National Police Service Act 2011, section 24",
+    "capacity_gaps": "No independent oversight of the police in the north.",
+}
+
+
+def _token(client, url: str) -> str:
+    page = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def test_an_expired_csrf_token_on_the_self_assessment_shows_every_answer_back(template_db):
+    from tests.factories import Factories
+
+    app = _app(template_db(), WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        make = Factories(_db)
+        review = make.review("KEN")
+        fp = make.focal_point("KEN")
+        client = app.test_client()
+        token = _token(client, "/login")
+        client.post("/login", data={"email": fp.email, "password": PASSWORD, "csrf_token": token})
+        url = f"/reviews/{review.id}/self-assessment/2"
+        assert client.get(url).status_code == 200
+        response = client.post(url, data={**ANSWERS, "csrf_token": "expired-token"})
+        assert response.status_code == 400
+        body = response.get_data(as_text=True)
+        assert "Your session expired" in body
+        for text_typed in ANSWERS.values():
+            assert text_typed in body
+        from app.models import Answer
+
+        saved = select(Answer).where(Answer.narrative == ANSWERS["SEC-1-narrative"])
+        assert _db.session.scalar(saved) is None
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def test_a_save_after_the_session_ended_shows_every_answer_back(app, db, make, login_as):
+    from app.models import Answer
+
+    review = make.review("KEN")
+    fp = make.focal_point("KEN")
+    client = login_as(fp, on=app.test_client())
+    other_tab = login_as(fp, on=app.test_client())
+    other_tab.post("/logout")  # signs out everywhere
+    response = client.post(f"/reviews/{review.id}/self-assessment/2", data=ANSWERS)
+    assert response.status_code == 401
+    body = response.get_data(as_text=True)
+    assert "Your session ended" in body
+    for text_typed in ANSWERS.values():
+        assert text_typed in body
+    saved = select(Answer).where(Answer.narrative == ANSWERS["SEC-1-narrative"])
+    assert db.session.scalar(saved) is None
+    # a plain visit still goes to the sign-in page
+    visit = client.get(f"/reviews/{review.id}/self-assessment/2")
+    assert visit.status_code == 302 and visit.headers["Location"].startswith("/login")

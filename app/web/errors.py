@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import io
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, flash, redirect, render_template, request
+from flask_login import login_url
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import Conflict, HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import parse_form_data
 
-from app.extensions import db
+from app.extensions import db, login_manager
 
 #: Posted fields that are machinery, not a person's text.
 NOT_TYPED = {"csrf_token", "expected_status", "base_version", "next"}
@@ -79,6 +80,20 @@ def typed_text(limit: int = 60, *, oversized: bool = False) -> list[tuple[str, s
 
 
 def init_app(app: Flask) -> None:
+    @login_manager.unauthorized_handler
+    def signed_out():
+        """A POST from someone whose session ended (expired, or signed out in another tab):
+        instead of a redirect that would drop their text, a page showing what they typed and a
+        sign-in link. Other requests go to the sign-in page as usual (Flask-Login's default)."""
+        typed = typed_text()
+        if typed:
+            return (
+                render_template("errors/error.html", error=None, code=401, typed=typed),
+                401,
+            )
+        flash(login_manager.login_message, login_manager.login_message_category)
+        return redirect(login_url(login_manager.login_view, next_url=request.url))
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         db.session.rollback()
