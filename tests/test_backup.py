@@ -89,3 +89,22 @@ def test_restore_refuses_a_backup_of_another_revision_or_not_a_backup(
         assert backup.is_empty()
         _db.session.remove()
         _db.engine.dispose()
+
+
+def test_a_backup_restores_into_a_sqlite_file_whatever_the_source(app, db, make, runner, tmp_path):
+    """Database-agnostic: on the PostgreSQL run this moves PostgreSQL's data into SQLite."""
+    _prepare(make, db, ReviewStatus.EVALUATION)
+    stamp(directory=MIGRATIONS)
+    source = backup.table_rows()
+    path = tmp_path / "b.zip"
+    assert runner.invoke(args=["backup", str(path)]).exit_code == 0
+    target = create_app(_make_config(f"sqlite:///{tmp_path / 'moved.sqlite'}"))
+    target.config["UPLOAD_FOLDER"] = str(tmp_path / "moved")
+    with target.app_context():
+        upgrade(directory=MIGRATIONS)
+        result = target.test_cli_runner().invoke(args=["restore", str(path)])
+        assert result.exit_code == 0, result.output
+        _db.session.remove()
+        assert backup.table_rows() == source
+        _db.session.remove()
+        _db.engine.dispose()

@@ -69,6 +69,7 @@ def _files(db, review, *, removed=False):
         (XLSX, "budget.xlsx", evidence.XLSX.mime),
         (ODT, "rapport.odt", evidence.ODT.mime),
         ("Очерк: ответ\n".encode(), "notes.txt", evidence.TEXT.mime),
+        ("\ufeffقانون\u00a0الشرطة\u200f;2011\r\n".encode(), "table.csv", evidence.TEXT.mime),
     ],
 )
 def test_accepted_types_are_recognised_by_content(data, name, mime):
@@ -86,6 +87,7 @@ def test_accepted_types_are_recognised_by_content(data, name, mime):
         (_zip({"payload.sh": b"rm -rf /"}), "plan.docx"),  # a zip without the DOCX entries
         (_zip({"mimetype": b"application/zip", "content.xml": b"x"}), "a.odt"),
         (b"\xff\xfe\x00t\x00e\x00x\x00t", "utf16.txt"),  # not UTF-8
+        (b"text\x1b[31m with a terminal escape", "escape.txt"),  # control characters
         (b"", "empty.pdf"),
     ],
 )

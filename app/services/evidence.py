@@ -128,7 +128,8 @@ def _is_utf8_text(data: bytes) -> bool:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return False
-    return all(ch.isprintable() or ch in "\r\n\t\f" for ch in text)
+    # control characters other than line breaks and tabs mean binary data, not text
+    return all(ch in "\r\n\t\f" or unicodedata.category(ch) != "Cc" for ch in text)
 
 
 def detect(data: bytes) -> FileKind | None:
