@@ -46,6 +46,9 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "pillars"
+    #: Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
+    #: (0: none; the client address then is the connection's, as rate limits need).
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", 0))
     #: Sign-in attempts per client address and e-mail address (Flask-Limiter syntax).
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     #: Sign-in attempts per client address, whatever the e-mail (password spraying).

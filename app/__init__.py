@@ -10,6 +10,7 @@ from flask import Flask, Request, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import DEFAULT_SECRET_KEY, Config, config_from_env
@@ -30,6 +31,10 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app.config.from_object(config or config_from_env())
     check_config(app)
     app.request_class = PillarsRequest
+    if app.config.get("PROXY_COUNT"):
+        # behind N reverse proxies: the client address (rate limits) and scheme come from them
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.url_map.converters["int"] = DatabaseIntegerConverter
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)

@@ -293,3 +293,18 @@ def test_a_refused_save_says_the_chosen_files_were_not_attached(client, db, logi
 )
 def test_file_names_lose_paths_and_control_characters(raw, clean):
     assert evidence.clean_name(raw) == clean
+
+
+def test_the_review_team_finds_the_files_beside_the_answers(app, db, make, login_as, review, fp):
+    uploader = login_as(fp, on=app.test_client())
+    _post(uploader, review, {"SEC-1-files": (io.BytesIO(PDF), "Rapport annuel.pdf")})
+    [stored] = _files(db, review)
+    member = make.reviewer("NOR")
+    make.assignment(review, member, status=AssignmentStatus.ACCEPTED)
+    review.status = ReviewStatus.EVALUATION
+    db.session.commit()
+    client = login_as(member, on=app.test_client())
+    link = f"/reviews/{review.id}/self-assessment/files/{stored.id}"
+    for page in ("", "/2"):
+        body = client.get(f"/reviews/{review.id}/self-assessment{page}").get_data(as_text=True)
+        assert "Rapport annuel.pdf" in body and link in body

@@ -63,6 +63,32 @@ def test_sign_in_attempts_are_limited_per_address_whatever_the_email(template_db
         _db.engine.dispose()
 
 
+@pytest.mark.parametrize(("proxies", "limited"), [(0, True), (1, False)])
+def test_behind_a_trusted_proxy_clients_are_told_apart_by_forwarded_address(
+    template_db, proxies, limited
+):
+    app = _app(
+        template_db(),
+        RATELIMIT_ENABLED=True,
+        LOGIN_RATE_LIMIT_PER_ADDRESS="2 per hour",
+        PROXY_COUNT=proxies,
+    )
+    with app.app_context():
+        client = app.test_client()
+        codes = [
+            client.post(
+                "/login",
+                data={"email": f"u{i}@example.org", "password": "p"},
+                headers={"X-Forwarded-For": f"203.0.113.{i}"},
+            ).status_code
+            for i in range(3)
+        ]
+        # without a trusted proxy the header is ignored: one address, limited; with one, three
+        assert (codes[-1] == 429) is limited
+        _db.session.remove()
+        _db.engine.dispose()
+
+
 def test_rate_limits_are_off_under_the_test_config(app, client):
     assert app.config["RATELIMIT_ENABLED"] is False
     assert set(_failed_logins(client, "x@example.org", 15)) == {200}
