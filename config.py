@@ -32,8 +32,31 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    #: A whole request (a section form with its files); larger ones get the friendly 413 page.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 25 * 1024 * 1024))
+    #: One evidence file; a larger one is refused by the form while the answers are saved.
+    EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024))
+    #: Where evidence files are stored under generated keys (default ``instance/uploads``).
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(BASE_DIR / "instance" / "uploads"))
     DEMO_ALLOWED = True
+    #: Redis for shared rate-limit counters across workers; without it, counters are per process.
+    REDIS_URL = os.environ.get("REDIS_URL")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI")  # default: REDIS_URL, memory
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "pillars"
+    #: Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
+    #: (0: none; the client address then is the connection's, as rate limits need).
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", 0))
+    #: Sign-in attempts per client address and e-mail address (Flask-Limiter syntax).
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    #: Sign-in attempts per client address, whatever the e-mail (password spraying).
+    LOGIN_RATE_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_RATE_LIMIT_PER_ADDRESS", "60 per hour")
+    #: Lifetime of a set-password link (invitation or reset), in seconds.
+    PASSWORD_LINK_MAX_AGE = int(os.environ.get("PASSWORD_LINK_MAX_AGE", 48 * 3600))
+    #: Until e-mail exists (issue 6), the forgot-password page writes the link to the log.
+    PASSWORD_LINKS_IN_LOG = True
 
 
 class TestConfig(Config):
@@ -45,6 +68,8 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing: tests create many accounts
+    RATELIMIT_ENABLED = False  # tests sign in hundreds of times; tests/test_security.py turns it on
+    RATELIMIT_STORAGE_URI = "memory://"
 
 
 class ProductionConfig(Config):
@@ -54,6 +79,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     DEMO_ALLOWED = False
+    PASSWORD_LINKS_IN_LOG = False  # a log reader must not be able to take over accounts
 
 
 CONFIGS = {"development": Config, "production": ProductionConfig, "testing": TestConfig}

@@ -10,6 +10,7 @@ from flask import Flask, Request, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import DEFAULT_SECRET_KEY, Config, config_from_env
@@ -30,6 +31,10 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app.config.from_object(config or config_from_env())
     check_config(app)
     app.request_class = PillarsRequest
+    if app.config.get("PROXY_COUNT"):
+        # behind N reverse proxies: the client address (rate limits) and scheme come from them
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.url_map.converters["int"] = DatabaseIntegerConverter
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)
@@ -79,7 +84,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from app.extensions import babel, csrf, db, login_manager, migrate
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(
@@ -89,6 +94,9 @@ def register_extensions(app: Flask) -> None:
         render_as_batch=True,
     )
     csrf.init_app(app)
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

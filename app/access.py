@@ -230,6 +230,16 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
         is_secretariat(user)
         or (_authenticated(user) and user.role == Role.FOCAL_POINT and user.state_id == state.id)
     ),
+    # a file is seen by whoever sees the self-assessment it supports (DESIGN §5: "files" too)
+    "evidence.view": lambda user, evidence: (
+        evidence.removed_at is None and _view_self_assessment(user, evidence.review)
+    ),
+    # removed only while the self-assessment is editable: never once submitted
+    "evidence.remove": lambda user, evidence: (
+        evidence.removed_at is None
+        and evidence.question_id is not None
+        and RULES["self_assessment.edit"](user, evidence.review)
+    ),
 }
 
 

@@ -1,7 +1,9 @@
 """Command-line interface: ``flask --app wsgi seed | demo | cycle list | cycle draw |
-recommendations import-upr``."""
+recommendations import-upr | backup PATH | restore PATH``."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -16,6 +18,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(cycle_group)
     app.cli.add_command(recommendations_group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("seed")
@@ -160,3 +164,40 @@ def import_upr_command(path: str, cycle_name: str) -> None:
     for name, count in sorted(result.unmapped_recommending.items()):
         click.echo(f"recommending state without code: {name!r} ({count} row(s), kept as published)")
     click.echo(result.summary)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Write every table and the evidence files to PATH (a zip file, any database)."""
+    from app.services import backup
+
+    if path.exists():
+        raise click.ClickException(f"{path} exists: choose a new file name.")
+    summary = backup.backup(path)
+    db.session.rollback()
+    click.echo(
+        f"backup written to {path}: {sum(summary.rows.values())} rows in "
+        f"{len(summary.rows)} tables, {summary.files} files, revision {summary.revision}"
+    )
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the rows of a database that is not empty.")
+@with_appcontext
+def restore_command(path: Path, force: bool) -> None:
+    """Restore a backup into this (migrated, empty) database and the upload folder."""
+    from app.services import backup
+
+    try:
+        summary = backup.restore(path, force=force)
+    except backup.BackupError as refused:
+        db.session.rollback()
+        raise click.ClickException(str(refused)) from None
+    db.session.commit()
+    click.echo(
+        f"restored {sum(summary.rows.values())} rows in {len(summary.rows)} tables and "
+        f"{summary.files} files from {path}"
+    )

@@ -106,9 +106,10 @@ class FreshContextClient(FlaskClient):
 
 
 @pytest.fixture
-def app(template_db):
+def app(template_db, tmp_path):
     url = template_db()
     app = create_app(_make_config(url))
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
@@ -119,6 +120,21 @@ def app(template_db):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def empty_db_url(tmp_path):
+    if not IS_PG:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    name = f"pillars_mig_{uuid.uuid4().hex[:10]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture

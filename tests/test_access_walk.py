@@ -1,19 +1,26 @@
 """Walk every route of the app as outsiders of a review: nothing of Kenya's review may leak.
 
-Every URL rule is called with the ids of Kenya's review (its assignment, cycle, recommendation…)
-by GET and POST as a focal point of Ghana and as a reviewer not on the team. Any success fails
-the test; a route with a parameter nobody classified below fails it too, so new routes must be
-looked at.
+Every URL rule is called with the ids of Kenya's review (its assignment, cycle, recommendation,
+evidence file…) with every HTTP method (GET, HEAD, POST, PUT, PATCH, DELETE) as: anonymous, a focal
+point of Ghana, a reviewer not on the team, and reviewers of the review who were invited (not yet
+accepted), withdrawn, declined or conflicted (issue 7; DESIGN §5). Any success DESIGN §5 does not
+allow fails the test, and so does any page showing Kenya's file name; a route with a parameter
+nobody classified below fails it too, so new routes (exports, say) must be looked at here.
+OPTIONS is left out: Flask answers it for every route with the allowed methods only, no data.
 """
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
-from app.models import Assignment, Draw, Recommendation
+from app.models import Assignment, Draw, Question, Recommendation
+from app.services import evidence
 from tests.factories import prepared_review
-from workflows import ReviewStatus
+from workflows import AssignmentStatus, ReviewStatus
 
 #: Routes anyone signed in may use, whatever their state (no review data behind them).
 PUBLIC_TO_SIGNED_IN = {
@@ -23,6 +30,8 @@ PUBLIC_TO_SIGNED_IN = {
     "main.states",
     "auth.login",
     "auth.logout",
+    "auth.forgot_password",
+    "auth.reset_password",
 }
 #: Public pages, without sign-in (issue 5): they read only published reviews (report adopted and
 #: consented). `test_public_pages_show_nothing_unconsented` walks them instead.
@@ -34,7 +43,6 @@ PUBLIC = {
     "public.recommendations_csv",
     "public.good_practices",
 }
-REFUSED = {403, 404, 405}
 #: Routes anyone signed in may use whose rows are filtered by who-sees-what (DESIGN §5): the walk
 #: checks that no text of Kenya's review appears in what outsiders get.
 FILTERED_TO_SIGNED_IN = {
@@ -43,19 +51,34 @@ FILTERED_TO_SIGNED_IN = {
     "recommendations.export_xlsx",
 }
 SECRET = "independent police complaints authority"
+REFUSED = {403, 404, 405}
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+#: Part of the name of Kenya's evidence file: no page seen by an outsider may show it.
+FILE_MARK = "kenya-police-oversight"
 
 
 def _leaks(response) -> bool:
-    """Whether Kenya's recommendation text is in the response (an XLSX is unpacked)."""
+    """Whether Kenya's recommendation text or file name is in the response (an XLSX is
+    unpacked)."""
     body = response.get_data()
     if body[:2] == b"PK":
-        import io
-
         from openpyxl import load_workbook
 
         sheet = load_workbook(io.BytesIO(body)).active
         body = " ".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row).encode()
-    return SECRET.encode() in body
+    return SECRET.encode() in body or FILE_MARK.encode() in body
+
+
+def _prepare(make, db, status):
+    prepared = prepared_review(make)
+    question = db.session.scalar(select(Question).where(Question.code == "SEC-1"))
+    upload = FileStorage(io.BytesIO(b"%PDF-1.7\n%%EOF\n"), filename=f"{FILE_MARK}.pdf")
+    prepared.file = evidence.attach(
+        prepared.review, question, upload, prepared.identities["focal_point"]
+    )
+    prepared.review.status = status
+    db.session.commit()
+    return prepared
 
 
 def _values(rule, prepared, db):
@@ -76,6 +99,8 @@ def _values(rule, prepared, db):
         "version": 1,
         "state_id": review.state_id,
         "stage": "factual_check",
+        "file_id": prepared.file.id,
+        "token": "not-a-signed-token",  # auth.reset_password: refuses it (404), whoever asks
     }
     values = {}
     for argument in rule.arguments:
@@ -92,16 +117,9 @@ def _values(rule, prepared, db):
     return values
 
 
-@pytest.mark.parametrize(
-    "status", [ReviewStatus.SELF_ASSESSMENT, ReviewStatus.FACTUAL_CHECK, ReviewStatus.FOLLOW_UP]
-)
-@pytest.mark.parametrize("identity", ["other_focal_point", "unassigned_reviewer"])
-def test_outsiders_get_nothing_of_another_states_review(app, db, make, login_as, status, identity):
-    prepared = prepared_review(make)
-    prepared.review.status = status
-    db.session.commit()
-    client = app.test_client()
-    login_as(prepared.identities[identity], on=client)
+def _walk(app, client, prepared, db, allowed=frozenset(), *, anonymous=False):
+    """Call every route with every method; return the number of (route, method) pairs tried.
+    ``allowed``: (method, endpoint) pairs that may answer 200."""
     tried = 0
     for rule in app.url_map.iter_rules():
         if rule.endpoint in PUBLIC_TO_SIGNED_IN | PUBLIC:
@@ -109,24 +127,50 @@ def test_outsiders_get_nothing_of_another_states_review(app, db, make, login_as,
         url = rule.build(_values(rule, prepared, db), append_unknown=False)[1]
         if rule.endpoint in FILTERED_TO_SIGNED_IN:
             response = client.get(url)
-            assert response.status_code == 200 and not _leaks(response), (identity, url)
             tried += 1
+            if anonymous:
+                assert response.status_code == 302, url
+                assert response.headers["Location"].startswith("/login"), url
+            else:
+                assert response.status_code == 200 and not _leaks(response), url
             continue
-        for method in ("GET", "POST"):
+        for method in METHODS:
             response = client.open(url, method=method, data={"reason": "x"})
             tried += 1
-            assert response.status_code in REFUSED, (
-                f"{identity} got {response.status_code} on {method} {url} ({rule.endpoint})"
-            )
+            where = f"{method} {url} ({rule.endpoint})"
+            if (method, rule.endpoint) in allowed:
+                assert response.status_code == 200, where
+                continue
+            if anonymous and response.status_code == 302:
+                assert response.headers["Location"].startswith("/login"), where
+            elif anonymous and response.status_code == 401:
+                pass  # a POST with text: the "you are signed out" page (tests/test_security.py)
+            else:
+                assert response.status_code in REFUSED, f"{response.status_code} on {where}"
+            assert FILE_MARK not in response.get_data(as_text=True), where
+    return tried
+
+
+@pytest.mark.parametrize(
+    "status", [ReviewStatus.SELF_ASSESSMENT, ReviewStatus.FACTUAL_CHECK, ReviewStatus.FOLLOW_UP]
+)
+@pytest.mark.parametrize("identity", ["anonymous", "other_focal_point", "unassigned_reviewer"])
+def test_outsiders_get_nothing_of_another_states_review(app, db, make, login_as, status, identity):
+    prepared = _prepare(make, db, status)
+    client = app.test_client()
+    if identity != "anonymous":
+        login_as(prepared.identities[identity], on=client)
+    tried = _walk(app, client, prepared, db, anonymous=identity == "anonymous")
     db.session.expire_all()
     assert prepared.review.status == status
-    assert tried > 10
+    assert prepared.file.removed_at is None
+    assert tried >= 30 * len(METHODS)
 
 
 #: What a reviewer on the review but not on the team may still reach (DESIGN §5): an invited one,
 #: the review's summary page (state, cycle, deadlines) to decide; a withdrawn one, nothing.
 ON_REVIEW_BUT_NOT_TEAM = {
-    "invited": {("GET", "reviews.show")},
+    "invited": {("GET", "reviews.show"), ("HEAD", "reviews.show")},
     "withdrawn": set(),
     "declined": set(),
     "conflicted": set(),
@@ -138,11 +182,7 @@ ON_REVIEW_BUT_NOT_TEAM = {
 def test_reviewers_off_the_team_see_only_what_design_allows(
     app, db, make, login_as, status, assignment_status
 ):
-    from workflows import AssignmentStatus
-
-    prepared = prepared_review(make)
-    prepared.review.status = status
-    db.session.commit()
+    prepared = _prepare(make, db, status)
     outsider = prepared.identities["unassigned_reviewer"]
     own = make.assignment(
         prepared.review,
@@ -151,32 +191,26 @@ def test_reviewers_off_the_team_see_only_what_design_allows(
         actor=prepared.identities["secretariat"],
     )
     client = login_as(outsider, on=app.test_client())
-    allowed = ON_REVIEW_BUT_NOT_TEAM[assignment_status]
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint in PUBLIC_TO_SIGNED_IN | PUBLIC:
-            continue
-        url = rule.build(_values(rule, prepared, db), append_unknown=False)[1]
-        if rule.endpoint in FILTERED_TO_SIGNED_IN:
-            response = client.get(url)
-            assert response.status_code == 200 and not _leaks(response), (assignment_status, url)
-            continue
-        for method in ("GET", "POST"):
-            response = client.open(url, method=method, data={"reason": "x"})
-            if (method, rule.endpoint) in allowed:
-                assert response.status_code == 200, (method, url)
-            else:
-                assert response.status_code in REFUSED, (
-                    f"{assignment_status} reviewer got {response.status_code} on {method} {url}"
-                )
+    tried = _walk(app, client, prepared, db, ON_REVIEW_BUT_NOT_TEAM[assignment_status])
+    assert tried >= 30 * len(METHODS)
     summary = client.get(f"/reviews/{prepared.review.id}")
     if assignment_status == "invited":
         page = summary.get_data(as_text=True)
         assert "Kenya" in page and "Deadlines" in page
-        for hidden in ("/self-assessment", "/report", "Review team", "History"):
+        for hidden in ("/self-assessment", "/report", "Review team", "History", FILE_MARK):
             assert hidden not in page, hidden
         assert client.get(f"/assignments/{own.id}").status_code == 200
     else:
         assert client.get(f"/assignments/{own.id}").status_code == 404
+
+
+def test_the_team_and_the_state_do_get_the_file(app, db, make, login_as):
+    """The walk's refusals are not a broken route: those DESIGN §5 allows are served."""
+    prepared = _prepare(make, db, ReviewStatus.EVALUATION)
+    url = f"/reviews/{prepared.review.id}/self-assessment/files/{prepared.file.id}"
+    for identity in ("focal_point", "lead_reviewer", "member_reviewer", "secretariat"):
+        client = login_as(prepared.identities[identity], on=app.test_client())
+        assert client.get(url).status_code == 200, identity
 
 
 @pytest.mark.parametrize("identity", [None, "other_focal_point", "unassigned_reviewer"])
@@ -184,12 +218,11 @@ def test_reviewers_off_the_team_see_only_what_design_allows(
 def test_public_pages_show_nothing_unconsented(app, db, make, login_as, status, identity):
     """Kenya's review, adopted or not but never consented to publication: every public route
     (anonymous or signed in) answers 404 on its own pages, 405 to a POST, and lists nothing of
-    it (report text, recommendation, good practice, mid-term report)."""
+    it (report text, recommendation, good practice, mid-term report, evidence file)."""
     from app.models import MidtermReport, Report
 
-    prepared = prepared_review(make)
+    prepared = _prepare(make, db, status)
     review = prepared.review
-    review.status = status
     report = db.session.scalar(select(Report).where(Report.review_id == review.id))
     report.adopted_at = review.created_at if status == ReviewStatus.FOLLOW_UP else None
     report.executive_summary = "Secret executive summary."
@@ -220,6 +253,6 @@ def test_public_pages_show_nothing_unconsented(app, db, make, login_as, status, 
             continue
         assert response.status_code == 200, url
         page = response.get_data(as_text=True)
-        for secret in ("Kenya", "Secret executive", "police complaints", "Secret good"):
+        for secret in ("Kenya", "Secret executive", "police complaints", "Secret good", FILE_MARK):
             assert secret not in page, (url, secret)
     assert walked == PUBLIC

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import prepared_review
-from tests.test_access_walk import _values
+from tests.test_access_walk import _prepare, _values
 from workflows import ReviewStatus
 
 IDENTITIES = ["secretariat", "focal_point", "lead_reviewer", "member_reviewer"]
@@ -17,9 +16,7 @@ IDENTITIES = ["secretariat", "focal_point", "lead_reviewer", "member_reviewer"]
 
 @pytest.mark.parametrize("status", list(ReviewStatus))
 def test_every_page_renders_or_refuses_in_every_status(app, db, make, login_as, status):
-    prepared = prepared_review(make)
-    prepared.review.status = status
-    db.session.commit()
+    prepared = _prepare(make, db, status)  # with an evidence file
     seen_ok = 0
     for identity in IDENTITIES:
         client = login_as(prepared.identities[identity], on=app.test_client())

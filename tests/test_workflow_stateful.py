@@ -17,6 +17,8 @@ The number of events fired is counted and must reach 5,000 over the runs.
 
 from __future__ import annotations
 
+from datetime import date
+
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -105,7 +107,16 @@ def _new_review():
     )
     db.session.add(rec)
     db.session.flush()
-    db.session.add(Response(recommendation_id=rec.id, position=ResponsePosition.SUPPORTED))
+    db.session.add(
+        Response(
+            recommendation_id=rec.id,
+            position=ResponsePosition.SUPPORTED,
+            explanation="The government supports it.",
+            planned_action="A national action plan by 2028.",
+            responsible_institution="Ministry of Justice",
+            target_date=date(2028, 6, 30),
+        )
+    )
     db.session.commit()
     people = dict(WORLD["people"], focal_point=focal_point)
     return review.id, assignments, rec.id, people

@@ -6,6 +6,7 @@ from app.models.audit import TransitionLog
 from app.models.base import Base, utcnow
 from app.models.cycle import Cycle
 from app.models.draw import Draw
+from app.models.evidence import EvidenceFile
 from app.models.framework import CAPACITY_LEVELS, AnswerType, Framework, FrameworkSection, Question
 from app.models.publication import ConsentLevel, MidtermReport, PublicationConsent
 from app.models.recommendation import (
@@ -45,6 +46,7 @@ __all__ = [
     "DeadlineChange",
     "Evaluation",
     "EvaluationSection",
+    "EvidenceFile",
     "FactualComment",
     "Framework",
     "FrameworkSection",

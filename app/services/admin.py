@@ -128,19 +128,30 @@ def check_display_name(display_name: str) -> str:
     return display_name
 
 
-def check_password(password: str) -> str:
-    """Return ``password`` if it is long enough and not only spaces or invisible characters.
+def check_password(password: str, email: str | None = None) -> str:
+    """Return ``password`` if it is long enough, not only spaces or invisible characters, and
+    (given the account's ``email``) neither the e-mail address nor containing its local part
+    (the part before ``@``, compared without case; NIST SP 800-63B §3.1.1.2: refuse passwords
+    derived from the account's own identifiers).
 
     A password nobody can see is one nobody can type again reliably: it locks the account out.
     Raises:
-        SetupError: shorter than `MIN_PASSWORD_LENGTH` characters, or without a visible character.
+        SetupError: shorter than `MIN_PASSWORD_LENGTH` characters, without a visible character,
+            or derived from the e-mail address.
     """
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise SetupError(_("The password must have at least 12 characters."))
+        raise SetupError(
+            _("The password must have at least %(count)d characters.", count=MIN_PASSWORD_LENGTH)
+        )
     if not has_words(password):
         raise SetupError(
             _("The password cannot be only spaces or invisible characters: use visible ones.")
         )
+    if email:
+        folded, address = password.casefold(), email.strip().casefold()
+        local = address.partition("@")[0]
+        if folded == address or (len(local) >= 3 and local in folded):
+            raise SetupError(_("The password must not be or contain the e-mail address."))
     return password
 
 
@@ -159,7 +170,7 @@ def create_account(
         AlreadyDone: the same e-mail was created concurrently.
     """
     display_name = check_display_name(display_name)
-    check_password(password)
+    check_password(password, email)
     try:
         return cycles.create_user(email, display_name, role, password, state)
     except IntegrityError:
@@ -338,7 +349,7 @@ def update_user(
     if role != Role.SECRETARIAT and state is None:
         raise SetupError(_("Focal points and peer reviewers must belong to a state."))
     if new_password:
-        check_password(new_password)
+        check_password(new_password, user.email)
     if user.id == actor.id and not active:
         raise SetupError(_("You cannot deactivate your own account."))
     if user.id == actor.id and role != Role.SECRETARIAT:

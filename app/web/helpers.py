@@ -18,6 +18,7 @@ from app import access
 from app.extensions import db
 from app.models import ACTION_CATEGORIES, CAPACITY_LEVELS, ROLE_LABELS
 from app.services import clock
+from app.services.evidence import format_size
 from app.services.transitions import available_specs
 from workflows import ASSIGNMENT, CYCLE, PHASES, REVIEW
 from workflows.review import phase_of
@@ -158,7 +159,7 @@ def init_app(app: Flask) -> None:
         role_labels=ROLE_LABELS,
         now=clock.now,
     )
-    app.jinja_env.filters.update(instant=format_instant, day=format_date)
+    app.jinja_env.filters.update(instant=format_instant, day=format_date, filesize=format_size)
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.context_processor

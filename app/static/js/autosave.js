@@ -32,6 +32,10 @@
     var data = new FormData(form);
     data.delete("save");
     data.delete("save_next");
+    // files are sent by "Save draft" only: an autosave stores the typed answers
+    Array.prototype.forEach.call(form.querySelectorAll("input[type=file]"), function (input) {
+      data.delete(input.name);
+    });
     return data;
   }
 

@@ -70,8 +70,11 @@ def _readable_name(form, field) -> None:
 
 
 def _visible_password(form, field) -> None:
+    email = getattr(form, "account_email", None) or getattr(
+        getattr(form, "email", None), "data", None
+    )
     try:
-        check_password(field.data or "")
+        check_password(field.data or "", email)
     except SetupError as error:
         raise ValidationError(str(error)) from None
 
@@ -115,8 +118,12 @@ class UserCreateForm(FlaskForm):
     )
     password = PasswordField(
         _l("Initial password"),
-        validators=[InputRequired(), _visible_password],
-        description=_l("At least 12 characters. Give it to the person by a separate channel."),
+        validators=[_empty_keeps_password, _visible_password],
+        description=_l(
+            "Leave empty to get a link (valid 48 hours, usable once) with which the person sets "
+            "their own password. Or type at least 12 characters and give them by a separate "
+            "channel."
+        ),
         render_kw=NEW_PASSWORD,
     )
     submit = SubmitField(_l("Create account"))

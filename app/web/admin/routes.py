@@ -19,6 +19,7 @@ from app.models import Cycle, Framework, RegionalGroup, Review, State, User
 from app.services import admin as service
 from app.services import cycles as cycle_service
 from app.services import draws as draw_service
+from app.services import password_links
 from app.services.cycles import SetupError
 from app.services.worklist import next_deadline
 from app.web.admin.forms import (
@@ -96,12 +97,13 @@ def user_new():
     error, status = None, _invalid_status(form)
     if form.validate_on_submit():
         state = db.session.get(State, form.state.data) if form.state.data else None
+        invite = not form.password.data
         try:
             user = service.create_account(
                 form.email.data,
                 form.display_name.data,
                 form.role.data,
-                form.password.data,
+                form.password.data or password_links.unusable_password(),
                 state,
             )
         except SetupError as refused:
@@ -110,6 +112,8 @@ def user_new():
         else:
             db.session.commit()
             flash(_("Account created for %(name)s.", name=user.display_name), "success")
+            if invite:
+                return _show_password_link(user)
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None, error=error), status
 
@@ -126,6 +130,7 @@ def user_edit(user_id: int):
             "base_version": service.account_version(user),
         }
     )
+    form.account_email = user.email
     form.state.choices = _state_choices(service.all_states(), _("— none (secretariat) —"))
     error, status = None, _invalid_status(form)
     if form.validate_on_submit():
@@ -151,6 +156,27 @@ def user_edit(user_id: int):
             flash(_("Account of %(name)s saved.", name=user.display_name), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user, error=error), status
+
+
+@bp.route("/users/<int:user_id>/password-link", methods=["POST"])
+def user_password_link(user_id: int):
+    """Make a set-password link for the account (an invitation or a reset) and show it once to
+    copy; it is never stored, and never put in the URL or a flashed message."""
+    user = get_or_404(User, user_id)
+    if not user.active:
+        flash(_("The account is deactivated: activate it before making a link."), "warning")
+        return redirect(url_for("admin.user_edit", user_id=user.id))
+    return _show_password_link(user)
+
+
+def _show_password_link(user: User):
+    response = render_template(
+        "admin/password_link.html",
+        user=user,
+        link=password_links.link_for(user),
+        hours=password_links.max_age() // 3600,
+    )
+    return response, 200, {"Cache-Control": "no-store"}
 
 
 # --- cycles ------------------------------------------------------------------------------------

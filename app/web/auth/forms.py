@@ -1,9 +1,9 @@
-"""Sign-in form."""
+"""Sign-in, forgot-password and set-password forms."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
 
 class LoginForm(FlaskForm):
@@ -13,3 +13,25 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Keep me signed in"))
     submit = SubmitField(_l("Sign in"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField(_l("Ask for a link"))
+
+
+class SetPasswordForm(FlaskForm):
+    """The new password, checked by `app.services.admin.check_password` in the service."""
+
+    password = PasswordField(
+        _l("New password"),
+        validators=[InputRequired()],
+        description=_l("At least 12 characters, not your e-mail address."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[InputRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Set password"))

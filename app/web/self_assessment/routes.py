@@ -6,16 +6,27 @@ gets a 404. Submission is the review's ``submit_self_assessment`` event (posted 
 ``reviews.fire``).
 """
 
+import io
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import access
 from app.extensions import db
-from app.models import ASSISTANCE_KINDS, Review
-from app.services import clock, history
+from app.models import ASSISTANCE_KINDS, EvidenceFile, Review
+from app.services import clock, evidence, history
 from app.services import self_assessment as service
 from app.web.helpers import get_or_404
 from app.web.self_assessment.forms import CHOICE_LABELS, section_form
@@ -52,6 +63,7 @@ def overview(review_id: int):
         level_descriptions=service.level_descriptions(review.cycle.framework),
         choice_labels=CHOICE_LABELS,
         assistance_kinds=ASSISTANCE_KINDS,
+        files=evidence.files_by_question(review),
         **context,
     )
 
@@ -94,9 +106,15 @@ def section(review_id: int, number: int):
     except service.SelfAssessmentError as refused:
         db.session.rollback()
         return _render_section(review, current, answers, gaps, form, str(refused)), 422
+    refused_files = _attach_files(review, current)
+    removed = _remove_file(review)
     db.session.commit()
     flash(_("Saved."), "success")
-    if form.save_next.data:
+    for message in refused_files:
+        flash(message, "warning")
+    if removed is not None:
+        flash(_("%(name)s was removed.", name=removed.original_name), "info")
+    if form.save_next.data and not refused_files and removed is None:
         return redirect(_next_url(review, number))
     return redirect(url_for(".section", review_id=review.id, number=number))
 
@@ -165,6 +183,62 @@ def autosave(review_id: int, number: int):
     )
 
 
+def _attach_files(review: Review, current) -> list[str]:
+    """Store the files chosen beside each question (inputs ``<code>-files``); the answers are
+    saved whatever happens to a file. Returns the messages of the files refused."""
+    refused = []
+    for question in current.questions:
+        for upload in request.files.getlist(f"{question.code}-files"):
+            if not upload or not upload.filename:
+                continue
+            try:
+                evidence.attach(review, question, upload, current_user)
+            except evidence.EvidenceRefused as error:
+                refused.append(str(error))
+    return refused
+
+
+def _remove_file(review: Review) -> EvidenceFile | None:
+    """The file named by the ``remove_evidence`` button, marked removed when allowed."""
+    file_id = request.form.get("remove_evidence", type=int)
+    if file_id is None:
+        return None
+    record = db.session.get(EvidenceFile, file_id)
+    if record is None or record.review_id != review.id:
+        return None
+    if not access.can(current_user, "evidence.remove", record):
+        return None
+    evidence.remove(record, current_user)
+    return record
+
+
+@bp.route("/files/<int:file_id>")
+@login_required
+def evidence_file(review_id: int, file_id: int):
+    """Download one evidence file, after the same check as seeing the self-assessment (§5).
+    Always an attachment, typed by the content recognised at upload, never sniffed."""
+    record = get_or_404(EvidenceFile, file_id)
+    if record.review_id != review_id:
+        abort(404)
+    access.require(current_user, "evidence.view", record, hide=True)
+    try:
+        data = evidence.stored_path(record).read_bytes()  # at most EVIDENCE_MAX_BYTES
+    except FileNotFoundError:
+        abort(404)
+    response = send_file(
+        io.BytesIO(data),
+        mimetype=record.content_type,
+        as_attachment=True,
+        download_name=record.original_name,
+        conditional=False,
+        etag=False,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def _refuse_locked(review: Review, current, form):
     """A save posted after the review left self_assessment (submitted from another tab, say).
 
@@ -225,4 +299,10 @@ def _render_section(
         level_descriptions=service.level_descriptions(review.cycle.framework),
         choice_labels=CHOICE_LABELS,
         assistance_kinds=ASSISTANCE_KINDS,
+        files=evidence.files_by_question(review),
+        files_dropped=any(f and f.filename for f in request.files.values()),
+        evidence_limit_mb=evidence.max_bytes() // (1024 * 1024),
+        evidence_types=evidence.accepted_labels(),
+        evidence_accept=",".join(e for kind in evidence.ACCEPTED for e in kind.extensions),
+        request_limit=request.max_content_length,
     )
