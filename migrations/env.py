@@ -58,9 +58,24 @@ def run_migrations_online() -> None:
     conf_args.setdefault("compare_type", True)
     conf_args.setdefault("render_item", render_item)
     with target_db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite batch mode rebuilds a table (create copy, drop, rename): with foreign keys
+            # enforced, dropping a table other rows point at fails. They are switched off for the
+            # migration (the pragma is ignored inside a transaction, so before it starts) and
+            # every reference is checked before the transaction commits.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the transaction SQLAlchemy began, so Alembic owns its own
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left broken references: {broken[:10]}")
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

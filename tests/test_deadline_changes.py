@@ -171,9 +171,13 @@ def test_only_the_secretariat_changes_deadlines(app, db, make, login_as, identit
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(app, db, make):
+    """A signed-out post with typed text gets the "you are signed out" page (401) with a sign-in
+    link and the text shown back (issue 7), and changes nothing."""
     review = _review_in(make, "UTC")
     response = _post(app.test_client(), review, "2028-01-31")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert response.status_code == 401
+    page = response.get_data(as_text=True)
+    assert "/login" in page
     assert _changes(db) == 0
 
 
