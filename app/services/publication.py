@@ -50,13 +50,12 @@ from app.models import (
 )
 from app.services import clock
 from app.services.concurrency import locked_value
+from app.services.exports import neutralise
 
 #: Consent levels that publish something.
 PUBLISHING = (ConsentLevel.FULL, ConsentLevel.SUMMARY)
 #: Rows per page of the public recommendations database.
 PER_PAGE = 25
-#: The first characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class PublicationError(ValueError):
@@ -484,10 +483,9 @@ def search_recommendations(
 
 
 def safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run: text starting with ``= + - @``, a tab or a
-    carriage return gets a leading apostrophe (OWASP "CSV injection")."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """A CSV cell a spreadsheet will not run (`exports.neutralise`, OWASP "CSV injection");
+    None becomes an empty cell."""
+    return neutralise("" if value is None else str(value))
 
 
 def recommendations_csv(filters: RecommendationFilters, labels: dict) -> Iterator[str]:
