@@ -25,7 +25,7 @@ db: install
 	$(FLASK) seed
 
 demo: db
-	$(FLASK) demo
+	$(FLASK) demo --url http://127.0.0.1:$(PORT)
 
 run: demo
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)

@@ -102,8 +102,17 @@ def _view_review(user: Any, review: Review) -> bool:
     )
 
 
+#: Statuses in which the self-assessment is still the state's draft: the review team (invited
+#: and accepted alike) sees it only once the secretariat has accepted it (DESIGN §5).
+SELF_ASSESSMENT_DRAFT = frozenset({R.SELF_ASSESSMENT, R.SCREENING})
+
+
 def _view_self_assessment(user: Any, review: Review) -> bool:
-    return is_secretariat(user) or is_focal_point_of(user, review) or is_team_member(user, review)
+    return (
+        is_secretariat(user)
+        or is_focal_point_of(user, review)
+        or (is_team_member(user, review) and review.status not in SELF_ASSESSMENT_DRAFT)
+    )
 
 
 def _view_evaluation(user: Any, assignment: Assignment) -> bool:

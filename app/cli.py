@@ -43,13 +43,14 @@ def seed_command() -> None:
 
 @click.command("demo")
 @with_appcontext
-def demo_command() -> None:
+@click.option("--url", default=None, help="Address printed for signing in (default port 5000).")
+def demo_command(url: str | None) -> None:
     """Create the demo cycle and accounts (refused under the production config)."""
     if not current_app.config.get("DEMO_ALLOWED"):
         raise click.ClickException("The demo is not available under the production config.")
     from app.services.demo import load_demo
 
-    for line in load_demo():
+    for line in load_demo(url) if url else load_demo():
         click.echo(line)
 
 

@@ -268,3 +268,11 @@ def test_secretariat_can_open_every_demo_review(runner, client, db, login_as):
         page = client.get(f"/reviews/{review.id}")
         assert page.status_code == 200
         assert review.state.name in page.get_data(as_text=True)
+
+
+def test_demo_names_the_address_it_was_asked_for(runner):
+    """`make run PORT=5200` passes the port on: the printed sign-in address is the served one."""
+    result = runner.invoke(args=["demo", "--url", "http://127.0.0.1:5200"])
+    assert result.exit_code == 0, result.output
+    assert "sign in at http://127.0.0.1:5200" in result.output
+    assert "5000" not in result.output

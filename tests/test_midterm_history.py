@@ -131,13 +131,24 @@ def test_no_midterm_before_follow_up(app, db, kenya, login_as):
 
 
 @pytest.mark.parametrize(
-    ("level", "public_status", "shows_note"),
+    ("level", "public_status", "shows_status"),
     [("none", 404, False), ("summary", 200, False), ("full", 200, True)],
 )
 def test_published_midterm_appears_publicly_as_consent_allows(
-    app, db, kenya, login_as, level, public_status, shows_note
+    app, db, kenya, login_as, level, public_status, shows_status
 ):
-    review = kenya.review
+    """Full consent: statuses and dates, never the progress narrative nor the assessment note
+    (DESIGN §5); summary: the recommendation texts only, no figures that would reveal them."""
+    review, rec = kenya.review, _rec(db, kenya.review)
+    db.session.add(
+        ProgressUpdate(
+            recommendation_id=rec.id,
+            status="in_progress",
+            narrative="Secret progress narrative.",
+            author_id=kenya.identities["focal_point"].id,
+        )
+    )
+    db.session.commit()
     sec = login_as(kenya.identities["secretariat"], on=app.test_client())
     _generate(sec, review)
     public = app.test_client()
@@ -154,7 +165,10 @@ def test_published_midterm_appears_publicly_as_consent_allows(
     if public_status == 200:
         page = response.get_data(as_text=True)
         assert "Establish an independent police complaints authority." in page
-        assert ("Done" in page) is shows_note  # the assessment note: full consent only
+        assert "Done" not in page  # the assessment note
+        assert "Secret progress narrative" not in page
+        assert ("Implemented" in page) is shows_status
+        assert ("Supported" in page) is shows_status  # in words, or as the figures' heading
         assert "/mid-term/1" in public.get(f"/public/reports/{review.id}").get_data(as_text=True)
 
 

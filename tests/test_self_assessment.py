@@ -242,8 +242,28 @@ def test_reviewer_not_on_the_team_gets_404(client, db, login_as, make, review, f
     assert client.post(_url(review, 2), data={"SEC-1-level": "4"}).status_code == 404
 
 
+@pytest.mark.parametrize("status", [ReviewStatus.SELF_ASSESSMENT, ReviewStatus.SCREENING])
+def test_the_team_does_not_see_the_states_draft_before_screening_accepts_it(
+    client, db, login_as, make, review, fp, status
+):
+    """A reviewer invited or accepted early (a draw before screening) must not read the
+    state's unsubmitted or unscreened draft, nor its files (DESIGN §5)."""
+    _fill_required(db, review, fp)
+    review.status = status
+    db.session.commit()
+    accepted = make.reviewer("BRA")
+    make.assignment(review, accepted, status=AssignmentStatus.ACCEPTED)
+    login_as(accepted)
+    assert client.get(_url(review)).status_code == 404
+    assert client.get(_url(review, 2)).status_code == 404
+    page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert f"/reviews/{review.id}/self-assessment" not in page
+
+
 def test_accepted_reviewer_reads_but_cannot_edit(client, db, login_as, make, review, fp):
     _fill_required(db, review, fp)
+    review.status = ReviewStatus.PEER_ASSIGNMENT
+    db.session.commit()
     accepted = make.reviewer("BRA")
     make.assignment(review, accepted, status=AssignmentStatus.ACCEPTED)
     login_as(accepted)

@@ -170,8 +170,9 @@ def accounts_of(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
 # --- the entry point -----------------------------------------------------------------------------
 
 
-def load_demo() -> list[str]:
-    """Create the demo cycle, accounts and reviews (idempotent); return the lines to print.
+def load_demo(url: str = URL) -> list[str]:
+    """Create the demo cycle, accounts and reviews (idempotent); return the lines to print,
+    naming ``url`` as the address to sign in at.
 
     Precondition: ``flask --app wsgi seed`` ran (UN member states and a framework exist).
     Every workflow step goes through `apply_transition`, which commits step by step.
@@ -194,7 +195,7 @@ def load_demo() -> list[str]:
     return [
         header,
         *_account_lines(plan),
-        f"Password for every account: {PASSWORD}  —  sign in at {URL}",
+        f"Password for every account: {PASSWORD}  —  sign in at {url}",
     ]
 
 

@@ -1,7 +1,7 @@
 """evidence files attached to self-assessment answers (and later progress updates)
 
 Revision ID: 0006_evidence_files
-Revises: 0001
+Revises: 0005_deadline_changes
 Create Date: 2026-11-29 17:20:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_evidence_files'
-down_revision = '0002_deadline_changes'
+revision = "0006_evidence_files"
+down_revision = "0005_deadline_changes"
 branch_labels = None
 depends_on = None
 

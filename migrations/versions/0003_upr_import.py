@@ -1,7 +1,7 @@
 """prior UPR recommendations imported from UPR Info exports
 
-Revision ID: 0004_upr_import
-Revises: 0001
+Revision ID: 0003_upr_import
+Revises: 0002_draw_by_lot
 Create Date: 2026-11-29 17:20:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0004_upr_import"
-down_revision = "0003_draw_by_lot"
+revision = "0003_upr_import"
+down_revision = "0002_draw_by_lot"
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
 """draw by lot: per-cycle draw rules and the stored draws (DESIGN §6)
 
-Revision ID: 0003_draw_by_lot
+Revision ID: 0002_draw_by_lot
 Revises: 0001
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_draw_by_lot"
+revision = "0002_draw_by_lot"
 down_revision = "0001"
 branch_labels = None
 depends_on = None

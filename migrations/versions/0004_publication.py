@@ -1,7 +1,7 @@
 """publication consent, mid-term reports, carried-over recommendations, progress evidence
 
-Revision ID: 0005_publication
-Revises: 0001
+Revision ID: 0004_publication
+Revises: 0003_upr_import
 Create Date: 2026-11-29 17:20:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0005_publication'
-down_revision = "0004_upr_import"
+revision = "0004_publication"
+down_revision = "0003_upr_import"
 branch_labels = None
 depends_on = None
 

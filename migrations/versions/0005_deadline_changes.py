@@ -1,7 +1,7 @@
 """deadline changes: the record of every stage deadline the secretariat moved, with its reason
 
-Revision ID: 0002_deadline_changes
-Revises: 0001
+Revision ID: 0005_deadline_changes
+Revises: 0004_publication
 Create Date: 2026-11-29 17:20:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0002_deadline_changes'
-down_revision = '0005_publication'
+revision = "0005_deadline_changes"
+down_revision = "0004_publication"
 branch_labels = None
 depends_on = None
 
