@@ -97,6 +97,10 @@ def add_comment(review_id: int):
         service.add_factual_comment(
             report, current_user, form.body.data, form.section_id.data, {s.id for s in sections}
         )
+    except service.CommentAlreadyRecorded as same:
+        db.session.rollback()
+        flash(str(same), "info")
+        return redirect(url_for("report.show", review_id=review.id) + "#comment-form")
     except service.ReportError as error:
         db.session.rollback()
         form.body.errors = [*form.body.errors, str(error)]
