@@ -929,3 +929,27 @@ def test_pages_load_the_script_disabling_a_posted_forms_buttons(client, team, ma
     assert script.status_code == 200
     assert b"data-autosave-url" in script.data  # autosaving forms keep their own sequencing
     script.close()
+
+
+def test_long_text_without_spaces_wraps_inside_its_box(client, team, make, login_as, db):
+    """A 300-character word in a factual comment is shown in a block that may break it anywhere
+    (pillars.css), so it does not overflow the report page or the published annex."""
+    complete_report(db, team)
+    login_as(make.focal_point("KEN"))
+    url = f"/reviews/{team['review'].id}/report"
+    assert client.post(f"{url}/comments", data={"section_id": "", "body": "z" * 300}).status_code
+    page = client.get(url).get_data(as_text=True)
+    holder = re.search(r'<(\w+)[^>]*class="([^"]*)"[^>]*>\s*' + "z" * 300, page)
+    assert holder is not None
+    css = client.get("/static/css/pillars.css")
+    text = re.sub(r"/\*.*?\*/", "", css.get_data(as_text=True), flags=re.S)
+    rules = re.findall(r"([^{}]+)\{([^}]*)\}", text)
+    css.close()
+    wrapping = {
+        selector.strip()
+        for selectors, body in rules
+        if re.search(r"overflow-wrap:\s*anywhere", body)
+        for selector in selectors.split(",")
+    }
+    assert {".text-pre", "td", "dd", ".card-body"} <= wrapping
+    assert wrapping & {f".{c}" for c in holder.group(2).split()} or holder.group(1) in wrapping
