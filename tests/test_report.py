@@ -496,9 +496,7 @@ def test_submit_draft_report_refused_with_reasons_then_accepted(client, team, lo
     assert "Save and submit the draft report" in client.get(edit).get_data(as_text=True)
     refused = client.post(fire, data={"expected_status": "evaluation"})
     assert refused.status_code == 422
-    assert "2 reviewer(s) have not submitted their evaluation yet." in refused.get_data(
-        as_text=True
-    )
+    assert "2 reviewers have not submitted their evaluation yet." in refused.get_data(as_text=True)
 
     submitted_evaluation(db, team, "member", proposals=[(0, "Ratify the protocol.", 5)])
     submitted_evaluation(db, team, "lead")

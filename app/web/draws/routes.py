@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app import access
@@ -182,10 +183,11 @@ def confirm(cycle_id: int):
         return _render_preview(cycle, request.form, status=422)
     db.session.commit()
     flash(
-        _(
-            "Drawn by lot with seed %(seed)d: %(count)d review(s), the reviewers are invited.",
+        ngettext(
+            "Drawn by lot with seed %(seed)d: %(num)d review, the reviewers are invited.",
+            "Drawn by lot with seed %(seed)d: %(num)d reviews, the reviewers are invited.",
+            len(stored),
             seed=seed,
-            count=len(stored),
         ),
         "success",
     )
