@@ -35,6 +35,11 @@
     if (form.hasAttribute("data-autosave-url") || form.hasAttribute("data-submit-many")) {
       return;
     }
+    if (form.hasAttribute("data-submitted")) {
+      event.preventDefault(); // a second click before the buttons were disabled
+      return;
+    }
+    form.setAttribute("data-submitted", "");
     var buttons = buttonsOf(form).filter(function (button) { return !button.disabled; });
     // disabled after the browser has read the form: the pressed button's name is still sent
     window.setTimeout(function () {
@@ -42,13 +47,19 @@
         button.disabled = true;
         button.setAttribute("data-submitted", "");
       });
-      window.setTimeout(function () { release(buttons); }, RELEASE_MS);
+      window.setTimeout(function () {
+        form.removeAttribute("data-submitted");
+        release(buttons);
+      }, RELEASE_MS);
     }, 0);
   });
 
   // "Back" may show the page from the browser's cache with the buttons still disabled.
   window.addEventListener("pageshow", function (event) {
     if (event.persisted) {
+      Array.prototype.forEach.call(document.querySelectorAll("form[data-submitted]"), function (form) {
+        form.removeAttribute("data-submitted");
+      });
       release(Array.prototype.slice.call(document.querySelectorAll("[data-submitted]")));
     }
   });
