@@ -47,7 +47,7 @@ format: install
 
 babel-extract: install
 	mkdir -p translations
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k Np_:1,2 -o translations/messages.pot .
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -22,6 +22,11 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(restore_command)
 
 
+def _count(number: int, noun: str) -> str:
+    """``number`` with an English ``noun`` in the singular or plural ("1 row", "3 rows")."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 @click.command("seed")
 @with_appcontext
 def seed_command() -> None:
@@ -122,7 +127,9 @@ def _draw_cycle(cycle, seed: int | None, dry_run: bool) -> None:
             for row in plan.team_rows(team)
         )
         click.echo(f"{review.state.name}: {members}")
-    click.echo("Dry run: nothing stored." if dry_run else f"Stored {len(plan.teams)} draw(s).")
+    click.echo(
+        "Dry run: nothing stored." if dry_run else f"Stored {_count(len(plan.teams), 'draw')}."
+    )
 
 
 @click.group("recommendations")
@@ -159,11 +166,13 @@ def import_upr_command(path: str, cycle_name: str) -> None:
         raise click.ClickException(str(refused)) from refused
     db.session.commit()
     for name, count in sorted(result.unmapped_names.items()):
-        click.echo(f"unmapped state under review: {name!r} ({count} row(s), not imported)")
+        click.echo(f"unmapped state under review: {name!r} ({_count(count, 'row')}, not imported)")
     for line, reason in result.unmapped:
         click.echo(f"line {line}: {reason}")
     for name, count in sorted(result.unmapped_recommending.items()):
-        click.echo(f"recommending state without code: {name!r} ({count} row(s), kept as published)")
+        click.echo(
+            f"recommending state without code: {name!r} ({_count(count, 'row')}, kept as published)"
+        )
     click.echo(result.summary)
 
 

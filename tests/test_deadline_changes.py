@@ -3,6 +3,7 @@ stored in UTC, every change on the record, a double submission harmless, overdue
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -223,3 +224,26 @@ def _post_stage(client, review, stage, day: date):
         f"/reviews/{review.id}/deadlines/{stage}",
         data={f"{stage}-day": day.isoformat(), f"{stage}-reason": "Extension."},
     )
+
+
+def test_changing_only_the_date_gives_the_end_of_that_day_not_the_old_time(
+    db, make, login_as, client
+):
+    """The time field is not pre-filled with the current deadline's time (the form says "leave
+    empty for the end of the day"), so a new date alone means 23:59:59 in the cycle's zone."""
+    review = _review_in(make, "Europe/Berlin")
+    login_as(make.secretariat())
+    assert _post(client, review, "2027-10-20", "17:00").status_code == 302
+    assert _deadline(db, review) == datetime(2027, 10, 20, 15, 0, tzinfo=UTC)
+    page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    time_input = re.search(r'<input[^>]*name="factual_check-at"[^>]*>', page).group(0)
+    assert 'value=""' in time_input or "value=" not in time_input
+    assert 'value="2027-10-20"' in page  # the date is still offered
+    assert "17:00" in page  # the current deadline stays shown beside the form
+    expected = _deadline(db, review).isoformat()
+    # the form as the page offers it, with only the date changed
+    assert (
+        _post(client, review, "2027-10-22", **{"factual_check-expected": expected}).status_code
+        == 302
+    )
+    assert _deadline(db, review) == datetime(2027, 10, 22, 21, 59, 59, tzinfo=UTC)  # CEST (+2)

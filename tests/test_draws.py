@@ -372,6 +372,7 @@ def test_an_unreadable_seed_is_refused_with_its_range_and_nothing_drawn(
     )
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "The seed is a whole number from 0 to" in text
+    assert "The draw cannot meet the rules." not in text  # only the seed's message
     assert 'name="fingerprint"' not in text
 
 

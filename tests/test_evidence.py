@@ -308,3 +308,13 @@ def test_the_review_team_finds_the_files_beside_the_answers(app, db, make, login
     for page in ("", "/2"):
         body = client.get(f"/reviews/{review.id}/self-assessment{page}").get_data(as_text=True)
         assert "Rapport annuel.pdf" in body and link in body
+
+
+def test_a_text_file_is_downloaded_with_one_charset(client, db, login_as, review, fp):
+    login_as(fp)
+    data = {"SEC-1-narrative": "See the notes.", "SEC-1-files": (io.BytesIO(b"Notes"), "n.txt")}
+    assert _post(client, review, data).status_code == 302
+    [stored] = _files(db, review)
+    download = client.get(f"/reviews/{review.id}/self-assessment/files/{stored.id}")
+    assert download.status_code == 200 and download.data == b"Notes"
+    assert download.headers["Content-Type"] == "text/plain; charset=utf-8"

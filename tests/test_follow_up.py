@@ -140,7 +140,7 @@ def test_response_partial_save_then_submit_refused_then_accepted(
     )
     assert refused.status_code == 422
     text = refused.get_data(as_text=True)
-    assert "1 recommendation(s) have no response yet." in text
+    assert "1 recommendation has no response yet." in text
     assert "Ministry of Interior" in text  # the typed text is kept
     db.session.expire_all()
     assert review.status == ReviewStatus.RESPONSE

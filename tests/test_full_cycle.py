@@ -579,7 +579,7 @@ def state_responds(world: World) -> None:
     refused = post(
         fp, url, 422, expected_status="response", submit="Save and submit the response", **partial
     )
-    assert "1 recommendation(s) have no response yet." in refused
+    assert "1 recommendation has no response yet." in refused
     assert world.review().status == R.RESPONSE
 
     everything = {k: v for fields in answers.values() for k, v in fields.items()}
@@ -617,7 +617,7 @@ def follow_up_until_closed(world: World) -> None:
     assert world.review().status == R.FOLLOW_UP
 
     refused = fire(sec, world.review_id, "close_review", "follow_up", 422)
-    assert "3 recommendation(s) have no implementation assessment yet." in refused
+    assert "3 recommendations have no implementation assessment yet." in refused
     assert world.review().status == R.FOLLOW_UP
 
     for rec, status in zip(

@@ -3,6 +3,7 @@ unimplemented recommendations into the next cycle."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -280,6 +281,11 @@ def test_opening_a_cycle_carries_unimplemented_recommendations_once(app, db, mak
     db.session.commit()
     follow_up = sec.get(f"/reviews/{new_review.id}/follow-up").get_data(as_text=True)
     assert f"/reviews/{kenya.review.id}/follow-up#rec-{made['partial'].id}" in follow_up
+    # the cycle is named once, not "in the 2027 review cycle review"
+    original = kenya.review.cycle.name
+    shown = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", follow_up))
+    assert f"As recommended previously ({original})" in shown
+    assert f"{original} review" not in shown
     history = sec.get(f"/states/{kenya.review.state_id}/history").get_data(as_text=True)
     assert "2031 cycle" in history and "As recommended previously" in history
 

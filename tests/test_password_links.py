@@ -126,6 +126,9 @@ def test_forgot_password_answers_the_same_for_any_address_and_logs_only_real_lin
             answers.append(client.get("/login").get_data(as_text=True))
     assert re.sub(r"\s+", " ", answers[0]) == re.sub(r"\s+", " ", answers[1])
     assert "If an active account uses this address" in answers[0]
+    # no e-mail is sent yet: the page does not claim one was, and says where the link comes from
+    assert "has been sent" not in answers[0] and "has been prepared" in answers[0]
+    assert "Until e-mail is switched on, ask the secretariat for the link." in answers[0]
     logged = [r.getMessage() for r in caplog.records if "set-password link" in r.getMessage()]
     assert len(logged) == 1 and user.email in logged[0]
     link = logged[0].rsplit(" ", 1)[1]

@@ -496,9 +496,7 @@ def test_submit_draft_report_refused_with_reasons_then_accepted(client, team, lo
     assert "Save and submit the draft report" in client.get(edit).get_data(as_text=True)
     refused = client.post(fire, data={"expected_status": "evaluation"})
     assert refused.status_code == 422
-    assert "2 reviewer(s) have not submitted their evaluation yet." in refused.get_data(
-        as_text=True
-    )
+    assert "2 reviewers have not submitted their evaluation yet." in refused.get_data(as_text=True)
 
     submitted_evaluation(db, team, "member", proposals=[(0, "Ratify the protocol.", 5)])
     submitted_evaluation(db, team, "lead")
@@ -892,3 +890,70 @@ def test_a_refused_submission_still_keeps_the_typed_draft(client, team, login_as
     assert db.session.get(Review, review.id).status == R.EVALUATION
     report = db.session.scalar(select(Report).where(Report.review_id == review.id))
     assert report.executive_summary == "Half-way summary."
+
+
+def test_the_same_factual_comment_posted_twice_is_recorded_once(client, team, make, login_as, db):
+    """A double click, or "back" and send again, does not duplicate a comment (nor its annex row);
+    a comment written again after another one is a deliberate repeat and is recorded."""
+    complete_report(db, team)
+    focal_point = make.focal_point("KEN")
+    login_as(focal_point)
+    url = f"/reviews/{team['review'].id}/report/comments"
+    same = {"section_id": "", "body": "The police act was amended in 2026."}
+    assert client.post(url, data=same).status_code == 302
+    second = client.post(url, data=same)
+    assert second.status_code == 302
+    page = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "This comment is already recorded." in page
+    assert client.post(url, data=same).status_code == 302
+    assert db.session.scalar(select(func.count(FactualComment.id))) == 1
+    # the same text on a section is another comment; so is the text sent again after it
+    section = {"section_id": str(team["sections"][1].id), "body": same["body"]}
+    assert client.post(url, data=section).status_code == 302
+    assert client.post(url, data=same).status_code == 302
+    assert db.session.scalar(select(func.count(FactualComment.id))) == 3
+    # another focal point of the state may send the same text
+    login_as(make.focal_point("KEN"))
+    assert client.post(url, data=same).status_code == 302
+    assert db.session.scalar(select(func.count(FactualComment.id))) == 4
+
+
+def test_pages_load_the_script_disabling_a_posted_forms_buttons(client, team, make, login_as, db):
+    complete_report(db, team)
+    login_as(make.focal_point("KEN"))
+    page = client.get(f"/reviews/{team['review'].id}/report").get_data(as_text=True)
+    assert "js/submit-once.js" in page
+    script = client.get("/static/js/submit-once.js")
+    assert script.status_code == 200
+    assert b"data-autosave-url" in script.data  # autosaving forms keep their own sequencing
+    script.close()
+
+
+def test_long_text_without_spaces_wraps_inside_its_box(client, team, make, login_as, db):
+    """A 300-character word in a factual comment is shown in a block that may break it anywhere
+    (pillars.css), so it does not overflow the report page or the published annex."""
+    complete_report(db, team)
+    login_as(make.focal_point("KEN"))
+    url = f"/reviews/{team['review'].id}/report"
+    assert client.post(f"{url}/comments", data={"section_id": "", "body": "z" * 300}).status_code
+    page = client.get(url).get_data(as_text=True)
+    holder = re.search(r'<(\w+)[^>]*class="([^"]*)"[^>]*>\s*' + "z" * 300, page)
+    assert holder is not None
+    css = client.get("/static/css/pillars.css")
+    text = re.sub(r"/\*.*?\*/", "", css.get_data(as_text=True), flags=re.S)
+    rules = re.findall(r"([^{}]+)\{([^}]*)\}", text)
+    css.close()
+    wrapping = {
+        selector.strip()
+        for selectors, body in rules
+        if re.search(r"overflow-wrap:\s*anywhere", body)
+        for selector in selectors.split(",")
+    }
+    assert {".text-pre", "dd", ".card-body", ".comment-box"} <= wrapping
+    # cells keep whole short words (no "Hig-h" in a squeezed column) but break a long one
+    assert any(
+        "td" in [s.strip() for s in selectors.split(",")]
+        and re.search(r"overflow-wrap:\s*break-word", body)
+        for selectors, body in rules
+    )
+    assert wrapping & {f".{c}" for c in holder.group(2).split()} or holder.group(1) in wrapping

@@ -334,6 +334,6 @@ def test_closing_a_cycle_names_the_unfinished_reviews(client, db, make, login_as
         f"/admin/cycles/{review.cycle_id}/events/close_cycle", data={"expected_status": "open"}
     )
     assert response.status_code == 422
-    assert "2 review(s) are neither closed nor withdrawn: Ghana, Kenya." in response.get_data(
+    assert "2 reviews are neither closed nor withdrawn: Ghana, Kenya." in response.get_data(
         as_text=True
     )

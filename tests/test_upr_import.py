@@ -69,7 +69,7 @@ def test_crafted_mac_roman_file_with_cr_endings_imports_and_reports_the_unknown_
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[-1] == "imported 3, already present 0, unmapped 1"
-    assert "unmapped state under review: 'Atlantis' (1 row(s), not imported)" in result.output
+    assert "unmapped state under review: 'Atlantis' (1 row, not imported)" in result.output
     assert "line 4:" in result.output
     assert "recommending state without code: '(Unknown)'" in result.output
     rows = {r.text: r for r in db.session.scalars(select(PriorRecommendation)).all()}

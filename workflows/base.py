@@ -20,16 +20,45 @@ def N_(message: str) -> str:
     return message
 
 
+def Np_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 (gettext convention)
+    """Mark a singular/plural pair for translation without translating it (Babel keyword
+    ``Np_:1,2``); the form is chosen by the count when the message is rendered."""
+    return singular, plural
+
+
 @dataclass(frozen=True)
 class Refusal:
-    """Why a guard refused: a translatable message with ``%(name)s`` placeholders and its values."""
+    """Why a guard refused: a translatable message with ``%(name)s`` placeholders and its values.
+
+    With ``plural`` set (see `counted`), ``params["count"]`` chooses between ``message`` (one) and
+    ``plural`` (the language's other forms).
+    """
 
     message: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    plural: str = ""
 
-    def render(self, translate: Callable[[str], str] = lambda s: s) -> str:
-        """Return the message translated by ``translate`` and formatted with its params."""
-        text = translate(self.message)
+    @classmethod
+    def counted(cls, forms: tuple[str, str], count: int, **params: Any) -> Refusal:
+        """A refusal about ``count`` things; ``forms`` is an `Np_` pair using ``%(count)d``."""
+        return cls(forms[0], {"count": count, **params}, plural=forms[1])
+
+    def render(
+        self,
+        translate: Callable[[str], str] = lambda s: s,
+        translate_plural: Callable[[str, str, int], str] | None = None,
+    ) -> str:
+        """Return the message translated by ``translate`` (or, for a counted message, by
+        ``translate_plural(singular, plural, count)``, e.g. ``Translations.ngettext``; English
+        forms without it) and formatted with its params."""
+        if self.plural:
+            count = int(self.params["count"])
+            if translate_plural is None:
+                text = self.message if count == 1 else self.plural
+            else:
+                text = translate_plural(self.message, self.plural, count)
+        else:
+            text = translate(self.message)
         return text % dict(self.params) if self.params else text
 
 

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from workflows.base import N_, Lifecycle, Refusal, TransitionSpec
+from workflows.base import N_, Lifecycle, Np_, Refusal, TransitionSpec
 
 
 class CycleStatus(enum.StrEnum):
@@ -33,12 +33,13 @@ def all_reviews_finished(facts: Mapping[str, Any]) -> Refusal | None:
     """Facts: ``unfinished_reviews`` — how many reviews are neither closed nor withdrawn;
     ``unfinished_states`` — the names of (some of) their states."""
     if facts.get("unfinished_reviews", 0):
-        return Refusal(
-            N_("%(count)d review(s) are neither closed nor withdrawn: %(states)s."),
-            {
-                "count": facts["unfinished_reviews"],
-                "states": ", ".join(facts.get("unfinished_states", [])),
-            },
+        return Refusal.counted(
+            Np_(
+                "%(count)d review is neither closed nor withdrawn: %(states)s.",
+                "%(count)d reviews are neither closed nor withdrawn: %(states)s.",
+            ),
+            facts["unfinished_reviews"],
+            states=", ".join(facts.get("unfinished_states", [])),
         )
     return None
 

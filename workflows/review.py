@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from workflows.base import N_, Lifecycle, Refusal, TransitionSpec, context_guard, reason_given
+from workflows.base import N_, Lifecycle, Np_, Refusal, TransitionSpec, context_guard, reason_given
 
 
 class ReviewStatus(enum.StrEnum):
@@ -66,9 +66,12 @@ def all_required_answers_given(facts: Mapping[str, Any]) -> Refusal | None:
 def team_complete(facts: Mapping[str, Any]) -> Refusal | None:
     """Facts: ``team_size``, ``accepted_reviewers``, ``lead_count``, ``open_conflicts``."""
     if facts.get("open_conflicts", 0):
-        return Refusal(
-            N_("%(count)d assignment(s) have a declared conflict still open; withdraw them first."),
-            {"count": facts["open_conflicts"]},
+        return Refusal.counted(
+            Np_(
+                "%(count)d assignment has a declared conflict still open; withdraw it first.",
+                "%(count)d assignments have a declared conflict still open; withdraw them first.",
+            ),
+            facts["open_conflicts"],
         )
     if facts.get("accepted_reviewers", 0) < facts.get("team_size", 1):
         return Refusal(
@@ -83,9 +86,12 @@ def team_complete(facts: Mapping[str, Any]) -> Refusal | None:
 def draft_report_ready(facts: Mapping[str, Any]) -> Refusal | None:
     """Facts: ``unsubmitted_assignments``, ``unrated_sections``, ``recommendation_count``."""
     if facts.get("unsubmitted_assignments", 0):
-        return Refusal(
-            N_("%(count)d reviewer(s) have not submitted their evaluation yet."),
-            {"count": facts["unsubmitted_assignments"]},
+        return Refusal.counted(
+            Np_(
+                "%(count)d reviewer has not submitted their evaluation yet.",
+                "%(count)d reviewers have not submitted their evaluation yet.",
+            ),
+            facts["unsubmitted_assignments"],
         )
     unrated = list(facts.get("unrated_sections", []))
     if unrated:
@@ -134,9 +140,12 @@ def cycle_not_closed(facts: Mapping[str, Any]) -> Refusal | None:
 def all_recommendations_answered(facts: Mapping[str, Any]) -> Refusal | None:
     """Facts: ``unanswered_recommendations`` (count)."""
     if facts.get("unanswered_recommendations", 0):
-        return Refusal(
-            N_("%(count)d recommendation(s) have no response yet."),
-            {"count": facts["unanswered_recommendations"]},
+        return Refusal.counted(
+            Np_(
+                "%(count)d recommendation has no response yet.",
+                "%(count)d recommendations have no response yet.",
+            ),
+            facts["unanswered_recommendations"],
         )
     return None
 
@@ -161,9 +170,12 @@ def all_responses_complete(facts: Mapping[str, Any]) -> Refusal | None:
 def all_recommendations_assessed(facts: Mapping[str, Any]) -> Refusal | None:
     """Facts: ``unassessed_recommendations`` (count)."""
     if facts.get("unassessed_recommendations", 0):
-        return Refusal(
-            N_("%(count)d recommendation(s) have no implementation assessment yet."),
-            {"count": facts["unassessed_recommendations"]},
+        return Refusal.counted(
+            Np_(
+                "%(count)d recommendation has no implementation assessment yet.",
+                "%(count)d recommendations have no implementation assessment yet.",
+            ),
+            facts["unassessed_recommendations"],
         )
     return None
 

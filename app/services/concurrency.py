@@ -68,3 +68,22 @@ def locked_value(column: Any, ident: int) -> Any:
     ``locked_value(Review.status, review.id)`` before changing what hangs off a review."""
     model = column.class_
     return db.session.scalar(select(column).where(model.id == ident).with_for_update())
+
+
+def repeats_latest(model: Any, parent: Any, ident: int, values: dict[str, Any]) -> bool:
+    """Whether the newest row of ``model`` (by ``created_at``, then id) whose ``parent`` column
+    equals ``ident`` already has exactly ``values`` (attribute name → value, e.g. author id and
+    text): a double click, or the same form posted again after "back".
+
+    Append-only histories (progress updates, assessments, factual comments) do not record such a
+    repeat. Lock the parent row first (`locked_value`) so that two identical posts cannot both pass.
+    The row is re-read (``populate_existing``), not taken from the session's identity map.
+    """
+    latest = db.session.scalar(
+        select(model)
+        .where(parent == ident)
+        .order_by(model.created_at.desc(), model.id.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+    return latest is not None and all(getattr(latest, k) == v for k, v in values.items())

@@ -42,6 +42,7 @@ from app.services.draw import (
     draw_teams,
     violations,
 )
+from app.services.transitions import refusal_text
 from workflows import AssignmentStatus, CycleStatus
 from workflows.base import Refusal
 
@@ -58,7 +59,8 @@ def explain(refused: DrawRefused) -> str:
     """The refusal of a draw in the reader's language, naming the rule and the review."""
     params = dict(refused.refusal.params)
     params["rule"] = _(RULE_LABELS[refused.rule])
-    return Refusal(refused.refusal.message, params).render(_)
+    kept = refused.refusal
+    return refusal_text(Refusal(kept.message, params, plural=kept.plural))
 
 
 def rules_of(cycle: Cycle) -> Rules:

@@ -38,7 +38,7 @@ from app.models import (
     User,
 )
 from app.services import clock
-from app.services.concurrency import fingerprint, is_stale, locked_value
+from app.services.concurrency import fingerprint, is_stale, locked_value, repeats_latest
 from workflows import ReviewStatus
 
 
@@ -283,13 +283,8 @@ def post_progress(
         raise FollowUpError(_("Say what has been done."))
     evidence = (evidence or "").strip()
     _lock(recommendation)
-    latest = _latest_entry(ProgressUpdate, recommendation)
-    if latest is not None and (
-        latest.author_id,
-        latest.status,
-        latest.narrative,
-        latest.evidence,
-    ) == (user.id, status, narrative, evidence):
+    same = {"author_id": user.id, "status": status, "narrative": narrative, "evidence": evidence}
+    if repeats_latest(ProgressUpdate, ProgressUpdate.recommendation_id, recommendation.id, same):
         raise AlreadyRecorded(_("This progress update is already recorded."))
     update = ProgressUpdate(
         recommendation_id=recommendation.id,
@@ -302,17 +297,6 @@ def post_progress(
     db.session.add(update)
     db.session.flush()
     return update
-
-
-def _latest_entry(model: type[ProgressUpdate] | type[Assessment], recommendation: Recommendation):
-    """The newest dated entry (progress update or assessment) of ``recommendation``, re-read."""
-    return db.session.scalar(
-        select(model)
-        .where(model.recommendation_id == recommendation.id)
-        .order_by(model.created_at.desc(), model.id.desc())
-        .limit(1)
-        .execution_options(populate_existing=True)
-    )
 
 
 def post_assessment(
@@ -330,12 +314,8 @@ def post_assessment(
         raise FollowUpError(_("Choose an assessment."))
     note = (note or "").strip()
     _lock(recommendation)
-    latest = _latest_entry(Assessment, recommendation)
-    if latest is not None and (latest.author_id, latest.status, latest.note) == (
-        user.id,
-        status,
-        note,
-    ):
+    same = {"author_id": user.id, "status": status, "note": note}
+    if repeats_latest(Assessment, Assessment.recommendation_id, recommendation.id, same):
         raise AlreadyRecorded(_("This assessment is already recorded."))
     assessment = Assessment(
         recommendation_id=recommendation.id,

@@ -33,7 +33,7 @@ from app.models import (
     User,
 )
 from app.services import clock
-from app.services.concurrency import fingerprint, get_or_create, locked_value
+from app.services.concurrency import fingerprint, get_or_create, locked_value, repeats_latest
 from app.services.transitions import ActedFirst
 from workflows import AssignmentStatus, ReviewStatus
 
@@ -47,6 +47,10 @@ class ReportError(ValueError):
     def __init__(self, message: str, field: str = "text") -> None:
         super().__init__(message)
         self.field = field
+
+
+class CommentAlreadyRecorded(ReportError):
+    """The same factual comment by the same author is already the latest (a double click)."""
 
 
 @dataclass
@@ -349,12 +353,18 @@ def add_factual_comment(
     Comments are kept as separate rows beside the findings; the findings are never changed.
     Raises:
         ReportError: empty text, or a section outside the framework.
+        CommentAlreadyRecorded: the report's latest comment has the same author, section and text
+            (a double click, or the form posted again after "back"); nothing is added.
     """
     body = body.strip()
     if not body:
         raise ReportError(_("Write the comment."))
     if section_id is not None and section_id not in section_ids:
         raise ReportError(_("Choose a section of the framework."))
+    locked_value(Report.id, report.id)
+    same = {"author_id": author.id, "section_id": section_id, "body": body}
+    if repeats_latest(FactualComment, FactualComment.report_id, report.id, same):
+        raise CommentAlreadyRecorded(_("This comment is already recorded."))
     comment = FactualComment(
         report_id=report.id,
         section_id=section_id,

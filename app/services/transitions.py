@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -52,7 +53,7 @@ from workflows import (
     ReviewStatus,
     TransitionSpec,
 )
-from workflows.base import context_refusal
+from workflows.base import Refusal, context_refusal
 
 
 class ActedFirst(Conflict):
@@ -493,3 +494,9 @@ SIDE_EFFECTS: dict[tuple[str, str], Callable[[Any, User, str, datetime], None]] 
     ("assignment", "submit_evaluation"): _evaluation_submitted,
     ("assignment", "return_evaluation"): _evaluation_returned,
 }
+
+
+def refusal_text(refusal: Refusal) -> str:
+    """``refusal`` in the reader's language (Flask-Babel); a counted message takes the singular
+    or plural form its count needs ("1 recommendation has", "3 recommendations have")."""
+    return refusal.render(_, get_translations().ngettext)

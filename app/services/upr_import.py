@@ -33,6 +33,7 @@ from functools import cache
 
 import pycountry
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.extensions import db
@@ -169,8 +170,10 @@ def _import_rows(
     missing = [column for column in COLUMNS if column not in (reader.fieldnames or [])]
     if missing:
         raise ImportRefused(
-            _(
-                "This is not a UPR Info export: column(s) %(columns)s missing.",
+            ngettext(
+                "This is not a UPR Info export: column %(columns)s is missing.",
+                "This is not a UPR Info export: columns %(columns)s are missing.",
+                len(missing),
                 columns=", ".join(missing),
             )
         )

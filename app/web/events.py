@@ -14,7 +14,7 @@ from flask import flash, redirect, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.services.transitions import ActedFirst, apply_transition, lifecycle_of
+from app.services.transitions import ActedFirst, apply_transition, lifecycle_of, refusal_text
 from workflows import InvalidTransition, TransitionRefused
 
 
@@ -44,7 +44,7 @@ def fire_from_form(
             current_user, subject, event, reason=reason, expected_status=expected, facts=facts
         )
     except TransitionRefused as refused:
-        message = refused.refusal.render(_)
+        message = refusal_text(refused.refusal)
         kept = {"event": event, "reason": reason, "error": message}
         response = render_again(kept)
         return response, 422

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import case
 from wtforms import SelectChoice
@@ -301,9 +302,10 @@ def cycle_add_states(cycle_id: int):
         else:
             db.session.commit()
             flash(
-                _(
-                    "%(count)d state(s) added: %(names)s.",
-                    count=len(added),
+                ngettext(
+                    "%(num)d state added: %(names)s.",
+                    "%(num)d states added: %(names)s.",
+                    len(added),
                     names=", ".join(r.state.name for r in added),
                 ),
                 "success",

@@ -70,8 +70,8 @@ def forgot_password():
         flash(
             _(
                 "If an active account uses this address, a link to set a new password has been "
-                "sent. It is valid for %(hours)d hours and works once. If nothing arrives, ask "
-                "the secretariat.",
+                "prepared. It is valid for %(hours)d hours and works once. Until e-mail is "
+                "switched on, ask the secretariat for the link.",
                 hours=password_links.max_age() // 3600,
             ),
             "info",

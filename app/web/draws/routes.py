@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app import access
@@ -118,13 +119,13 @@ def _scope_objects(
 def _render_preview(cycle: Cycle, values, *, notice: str | None = None, status: int = 200):
     """The preview page; a refusal is shown on it (the status is the caller's: a GET preview
     that cannot meet the rules is still a page that answers the question asked)."""
-    plan, error, rule = None, None, None
+    plan, error, rule, against_rules = None, None, None, False
     try:
         scope, review, replaces, seed = _scope_objects(cycle, values)
         plan = service.plan_draw(cycle, scope=scope, review=review, replaces=replaces, seed=seed)
     except DrawRefused as refused:
-        error, rule = service.explain(refused), refused.rule
-    except SetupError as refused:
+        error, rule, against_rules = service.explain(refused), refused.rule, True
+    except SetupError as refused:  # a bad seed or review, nothing to draw: not a rule failing
         error = str(refused)
     form = ConfirmDrawForm(formdata=None)
     if plan is not None:
@@ -139,6 +140,7 @@ def _render_preview(cycle: Cycle, values, *, notice: str | None = None, status: 
         plan=plan,
         form=form,
         error=error,
+        against_rules=against_rules,
         failed_rule=RULE_LABELS.get(rule) if rule else None,
         notice=notice,
         values=values,
@@ -181,10 +183,11 @@ def confirm(cycle_id: int):
         return _render_preview(cycle, request.form, status=422)
     db.session.commit()
     flash(
-        _(
-            "Drawn by lot with seed %(seed)d: %(count)d review(s), the reviewers are invited.",
+        ngettext(
+            "Drawn by lot with seed %(seed)d: %(num)d review, the reviewers are invited.",
+            "Drawn by lot with seed %(seed)d: %(num)d reviews, the reviewers are invited.",
+            len(stored),
             seed=seed,
-            count=len(stored),
         ),
         "success",
     )

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Assignment
 from app.services import evaluation as service
 from app.services.concurrency import is_stale
-from app.services.transitions import ActedFirst, apply_transition
+from app.services.transitions import ActedFirst, apply_transition, refusal_text
 from app.web.evaluation.forms import build_evaluation_form
 from app.web.events import fire_from_form
 from app.web.helpers import get_or_404, safe_next
@@ -262,7 +262,7 @@ def _keep_refused_draft(assignment, form, sections, version: str, refused: Trans
         return _render_form(assignment, form, sections, status=409, conflict=_stale_message())
     _save_draft(evaluation, form, sections, False, None)
     db.session.commit()
-    kept = {"event": "submit_evaluation", "error": refused.refusal.render(_)}
+    kept = {"event": "submit_evaluation", "error": refusal_text(refused.refusal)}
     flash(_("Your draft is saved, but the evaluation was not submitted."), "warning")
     form = _fresh_form(form)
     form.base_version.data = service.evaluation_version(assignment)

@@ -36,6 +36,7 @@ def index():
 
 
 def _download(body: bytes, extension: str, mimetype: str) -> Response:
+    """An attachment; ``mimetype`` without parameters (Flask adds the charset of text types)."""
     stamp = clock.now().strftime("%Y%m%d-%H%M")
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
@@ -49,7 +50,7 @@ def _download(body: bytes, extension: str, mimetype: str) -> Response:
 @login_required
 def export_csv():
     rows = exports.recommendation_rows(current_user, exports.Filters.from_args(request.args))
-    return _download(exports.to_csv(rows), "csv", "text/csv; charset=utf-8")
+    return _download(exports.to_csv(rows), "csv", "text/csv")  # Flask adds "; charset=utf-8"
 
 
 @bp.route("/export.xlsx")

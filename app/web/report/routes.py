@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy.exc import InvalidRequestError
 
@@ -22,7 +23,7 @@ from app.services import evaluation as evaluation_service
 from app.services import history
 from app.services import report as service
 from app.services.concurrency import is_stale
-from app.services.transitions import ActedFirst, apply_transition
+from app.services.transitions import ActedFirst, apply_transition, refusal_text
 from app.web.helpers import get_or_404
 from app.web.report.forms import (
     FactualCommentForm,
@@ -97,6 +98,10 @@ def add_comment(review_id: int):
         service.add_factual_comment(
             report, current_user, form.body.data, form.section_id.data, {s.id for s in sections}
         )
+    except service.CommentAlreadyRecorded as same:
+        db.session.rollback()
+        flash(str(same), "info")
+        return redirect(url_for("report.show", review_id=review.id) + "#comment-form")
     except service.ReportError as error:
         db.session.rollback()
         form.body.errors = [*form.body.errors, str(error)]
@@ -297,8 +302,10 @@ def _post_draft(review: Review, editable: bool, action: str, recommendation=None
         elif action == "import":
             created = service.import_proposals(review)
             if created:
-                message = _(
-                    "%(count)d proposed recommendation(s) imported into the draft.", count=created
+                message = ngettext(
+                    "%(num)d proposed recommendation imported into the draft.",
+                    "%(num)d proposed recommendations imported into the draft.",
+                    created,
                 )
                 messages.append((message, "success"))
             else:
@@ -322,7 +329,7 @@ def _post_draft(review: Review, editable: bool, action: str, recommendation=None
             )
         except TransitionRefused as refused:
             flash(_("The draft report is saved."), "success")
-            kept = {"event": "submit_draft_report", "error": refused.refusal.render(_)}
+            kept = {"event": "submit_draft_report", "error": refusal_text(refused.refusal)}
             return _render_edit(review, sections, status=422, kept=kept)
         flash(
             _("The draft report is saved and submitted for the state's factual check."), "success"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -43,9 +43,13 @@ class DeadlineForm(FlaskForm):
 
 
 def deadline_form(deadline: ReviewDeadline, zone: str) -> DeadlineForm:
-    """A blank-reason form showing ``deadline`` in ``zone`` (no time when it is the end of day)."""
+    """A blank-reason form with ``deadline``'s date in ``zone`` and an empty time.
+
+    The time is never pre-filled: the field says "leave empty for the end of the day", so a
+    person changing only the date gets 23:59:59 local, not the old deadline's time kept unseen
+    (the current deadline, time included, is shown beside the form).
+    """
     local = deadline.due_at.astimezone(ZoneInfo(zone))
-    at = None if local.time() == time(23, 59, 59) else local.time().replace(second=0)
-    form = DeadlineForm(formdata=None, prefix=deadline.stage, day=local.date(), at=at)
+    form = DeadlineForm(formdata=None, prefix=deadline.stage, day=local.date())
     form.expected.data = deadline.due_at.isoformat()
     return form

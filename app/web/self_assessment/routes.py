@@ -227,7 +227,8 @@ def evidence_file(review_id: int, file_id: int):
         abort(404)
     response = send_file(
         io.BytesIO(data),
-        mimetype=record.content_type,
+        # stored as e.g. "text/plain; charset=utf-8": Werkzeug adds the charset of text types
+        mimetype=record.content_type.partition(";")[0].strip(),
         as_attachment=True,
         download_name=record.original_name,
         conditional=False,
