@@ -35,6 +35,7 @@ from app.models import (
     User,
 )
 from app.services import clock
+from app.services.latest import latest_per_recommendation
 from app.services.worklist import next_deadline
 from workflows import AssignmentStatus
 
@@ -247,24 +248,11 @@ def _recommendation_figures(cycle: Cycle) -> dict[str, Figures]:
         by["responses_by_state"].add(state, key, count)
         by["responses_by_state"].review_of[state] = review_id
 
-    ranked = (
-        select(
-            Assessment.recommendation_id,
-            Assessment.status,
-            func.row_number()
-            .over(
-                partition_by=Assessment.recommendation_id,
-                order_by=(Assessment.created_at.desc(), Assessment.id.desc()),
-            )
-            .label("rank"),
-        )
-        .join(Recommendation, Recommendation.id == Assessment.recommendation_id)
+    latest = latest_per_recommendation(
+        Assessment,
+        among=select(Recommendation.id)
         .join(Review, Review.id == Recommendation.review_id)
-        .where(Review.cycle_id == cycle.id)
-        .subquery()
-    )
-    latest = (
-        select(ranked.c.recommendation_id, ranked.c.status).where(ranked.c.rank == 1).subquery()
+        .where(Review.cycle_id == cycle.id),
     )
     implementation = db.session.execute(
         select(

@@ -17,7 +17,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import access
 from app.extensions import db
@@ -34,6 +34,7 @@ from app.models import (
     State,
     User,
 )
+from app.services.latest import latest_per_recommendation
 
 #: Columns of the exports, in order: (key, header).
 COLUMNS = (
@@ -93,31 +94,11 @@ class Filters:
         return {k: v for k, v in vars(self).items() if v not in ("", None)}
 
 
-def _latest(model, column):
-    """Subquery: each recommendation's latest entry of ``model`` (progress or assessment)."""
-    ranked = select(
-        model.recommendation_id,
-        column.label("status"),
-        model.created_at.label("created_at"),
-        func.row_number()
-        .over(
-            partition_by=model.recommendation_id,
-            order_by=(model.created_at.desc(), model.id.desc()),
-        )
-        .label("rank"),
-    ).subquery()
-    return (
-        select(ranked.c.recommendation_id, ranked.c.status, ranked.c.created_at)
-        .where(ranked.c.rank == 1)
-        .subquery()
-    )
-
-
 def recommendation_rows(user: User, filters: Filters, limit: int | None = None) -> list[dict]:
     """The recommendations ``user`` may read, filtered, as dicts keyed by `COLUMNS` (plus
     ``review_id``); ordered by cycle, state, section. One query."""
-    progress = _latest(ProgressUpdate, ProgressUpdate.status)
-    assessment = _latest(Assessment, Assessment.status)
+    progress = latest_per_recommendation(ProgressUpdate)
+    assessment = latest_per_recommendation(Assessment)
     query = (
         select(
             Recommendation,

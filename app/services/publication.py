@@ -51,6 +51,7 @@ from app.models import (
 from app.services import clock
 from app.services.concurrency import locked_value
 from app.services.exports import neutralise
+from app.services.latest import latest_per_recommendation
 
 #: Consent levels that publish something.
 PUBLISHING = (ConsentLevel.FULL, ConsentLevel.SUMMARY)
@@ -253,7 +254,7 @@ def latest_assessments(recommendation_ids: list[int]) -> dict[int, Assessment]:
     """The newest assessment of each recommendation in ``recommendation_ids`` (one query)."""
     if not recommendation_ids:
         return {}
-    sub = _latest_assessment()
+    sub = latest_per_recommendation(Assessment, name="latest_assessment")
     return {
         a.recommendation_id: a
         for a in db.session.scalars(
@@ -262,27 +263,6 @@ def latest_assessments(recommendation_ids: list[int]) -> dict[int, Assessment]:
             .where(Assessment.recommendation_id.in_(recommendation_ids))
         )
     }
-
-
-def _latest_assessment():
-    """Subquery: the newest assessment per recommendation (``id``, ``recommendation_id``,
-    ``status``), by creation instant then id."""
-    ranked = select(
-        Assessment.id,
-        Assessment.recommendation_id,
-        Assessment.status,
-        func.row_number()
-        .over(
-            partition_by=Assessment.recommendation_id,
-            order_by=(Assessment.created_at.desc(), Assessment.id.desc()),
-        )
-        .label("rank"),
-    ).subquery()
-    return (
-        select(ranked.c.id, ranked.c.recommendation_id, ranked.c.status)
-        .where(ranked.c.rank == 1)
-        .subquery("latest_assessment")
-    )
 
 
 # --- public recommendations database ----------------------------------------------------------
@@ -382,7 +362,7 @@ class PublicRecommendation:
 
 def _recommendations_query(filters: RecommendationFilters) -> Select:
     published = published_reviews().subquery()
-    latest = _latest_assessment()
+    latest = latest_per_recommendation(Assessment, name="latest_assessment")
     full = published.c.level == ConsentLevel.FULL.value
     query = (
         select(
