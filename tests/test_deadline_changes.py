@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.models import DeadlineChange, ReviewDeadline
 from tests.factories import prepared_review
-from workflows import ReviewStatus
+from workflows import AssignmentStatus, ReviewStatus
 
 
 def _deadline(db, review, stage="factual_check") -> datetime:
@@ -247,3 +247,21 @@ def test_changing_only_the_date_gives_the_end_of_that_day_not_the_old_time(
         == 302
     )
     assert _deadline(db, review) == datetime(2027, 10, 22, 21, 59, 59, tzinfo=UTC)  # CEST (+2)
+
+
+def test_the_review_teams_deadline_card_flags_only_the_current_stage(
+    db, make, login_as, client, frozen_now
+):
+    """In evaluation the self-assessment deadline has passed long ago: the reviewer's invitation
+    and evaluation pages must not call it overdue; the evaluation deadline, once past, is."""
+    review = _review_in(make, "Europe/Berlin")
+    review.status = ReviewStatus.EVALUATION
+    db.session.commit()
+    reviewer = make.reviewer("BRA")
+    assignment = make.assignment(review, reviewer, status=AssignmentStatus.ACCEPTED)
+    login_as(reviewer)
+    frozen_now(_deadline(db, review, "self_assessment") + timedelta(days=1))
+    page = client.get(f"/assignments/{assignment.id}").get_data(as_text=True)
+    assert "Deadlines" in page and "overdue" not in page
+    frozen_now(_deadline(db, review, "evaluation") + timedelta(seconds=1))
+    assert "overdue" in client.get(f"/assignments/{assignment.id}").get_data(as_text=True)

@@ -20,6 +20,7 @@ from app.models import ACTION_CATEGORIES, CAPACITY_LEVELS, ROLE_LABELS
 from app.services import clock
 from app.services.evidence import format_size
 from app.services.transitions import available_specs
+from app.services.worklist import STAGE_OF_STATUS
 from workflows import ASSIGNMENT, CYCLE, PHASES, REVIEW
 from workflows.review import phase_of
 
@@ -158,6 +159,7 @@ def init_app(app: Flask) -> None:
         action_categories=ACTION_CATEGORIES,
         role_labels=ROLE_LABELS,
         now=clock.now,
+        current_stage=lambda review: STAGE_OF_STATUS.get(review.status),
     )
     app.jinja_env.filters.update(instant=format_instant, day=format_date, filesize=format_size)
     app.jinja_env.add_extension("jinja2.ext.do")
