@@ -318,3 +318,18 @@ def test_a_text_file_is_downloaded_with_one_charset(client, db, login_as, review
     download = client.get(f"/reviews/{review.id}/self-assessment/files/{stored.id}")
     assert download.status_code == 200 and download.data == b"Notes"
     assert download.headers["Content-Type"] == "text/plain; charset=utf-8"
+
+
+def test_the_same_file_posted_again_is_attached_once(app, client, db, login_as, review, fp):
+    """A re-posted form (back and resubmit) or the same file chosen again adds no second copy;
+    another file, or the same file beside another question, is attached."""
+    login_as(fp)
+    for _ in range(2):
+        response = _post(client, review, {"SEC-1-files": (io.BytesIO(PDF), "law.pdf")})
+        assert response.status_code == 302
+    assert len(_files(db, review)) == 1
+    assert len(os.listdir(app.config["UPLOAD_FOLDER"])) == 1
+    other = PDF.replace(b"Catalog", b"Catalog /Lang (en)")
+    _post(client, review, {"SEC-1-files": (io.BytesIO(other), "law-en.pdf")})
+    _post(client, review, {"SEC-2-files": (io.BytesIO(PDF), "law.pdf")})
+    assert len(_files(db, review)) == 3

@@ -151,6 +151,9 @@ def accepted_labels() -> str:
 def attach(review: Review, question: Question, upload: FileStorage, user: User) -> EvidenceFile:
     """Check and store one uploaded file as evidence for ``question`` of ``review``; flush.
 
+    The same bytes already attached (not removed) to that question are not stored twice — a
+    browser re-posting the form, or the file chosen again — the existing record is returned.
+
     Raises:
         EvidenceRefused: the file is empty, larger than `max_bytes`, not an accepted type by its
             content, or its name's extension does not match its content.
@@ -179,6 +182,17 @@ def attach(review: Review, question: Question, upload: FileStorage, user: User) 
                 types=accepted_labels(),
             )
         )
+    digest = hashlib.sha256(data).hexdigest()
+    already = db.session.scalar(
+        select(EvidenceFile).where(
+            EvidenceFile.review_id == review.id,
+            EvidenceFile.question_id == question.id,
+            EvidenceFile.sha256 == digest,
+            EvidenceFile.removed_at.is_(None),
+        )
+    )
+    if already is not None:
+        return already
     key = uuid.uuid4().hex
     target = upload_folder() / key
     partial = target.with_name(key + ".part")
@@ -191,7 +205,7 @@ def attach(review: Review, question: Question, upload: FileStorage, user: User) 
         original_name=name,
         content_type=kind.mime,
         size_bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=digest,
         uploaded_at=clock.now(),
         uploaded_by_id=user.id,
     )
