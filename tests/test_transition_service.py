@@ -172,3 +172,51 @@ def test_two_people_firing_the_same_transition_at_once_one_wins(app, db, make):
         )
         == 1
     )
+
+
+def test_two_identical_comments_posted_at_once_are_recorded_once(app, db, make):
+    """Two threads post the same factual-accuracy comment at the same moment (a double click
+    that reached the server twice). The row lock (`locked_value`; on SQLite the database write
+    lock) makes the second wait and then see the first's comment: one row, and the second is told
+    it is already recorded."""
+    from app.models import FactualComment, Report
+    from app.services.report import CommentAlreadyRecorded, add_factual_comment
+
+    prepared = prepared_review(make)
+    review = _in(db, prepared, ReviewStatus.FACTUAL_CHECK)
+    report_id = db.session.scalar(select(Report.id).where(Report.review_id == review.id))
+    author_id = prepared.identities["focal_point"].id
+    before = db.session.scalar(select(func.count(FactualComment.id)))
+    db.session.remove()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def post():
+        with app.app_context():
+            report = _db.session.get(Report, report_id)
+            author = _db.session.get(User, author_id)
+            barrier.wait(timeout=10)
+            try:
+                add_factual_comment(
+                    report, author, "Paragraph 12: the law was passed.", None, set()
+                )
+                _db.session.commit()
+                outcome = "recorded"
+            except CommentAlreadyRecorded:
+                outcome = "already recorded"
+            except Exception as error:  # noqa: BLE001 — reported, and fails the test below
+                outcome = f"unexpected {type(error).__name__}: {error}"
+            finally:
+                _db.session.rollback()
+                _db.session.remove()
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["already recorded", "recorded"], outcomes
+    assert db.session.scalar(select(func.count(FactualComment.id))) == before + 1

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -63,10 +63,24 @@ def get_or_create(find: Callable[[], T | None], make: Callable[[], T]) -> T:
 
 
 def locked_value(column: Any, ident: int) -> Any:
-    """Lock row ``ident`` of ``column``'s table (FOR UPDATE on PostgreSQL; SQLite serialises
-    writers) and return that column's committed value (None when the row is gone) — e.g.
-    ``locked_value(Review.status, review.id)`` before changing what hangs off a review."""
+    """Lock row ``ident`` of ``column``'s table and return that column's committed value (None
+    when the row is gone) — e.g. ``locked_value(Review.status, review.id)`` before changing what
+    hangs off a review. A second caller waits until the first one's transaction ends, then reads
+    what it committed.
+
+    PostgreSQL: ``SELECT … FOR UPDATE``. SQLite has no row locks and ignores FOR UPDATE, and its
+    reads outside a write run in autocommit: a no-op write of the row first takes the database's
+    write lock (waiting up to ``busy_timeout``) and starts the transaction, so the value read next
+    is the latest committed one and no other writer can slip in before this transaction ends.
+    """
     model = column.class_
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            update(model)
+            .where(model.id == ident)
+            .values(id=model.id)
+            .execution_options(synchronize_session=False)
+        )
     return db.session.scalar(select(column).where(model.id == ident).with_for_update())
 
 
