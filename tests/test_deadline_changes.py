@@ -14,6 +14,12 @@ from tests.factories import prepared_review
 from workflows import AssignmentStatus, ReviewStatus
 
 
+@pytest.fixture(autouse=True)
+def _a_fixed_today(frozen_now):
+    """Every date these tests enter (2027-2028) stays in the future whatever the real date."""
+    frozen_now(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+
+
 def _deadline(db, review, stage="factual_check") -> datetime:
     db.session.expire_all()
     return db.session.scalar(
@@ -265,3 +271,30 @@ def test_the_review_teams_deadline_card_flags_only_the_current_stage(
     assert "Deadlines" in page and "overdue" not in page
     frozen_now(_deadline(db, review, "evaluation") + timedelta(seconds=1))
     assert "overdue" in client.get(f"/assignments/{assignment.id}").get_data(as_text=True)
+
+
+def test_a_past_date_is_refused_until_confirmed_and_the_typing_is_kept(
+    db, make, login_as, client, frozen_now
+):
+    review = _review_in(make, "Europe/Berlin")
+    login_as(make.secretariat())
+    frozen_now(datetime(2027, 5, 10, 12, 0, tzinfo=UTC))
+    before = _deadline(db, review)
+    # 2026 typed for 2027: the stage would be overdue at once
+    refused = _post(client, review, "2026-05-20", reason="Typo check: kept reason.")
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "already past" in page
+    assert "Typo check: kept reason." in page and 'value="2026-05-20"' in page
+    assert "factual_check-confirm_past" in page
+    assert _deadline(db, review) == before and _changes(db) == 0
+    # confirmed: saved and on the record
+    confirmed = _post(client, review, "2026-05-20", **{"factual_check-confirm_past": "y"})
+    assert confirmed.status_code == 302
+    assert _deadline(db, review) == datetime(2026, 5, 20, 21, 59, 59, tzinfo=UTC)
+    assert _changes(db) == 1
+    # the moment itself counts as past; one second later does not
+    frozen_now(datetime(2027, 6, 1, 21, 59, 59, tzinfo=UTC))
+    assert _post(client, review, "2027-06-01").status_code == 422
+    frozen_now(datetime(2027, 6, 1, 21, 59, 58, tzinfo=UTC))
+    assert _post(client, review, "2027-06-01").status_code == 302

@@ -28,6 +28,11 @@ class DeadlineMoved(SetupError):
     """Someone changed this deadline since the form was shown (the caller answers 409)."""
 
 
+class DeadlineInPast(SetupError):
+    """The new deadline is already past: it would be overdue at once. Refused unless the actor
+    confirmed it (``allow_past``), so a mistyped year is not saved unseen."""
+
+
 def local_instant(day: date, at: time | None, zone: str) -> datetime:
     """The aware UTC instant of ``day`` (and ``at``, local wall-clock time) in IANA ``zone``.
 
@@ -73,18 +78,23 @@ def change_deadline(
     reason: str,
     *,
     expected_due_at: datetime | None = None,
+    allow_past: bool = False,
 ) -> DeadlineChange | None:
     """Move ``review``'s ``stage`` deadline to ``day`` (``at``) in the cycle's zone.
 
     ``expected_due_at`` is the instant the actor saw on the form (aware); if the deadline has moved
     since to something else than what they ask for, `DeadlineMoved` is raised rather than
-    overwriting a change nobody saw. Returns the `DeadlineChange` written, or None when the
-    deadline already is at that instant (nothing changed, nothing recorded).
+    overwriting a change nobody saw. A deadline at or before `clock.now()` is refused with
+    `DeadlineInPast` unless ``allow_past`` (the actor ticked "yes, in the past").
+
+    Returns the `DeadlineChange` written, or None when the deadline already is at that instant
+    (nothing changed, nothing recorded).
 
     Raises:
         SetupError: no such stage on the review, the review is closed or withdrawn, no reason,
             or a date/time that `local_instant` refuses.
         DeadlineMoved: the deadline changed since the form was shown.
+        DeadlineInPast: the new instant is not in the future and ``allow_past`` is false.
     """
     if review.status in (ReviewStatus.CLOSED, ReviewStatus.WITHDRAWN):
         raise SetupError(_("The review is closed or withdrawn: its deadlines no longer change."))
@@ -105,6 +115,13 @@ def change_deadline(
         )
     if not has_words(reason):
         raise SetupError(_("Please give a reason for the change."))
+    if new_due_at <= clock.now() and not allow_past:
+        raise DeadlineInPast(
+            _(
+                "This date is already past: the stage would be overdue at once. Check the year; "
+                "to set it all the same, tick the confirmation and save again."
+            )
+        )
     change = DeadlineChange(
         review_id=review.id,
         stage=stage,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SubmitField, TextAreaField, TimeField
+from wtforms import BooleanField, DateField, HiddenField, SubmitField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.models import ReviewDeadline
@@ -28,10 +28,14 @@ class DeadlineForm(FlaskForm):
         validators=[InputRequired(), Length(max=2000)],
     )
     expected = HiddenField()
+    #: Shown only after a refusal because the date is past (`deadlines.DeadlineInPast`).
+    confirm_past = BooleanField(_l("Yes, set this deadline in the past (overdue at once)"))
     submit = SubmitField(_l("Change deadline"))
 
     #: A refusal from the service (bad date, no reason, moved meanwhile), shown above the form.
     refusal: str = ""
+    #: True when the refusal asks to confirm a past date: the template shows ``confirm_past``.
+    asks_past_confirmation: bool = False
 
     def expected_instant(self) -> datetime | None:
         """The posted ``expected`` as an aware UTC instant, or None if absent or unreadable."""

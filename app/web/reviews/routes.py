@@ -124,10 +124,12 @@ def change_deadline(review_id: int, stage: str):
             form.at.data,
             form.reason.data,
             expected_due_at=form.expected_instant(),
+            allow_past=bool(form.confirm_past.data),
         )
     except SetupError as refused:
         db.session.rollback()
         form.refusal = str(refused)
+        form.asks_past_confirmation = isinstance(refused, deadline_service.DeadlineInPast)
         status = 409 if isinstance(refused, deadline_service.DeadlineMoved) else 422
         return _render(review, posted=form), status
     db.session.commit()
