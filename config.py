@@ -16,6 +16,36 @@ def _sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def day_counts(text: str, *, name: str) -> tuple[int, ...]:
+    """Parse a comma-separated list of whole days (``"14, 7, 1, 0"``) into a tuple, largest first,
+    without repeats.
+
+    Raises:
+        ValueError: an entry is not a whole number of days between 0 and 365, or the list is
+            empty; the message names the setting ``name``.
+    """
+    days = set()
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or not 0 <= int(part) <= 365:
+            raise ValueError(f"{name}: {part!r} is not a number of days between 0 and 365")
+        days.add(int(part))
+    if not days:
+        raise ValueError(f"{name}: give at least one number of days")
+    return tuple(sorted(days, reverse=True))
+
+
+def day_count(text: str, *, name: str) -> int:
+    """Parse one whole number of days between 0 and 365 (``"3"``).
+
+    Raises:
+        ValueError: anything else; the message names the setting ``name``.
+    """
+    if "," in text:
+        raise ValueError(f"{name}: give one number of days, not a list")
+    return day_counts(text, name=name)[0]
+
+
 class Config:
     """Development defaults; every value can be overridden from the environment."""
 
@@ -40,6 +70,15 @@ class Config:
     #: Where evidence files are stored under generated keys (default ``instance/uploads``).
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(BASE_DIR / "instance" / "uploads"))
     DEMO_ALLOWED = True
+    #: Reminders before a stage deadline, in calendar days before it in the cycle's time zone
+    #: (0 = at the deadline); one setting for every cycle (app/services/reminders.py).
+    REMINDER_OFFSETS_DAYS = day_counts(
+        os.environ.get("REMINDER_OFFSETS_DAYS", "14,7,1,0"), name="REMINDER_OFFSETS_DAYS"
+    )
+    #: Escalation to the secretariat once a stage is this many calendar days overdue.
+    ESCALATION_AFTER_DAYS = day_count(
+        os.environ.get("ESCALATION_AFTER_DAYS", "3"), name="ESCALATION_AFTER_DAYS"
+    )
     #: Redis for shared rate-limit counters across workers; without it, counters are per process.
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI")  # default: REDIS_URL, memory
