@@ -12,6 +12,14 @@ BASE_DIR = Path(__file__).resolve().parent
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
 
 
+def _flag(name: str, default: bool = False) -> bool:
+    """An on/off setting from the environment: 1, true, yes, on (any case) mean on."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
 def _sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
@@ -96,6 +104,27 @@ class Config:
     PASSWORD_LINK_MAX_AGE = int(os.environ.get("PASSWORD_LINK_MAX_AGE", 48 * 3600))
     #: Until e-mail exists (issue 6), the forgot-password page writes the link to the log.
     PASSWORD_LINKS_IN_LOG = True
+    #: The address people open the application at; links in e-mails start with it.
+    APP_URL = os.environ.get("APP_URL", "http://127.0.0.1:5000").rstrip("/")
+    #: E-mail (issue 6): ``log`` writes messages to the log (development), ``smtp`` sends them.
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "log")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
+    #: STARTTLS after connecting (port 587); MAIL_USE_SSL: TLS from the start (port 465).
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS")
+    MAIL_USE_SSL = _flag("MAIL_USE_SSL")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    #: ``"Display Name <address>"``; the display name may be in any script.
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Pillars secretariat <pillars@localhost>"
+    )
+    #: Seconds any one SMTP operation (connect, command, data) may take before it fails.
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 10))
+    #: Failed messages are retried after MAIL_RETRY_MINUTES × 3^(attempts − 1) minutes...
+    MAIL_RETRY_MINUTES = float(os.environ.get("MAIL_RETRY_MINUTES", 5))
+    #: ...and abandoned when attempt number MAIL_MAX_ATTEMPTS fails.
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", 6))
 
 
 class TestConfig(Config):
@@ -109,6 +138,7 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing: tests create many accounts
     RATELIMIT_ENABLED = False  # tests sign in hundreds of times; tests/test_security.py turns it on
     RATELIMIT_STORAGE_URI = "memory://"
+    MAIL_BACKEND = "log"  # tests of SMTP delivery start their own server and switch to smtp
 
 
 class ProductionConfig(Config):
@@ -119,6 +149,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     DEMO_ALLOWED = False
     PASSWORD_LINKS_IN_LOG = False  # a log reader must not be able to take over accounts
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
 
 
 CONFIGS = {"development": Config, "production": ProductionConfig, "testing": TestConfig}
