@@ -1,5 +1,5 @@
 """Command-line interface: ``flask --app wsgi seed | demo | cycle list | cycle draw |
-recommendations import-upr | backup PATH | restore PATH``."""
+recommendations import-upr | backup PATH | restore PATH | reminders run``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(recommendations_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(reminders_group)
 
 
 def _count(number: int, noun: str) -> str:
@@ -211,3 +212,49 @@ def restore_command(path: Path, force: bool) -> None:
         f"restored {sum(summary.rows.values())} rows in {len(summary.rows)} tables and "
         f"{summary.files} files from {path}"
     )
+
+
+@click.group("reminders")
+def reminders_group() -> None:
+    """Reminders before stage deadlines and escalation to the secretariat when overdue."""
+
+
+@reminders_group.command("run")
+@click.option("--dry-run", is_flag=True, help="Show what is due without queueing anything.")
+@with_appcontext
+def reminders_run_command(dry_run: bool) -> None:
+    """Do one reminder pass (safe from cron every few minutes; see app/services/reminders.py).
+
+    Prints one line per message queued, then a summary, and ends with ``reminders queued: N``,
+    where N counts reminders and escalations together (0 for a dry run). The messages are
+    delivered right after the pass commits; failed ones are retried by ``outbox send``.
+    """
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from app.services import reminders
+
+    for attempt in range(3):
+        try:
+            result = reminders.run_pass(dry_run=dry_run)
+            if not dry_run:
+                db.session.commit()
+            break
+        except (IntegrityError, OperationalError):
+            # another pass committed the same messages first (SQLite: at our commit); again
+            # with what it stored, which this pass then leaves alone
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    verb = "would queue" if dry_run else "queued"
+    for planned in result.queued:
+        click.echo(f"{verb} {planned.describe()}")
+    if result.cancelled:
+        click.echo(
+            f"cancelled {_count(result.cancelled, 'undelivered message')} for work no longer owed"
+        )
+    click.echo(
+        f"{_count(result.reminders, 'reminder')} and {_count(result.escalations, 'escalation')} "
+        f"{verb}; {result.already} due earlier and already queued"
+        + (" (dry run: nothing stored)" if dry_run else "")
+    )
+    click.echo(f"reminders queued: {0 if dry_run else len(result.queued)}")

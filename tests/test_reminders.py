@@ -10,10 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
-from app.services import reminders
+from app.models import Notification, NotificationStatus, TransitionLog
+from app.services import deadlines, reminders
 from app.services.clock import end_of_day
 from config import day_count, day_counts
+from tests.factories import fill_required_answers, prepared_review
+from workflows import AssignmentStatus, CycleStatus, ReviewStatus
 
 OFFSETS = (14, 7, 1, 0)
 
@@ -104,3 +108,286 @@ def test_offsets_setting_is_parsed_largest_first_and_refuses_nonsense():
             day_counts(bad, name="X")
     with pytest.raises(ValueError, match="E"):
         day_count("3,5", name="E")
+
+
+# --- passes with a frozen clock -------------------------------------------------------------------
+
+
+def Z(*args) -> datetime:  # noqa: N802 — an instant in UTC, as written in the expectations
+    return datetime(*args, tzinfo=UTC)
+
+
+SECOND = timedelta(seconds=1)
+
+
+def outbox(db, kind: str | None = None) -> list[Notification]:
+    db.session.expire_all()
+    query = select(Notification).where(Notification.kind.in_(reminders.KINDS))
+    if kind:
+        query = query.where(Notification.kind == kind)
+    return list(db.session.scalars(query.order_by(Notification.id)))
+
+
+def run(db, frozen_now, instant: datetime) -> reminders.PassResult:
+    frozen_now(instant)
+    result = reminders.run_pass()
+    db.session.commit()
+    return result
+
+
+def days_of(note: Notification) -> int | None:
+    """The offset of a reminder (days before the deadline); None for an escalation."""
+    return int(note.dedupe_key.rsplit(":", 1)[1]) if note.kind == "reminder" else None
+
+
+@pytest.fixture
+def two_zones(make, db):
+    """Kenya's review in a Berlin cycle (self-assessment due 30 March 2027 23:59:59 there, after
+    the clocks go forward on 28 March) and Ghana's in a New York cycle (due 20 March 2027
+    23:59:59 there, after the change of 14 March); a focal point each and one secretariat."""
+    secretariat = make.secretariat()
+    berlin = make.cycle("Berlin cycle", time_zone="Europe/Berlin", starts_on=date(2026, 12, 30))
+    new_york = make.cycle(
+        "New York cycle", time_zone="America/New_York", starts_on=date(2026, 12, 20)
+    )
+    kenya = make.review("KEN", berlin)
+    ghana = make.review("GHA", new_york)
+    return {
+        "secretariat": secretariat,
+        "kenya": kenya,
+        "ghana": ghana,
+        "kenya_fp": make.focal_point("KEN"),
+        "ghana_fp": make.focal_point("GHA"),
+    }
+
+
+#: (instant, review, kind, days): every message of the two reviews, written by hand from the
+#: rule "N calendar days before/after, same wall time in the cycle's zone".
+EXPECTED = [
+    (Z(2027, 3, 7, 4, 59, 59), "ghana", "reminder", 14),  # 6 Mar 23:59:59 EST
+    (Z(2027, 3, 14, 4, 59, 59), "ghana", "reminder", 7),  # 13 Mar 23:59:59 EST
+    (Z(2027, 3, 16, 22, 59, 59), "kenya", "reminder", 14),  # 16 Mar 23:59:59 CET
+    (Z(2027, 3, 20, 3, 59, 59), "ghana", "reminder", 1),  # 19 Mar 23:59:59 EDT
+    (Z(2027, 3, 21, 3, 59, 59), "ghana", "reminder", 0),  # 20 Mar 23:59:59 EDT: the deadline
+    (Z(2027, 3, 23, 22, 59, 59), "kenya", "reminder", 7),  # 23 Mar 23:59:59 CET
+    (Z(2027, 3, 24, 3, 59, 59), "ghana", "overdue", None),  # 23 Mar 23:59:59 EDT
+    (Z(2027, 3, 29, 21, 59, 59), "kenya", "reminder", 1),  # 29 Mar 23:59:59 CEST
+    (Z(2027, 3, 30, 21, 59, 59), "kenya", "reminder", 0),  # 30 Mar 23:59:59 CEST: the deadline
+    (Z(2027, 4, 2, 21, 59, 59), "kenya", "overdue", None),  # 2 Apr 23:59:59 CEST
+]
+
+
+def test_each_offset_fires_once_at_its_wall_time_across_dst_in_two_zones(db, frozen_now, two_zones):
+    for instant, review_key, kind, days in EXPECTED:
+        assert run(db, frozen_now, instant - SECOND).queued == [], instant
+        before = len(outbox(db))
+        first = run(db, frozen_now, instant)
+        new = outbox(db)[before:]
+        assert [(n.review_id, n.kind, days_of(n)) for n in new] == [
+            (two_zones[review_key].id, kind, days)
+        ], instant
+        expected_recipient = (
+            two_zones["secretariat"] if kind == "overdue" else two_zones[f"{review_key}_fp"]
+        )
+        assert new[0].recipient_id == expected_recipient.id
+        assert new[0].created_at == instant
+        assert len(first.queued) == 1
+        assert run(db, frozen_now, instant).queued == []
+        assert run(db, frozen_now, instant + timedelta(minutes=5)).queued == []
+    # weeks later nothing more: every offset fired once, the escalation once
+    assert run(db, frozen_now, Z(2027, 6, 1)).queued == []
+    assert len(outbox(db)) == len(EXPECTED)
+
+
+def test_reminder_shows_the_deadline_in_the_cycles_zone_and_links_to_the_work(
+    db, frozen_now, two_zones
+):
+    run(db, frozen_now, Z(2027, 3, 23, 23))
+    note = next(n for n in outbox(db) if n.review_id == two_zones["kenya"].id)
+    assert "30 Mar 2027, 23:59 (Europe/Berlin)" in note.body_text
+    assert "in 7 days" in note.body_text
+    assert "due in 7 days" in note.subject and "Kenya" in note.subject
+    assert f"/reviews/{two_zones['kenya'].id}/self-assessment" in note.body_text
+    assert note.status == NotificationStatus.SENT  # delivered after the commit (log backend)
+
+
+def test_a_late_pass_sends_only_the_latest_due_reminder_once(db, frozen_now, two_zones):
+    # cron was down from before the 14-day reminder until after the 1-day one of Kenya
+    result = run(db, frozen_now, Z(2027, 3, 30, 8))
+    kenya = [n for n in outbox(db) if n.review_id == two_zones["kenya"].id]
+    assert [days_of(n) for n in kenya] == [1]
+    ghana = [n for n in outbox(db) if n.review_id == two_zones["ghana"].id]
+    # Ghana's deadline passed ten days ago: the at-deadline reminder once, and the escalation
+    assert sorted((n.kind, days_of(n)) for n in ghana) == [("overdue", None), ("reminder", 0)]
+    assert len(result.queued) == 3
+    assert run(db, frozen_now, Z(2027, 3, 30, 9)).queued == []
+    # the skipped 14- and 7-day reminders never come afterwards; the at-deadline one does
+    run(db, frozen_now, Z(2027, 3, 31))
+    kenya = [n for n in outbox(db) if n.review_id == two_zones["kenya"].id]
+    assert [days_of(n) for n in kenya] == [1, 0]
+
+
+def test_moving_a_deadline_rearms_its_reminders(db, frozen_now, two_zones):
+    kenya = two_zones["kenya"]
+    run(db, frozen_now, Z(2027, 3, 24))  # the 7-day reminder of 30 March
+    assert [days_of(n) for n in outbox(db) if n.review_id == kenya.id] == [7]
+    # the secretariat gives three more weeks: 20 April
+    frozen_now(Z(2027, 3, 24, 1))
+    deadlines.change_deadline(
+        two_zones["secretariat"], kenya, "self_assessment", date(2027, 4, 20), None, "More time."
+    )
+    db.session.commit()
+    assert run(db, frozen_now, Z(2027, 3, 24, 2)).queued == []  # 27 days before: nothing due
+    run(db, frozen_now, Z(2027, 4, 6, 22))  # 14 days before 20 April (CEST): 6 Apr 21:59:59Z
+    assert [days_of(n) for n in outbox(db) if n.review_id == kenya.id] == [7, 14]
+    # then back to 9 April, two days away: the new date's 7-day reminder fires once, not 14
+    frozen_now(Z(2027, 4, 7))
+    deadlines.change_deadline(
+        two_zones["secretariat"], kenya, "self_assessment", date(2027, 4, 9), None, "Sooner."
+    )
+    db.session.commit()
+    result = run(db, frozen_now, Z(2027, 4, 7, 0, 5))
+    assert [(p.kind, p.days) for p in result.queued] == [("reminder", 7)]
+    assert [days_of(n) for n in outbox(db) if n.review_id == kenya.id] == [7, 14, 7]
+    assert run(db, frozen_now, Z(2027, 4, 7, 0, 10)).queued == []
+
+
+def test_no_reminder_once_the_self_assessment_is_submitted_or_the_review_withdrawn(
+    db, frozen_now, two_zones, app
+):
+    from app.services.transitions import apply_transition
+
+    kenya, ghana = two_zones["kenya"], two_zones["ghana"]
+    fill_required_answers(db, kenya, two_zones["kenya_fp"])
+    frozen_now(Z(2027, 3, 1))
+    with app.test_request_context():
+        apply_transition(two_zones["kenya_fp"], kenya, "submit_self_assessment")
+        apply_transition(two_zones["secretariat"], ghana, "withdraw", reason="Left the regime.")
+    assert run(db, frozen_now, Z(2027, 3, 17)).queued == []
+    assert run(db, frozen_now, Z(2027, 5, 1)).queued == []
+    assert outbox(db) == []
+
+
+def test_inactive_accounts_and_planning_cycles_get_nothing(db, frozen_now, two_zones, make):
+    two_zones["kenya_fp"].active = False
+    two_zones["ghana"].cycle.status = CycleStatus.PLANNING
+    db.session.commit()
+    result = run(db, frozen_now, Z(2027, 3, 17))
+    assert result.queued == []
+    # Kenya's deadline passes with nobody to remind: the secretariat is still told
+    result = run(db, frozen_now, Z(2027, 4, 3))
+    assert [(p.kind, p.recipient.id) for p in result.queued] == [
+        ("overdue", two_zones["secretariat"].id)
+    ]
+    note = outbox(db)[0]
+    assert "No active account owes this work" in note.body_text
+
+
+@pytest.fixture
+def evaluating(make, db, team):
+    """``team`` (Kenya, lead France, member Brazil, both accepted, in evaluation; cycle in UTC,
+    evaluation due 30 June 2027 23:59:59 UTC) plus Kenya's focal point and a declined reviewer."""
+    team["focal_point"] = make.focal_point("KEN")
+    team["declined"] = make.reviewer("JPN")
+    team["declined_a"] = make.assignment(
+        team["review"], team["declined"], status=AssignmentStatus.DECLINED
+    )
+    return team
+
+
+def test_evaluation_reminders_go_per_assignment_and_stop_once_submitted(db, frozen_now, evaluating):
+    lead_a, member_a = evaluating["lead_a"], evaluating["member_a"]
+    result = run(db, frozen_now, Z(2027, 6, 17))  # 13 days before 30 June: the 14-day one
+    assert sorted((p.assignment.id, p.owed.task) for p in result.queued) == sorted(
+        [(lead_a.id, "evaluation_and_report"), (member_a.id, "evaluation")]
+    )
+    notes = outbox(db)
+    assert {n.assignment_id for n in notes} == {lead_a.id, member_a.id}
+    assert evaluating["declined"].id not in {n.recipient_id for n in notes}
+    # a reviewer's reminder never names a co-reviewer nor a focal point
+    for note in notes:
+        others = {evaluating["lead"], evaluating["member"], evaluating["declined"]} - {
+            note.recipient
+        }
+        for other in (*others, evaluating["focal_point"]):
+            assert other.display_name not in note.body_text + note.body_html + note.subject
+    member_a.status = AssignmentStatus.SUBMITTED
+    db.session.commit()
+    result = run(db, frozen_now, Z(2027, 6, 24))  # the 7-day one: only the lead now
+    assert [(p.recipient.id, p.owed.task) for p in result.queued] == [
+        (evaluating["lead"].id, "evaluation_and_report")
+    ]
+    lead_a.status = AssignmentStatus.SUBMITTED
+    db.session.commit()
+    result = run(db, frozen_now, Z(2027, 6, 30, 12))  # the 1-day one: the lead owes the report
+    assert [(p.recipient.id, p.owed.task) for p in result.queued] == [
+        (evaluating["lead"].id, "draft_report")
+    ]
+    assert "consolidate and submit the draft report" in outbox(db)[-1].body_text
+    assert f"/reviews/{evaluating['review'].id}/report/edit" in outbox(db)[-1].body_text
+
+
+def test_a_declined_or_withdrawn_assignment_stops_and_the_new_seat_gets_its_own(
+    db, frozen_now, evaluating, make
+):
+    run(db, frozen_now, Z(2027, 6, 17))
+    evaluating["member_a"].status = AssignmentStatus.WITHDRAWN
+    replacement = make.reviewer("CHL")
+    new_a = make.assignment(evaluating["review"], replacement, status=AssignmentStatus.ACCEPTED)
+    result = run(db, frozen_now, Z(2027, 6, 18))
+    # the newcomer gets the latest due reminder (14 days) for their own assignment, once
+    assert [(p.recipient.id, p.assignment.id, p.days) for p in result.queued] == [
+        (replacement.id, new_a.id, 14)
+    ]
+    result = run(db, frozen_now, Z(2027, 6, 24))
+    assert evaluating["member"].id not in {p.recipient.id for p in result.queued}
+    assert {p.recipient.id for p in result.queued} == {evaluating["lead"].id, replacement.id}
+
+
+def test_an_undelivered_reminder_is_cancelled_once_the_work_is_done(db, frozen_now, evaluating):
+    run(db, frozen_now, Z(2027, 6, 17))
+    member_note = next(n for n in outbox(db) if n.assignment_id == evaluating["member_a"].id)
+    lead_note = next(n for n in outbox(db) if n.assignment_id == evaluating["lead_a"].id)
+    for note in (member_note, lead_note):  # the mail server refused them; a retry is due
+        note.status = NotificationStatus.FAILED
+    evaluating["member_a"].status = AssignmentStatus.SUBMITTED
+    db.session.commit()
+    result = run(db, frozen_now, Z(2027, 6, 17, 1))
+    assert result.cancelled == 1
+    db.session.expire_all()
+    assert member_note.status == NotificationStatus.ABANDONED
+    assert member_note.last_error == reminders.CANCELLED_NOTE
+    assert lead_note.status == NotificationStatus.FAILED  # the lead still owes work
+
+
+def test_factual_check_reminders_stop_once_the_state_commented(db, frozen_now, make, app):
+    from app.services.transitions import apply_transition
+
+    prepared = prepared_review(make)  # the state commented on the first draft already
+    review = prepared.review
+    focal_point = prepared.identities["focal_point"]
+    review.status = ReviewStatus.FACTUAL_CHECK
+    db.session.commit()
+    assert run(db, frozen_now, Z(2027, 7, 28)).queued == []
+    # the draft came back and a new one was submitted: the state owes comments on it
+    db.session.add(
+        TransitionLog(
+            subject_type="review",
+            subject_id=review.id,
+            event="submit_draft_report",
+            from_state="evaluation",
+            to_state="factual_check",
+            actor_id=prepared.identities["lead_reviewer"].id,
+            created_at=Z(2027, 7, 20),
+        )
+    )
+    db.session.commit()
+    # factual check due 1 January + 90 + 90 + 30 days: 30 July 23:59:59 UTC; 2 days before
+    result = run(db, frozen_now, Z(2027, 7, 28, 1))
+    assert [(p.recipient.id, p.days) for p in result.queued] == [(focal_point.id, 7)]
+    assert prepared.identities["lead_reviewer"].display_name not in outbox(db)[0].body_text
+    frozen_now(Z(2027, 7, 29))
+    with app.test_request_context():
+        apply_transition(focal_point, review, "submit_factual_comments")
+    assert run(db, frozen_now, Z(2027, 7, 30, 1)).queued == []
+    assert run(db, frozen_now, Z(2027, 8, 10)).queued == []  # no escalation either
