@@ -6,16 +6,18 @@ frozen clock (`PILLARS_FROZEN_NOW`) through the service and the CLI.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from app.models import Notification, NotificationStatus, TransitionLog
+from app.models import Notification, NotificationStatus, Role, State, TransitionLog, User
 from app.services import deadlines, reminders
 from app.services.clock import end_of_day
 from config import day_count, day_counts
+from tests.conftest import IS_PG
 from tests.factories import fill_required_answers, prepared_review
 from workflows import AssignmentStatus, CycleStatus, ReviewStatus
 
@@ -391,3 +393,152 @@ def test_factual_check_reminders_stop_once_the_state_commented(db, frozen_now, m
         apply_transition(focal_point, review, "submit_factual_comments")
     assert run(db, frozen_now, Z(2027, 7, 30, 1)).queued == []
     assert run(db, frozen_now, Z(2027, 8, 10)).queued == []  # no escalation either
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+
+def test_reminders_run_prints_what_it_queued_and_a_second_run_queues_nothing(
+    db, frozen_now, two_zones, runner
+):
+    frozen_now(Z(2027, 3, 24, 12))  # Kenya: 7 days before; Ghana: 3 days overdue
+    dry = runner.invoke(args=["reminders", "run", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "would queue reminder (7 d before): Kenya" in dry.output
+    assert dry.output.strip().splitlines()[-1] == "reminders queued: 0"
+    assert outbox(db) == []
+
+    first = runner.invoke(args=["reminders", "run"])
+    assert first.exit_code == 0, first.output
+    lines = first.output.strip().splitlines()
+    assert lines[-1] == "reminders queued: 3"  # reminders and escalations together
+    assert "queued reminder (7 d before): Kenya — Berlin cycle, self_assessment" in first.output
+    assert "queued reminder (at the deadline): Ghana — New York cycle" in first.output
+    assert "queued overdue (3 d overdue): Ghana" in first.output
+    assert "2 reminders and 1 escalation queued" in first.output
+    assert len(outbox(db)) == 3
+
+    second = runner.invoke(args=["reminders", "run"])
+    assert second.exit_code == 0, second.output
+    assert second.output.strip().splitlines()[-1] == "reminders queued: 0"
+    assert "3 due earlier and already queued" in second.output
+    assert len(outbox(db)) == 3
+
+
+# --- bounded queries ------------------------------------------------------------------------------
+
+
+class QueryCounter:
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def __call__(self, _conn, _cursor, statement, *args):
+        self.statements.append(statement)
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self)
+
+    @property
+    def selects(self) -> int:
+        return sum(1 for s in self.statements if s.lstrip().upper().startswith("SELECT"))
+
+
+def _cycle_with_reviews(db, make, name: str, codes: list[str]):
+    from app.services import cycles as cycle_service
+
+    cycle = make.cycle(name, time_zone="Pacific/Auckland")
+    states = {s.code: s for s in db.session.scalars(select(State).where(State.code.in_(codes)))}
+    for i, code in enumerate(codes):
+        review = cycle_service.add_review(cycle, states[code])
+        review.status = (ReviewStatus.SELF_ASSESSMENT, ReviewStatus.RESPONSE)[i % 2]
+        db.session.add(
+            User(
+                email=f"fp.{name.split()[0].lower()}.{code.lower()}@test.example",
+                display_name=f"Focal point {code}",
+                password_hash="x",
+                role=Role.FOCAL_POINT,
+                state_id=states[code].id,
+            )
+        )
+    db.session.commit()
+    return cycle
+
+
+def _pass_statements(db, frozen_now, instant) -> tuple[QueryCounter, reminders.PassResult]:
+    """The statements of one pass up to its flush (delivery after the commit is the outbox's)."""
+    frozen_now(instant)
+    with QueryCounter(db.engine) as counter:
+        result = reminders.run_pass()
+    db.session.commit()
+    return counter, result
+
+
+def test_a_pass_reads_in_a_fixed_number_of_queries_whatever_the_number_of_reviews(
+    db, make, frozen_now
+):
+    all_codes = sorted(db.session.scalars(select(State.code)))
+    assert len(all_codes) == 193
+    make.secretariat()
+    small = _cycle_with_reviews(db, make, "Small cycle", all_codes[:10])
+    # self-assessment due 1 April 2027 23:59:59 in Auckland (NZDT until 4 April): 10:59:59 UTC
+    small_first, result = _pass_statements(db, frozen_now, Z(2027, 3, 26))
+    assert len(result.queued) == 5  # the five reviews in self-assessment: 7 days before
+    small_again, again = _pass_statements(db, frozen_now, Z(2027, 3, 26, 1))
+    assert again.queued == []
+
+    small.status = CycleStatus.CLOSED
+    db.session.commit()
+    _cycle_with_reviews(db, make, "Big cycle", all_codes)
+    big_first, result = _pass_statements(db, frozen_now, Z(2027, 3, 26, 2))
+    # 97 reviews in self-assessment; the ten states of the small cycle have two focal points
+    assert len(result.queued) == 97 + 5
+    big_again, again = _pass_statements(db, frozen_now, Z(2027, 3, 26, 3))
+    assert again.queued == []
+    print(
+        f"reminder pass SELECTs: {small_again.selects} at 10 reviews, {big_again.selects} at 193;"
+        f" first pass {small_first.selects} / {big_first.selects} with 5 / 102 messages"
+    )
+    assert small_again.selects == big_again.selects <= 7
+    # queueing reads nothing per review: one duplicate check of the outbox per message at most
+    assert big_first.selects - big_again.selects <= 102
+    assert small_first.selects - small_again.selects <= 5
+
+
+# --- two passes at once ---------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not IS_PG, reason="SQLite serialises writers: no concurrent passes to race")
+def test_two_passes_at_once_queue_each_message_once(app, db, make, frozen_now):
+    codes = ["KEN", "GHA", "BRA", "FRA", "JPN", "CHL", "NOR", "POL"]
+    make.secretariat()
+    _cycle_with_reviews(db, make, "Race cycle", codes)
+    frozen_now(Z(2027, 3, 26))
+    db.session.remove()
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def one_pass():
+        try:
+            with app.app_context():
+                barrier.wait()
+                result = reminders.run_pass()
+                db.session.commit()
+                results.append(len(result.queued))
+        except BaseException as error:  # noqa: BLE001 — reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=one_pass) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sum(results) == 4  # the four reviews in self-assessment, each once in total
+    keys = [n.dedupe_key for n in outbox(db)]
+    assert len(keys) == len(set(keys)) == 4
