@@ -373,6 +373,12 @@ class SMTPTransport(Transport):
         except TimeoutError:
             self._drop()
             return f"timed out after {timeout:g} s"
+        except smtplib.SMTPServerDisconnected as error:
+            # smtplib reports a read that timed out as "Connection unexpectedly closed: timed out"
+            self._drop()
+            if "timed out" in str(error):
+                return f"timed out after {timeout:g} s"
+            return f"{type(error).__name__}: {error}"
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
             return f"{type(error).__name__}: {error}"
