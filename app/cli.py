@@ -1,5 +1,5 @@
 """Command-line interface: ``flask --app wsgi seed | demo | cycle list | cycle draw |
-recommendations import-upr | backup PATH | restore PATH | reminders run``."""
+recommendations import-upr | backup PATH | restore PATH | outbox send | reminders run``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(recommendations_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(outbox_group)
     app.cli.add_command(reminders_group)
 
 
@@ -211,6 +212,30 @@ def restore_command(path: Path, force: bool) -> None:
     click.echo(
         f"restored {sum(summary.rows.values())} rows in {len(summary.rows)} tables and "
         f"{summary.files} files from {path}"
+    )
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """E-mail notifications: send what is due (issue 6)."""
+
+
+@outbox_group.command("send")
+@with_appcontext
+def outbox_send_command() -> None:
+    """Send every queued message, and every failed one whose back-off has passed; one pass.
+
+    Safe to run from cron every few minutes, even while another run is going (each message is
+    claimed before it is sent). Prints ``sent N, failed M (will be retried), abandoned K``.
+    """
+    from app.services import clock, notifications
+
+    with current_app.test_request_context():
+        counts = notifications.deliver_due(clock.now())
+    click.echo(
+        f"sent {counts.sent}, failed {counts.failed} (will be retried), "
+        f"abandoned {counts.abandoned}"
+        + (f", skipped {counts.skipped} (taken by another run)" if counts.skipped else "")
     )
 
 

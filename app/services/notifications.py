@@ -373,6 +373,12 @@ class SMTPTransport(Transport):
         except TimeoutError:
             self._drop()
             return f"timed out after {timeout:g} s"
+        except smtplib.SMTPServerDisconnected as error:
+            # smtplib reports a read that timed out as "Connection unexpectedly closed: timed out"
+            self._drop()
+            if "timed out" in str(error):
+                return f"timed out after {timeout:g} s"
+            return f"{type(error).__name__}: {error}"
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
             return f"{type(error).__name__}: {error}"
@@ -415,3 +421,78 @@ def make_transport() -> Transport:
     if backend == "smtp":
         return SMTPTransport(current_app.config)
     raise ValueError(f"unknown MAIL_BACKEND {backend!r}")
+
+
+# --- reading: the in-app list, the outbox page, the review team's flags -----------------------
+
+
+def unread_count(user: User) -> int:
+    """How many of ``user``'s notifications are unread (one COUNT query)."""
+    return (
+        db.session.scalar(
+            select(db.func.count(Notification.id)).where(
+                Notification.recipient_id == user.id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def own_query(user: User):
+    """``user``'s own notifications, newest first (a query to paginate)."""
+    return select(Notification).where(Notification.recipient_id == user.id)
+
+
+def mark_read(user: User, note_id: int | None = None) -> int:
+    """Mark ``user``'s notification ``note_id`` (or all of theirs) read, at the application
+    clock's instant; never touches another user's. Returns how many rows changed (flushes)."""
+    query = (
+        update(Notification)
+        .where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    if note_id is not None:
+        query = query.where(Notification.id == note_id)
+    return db.session.execute(query).rowcount
+
+
+def outbox_query(status: str | None = None):
+    """Every message, with its recipient loaded, optionally of one ``status`` (a query)."""
+    from sqlalchemy.orm import joinedload
+
+    query = select(Notification).options(joinedload(Notification.recipient))
+    if status:
+        query = query.where(Notification.status == NotificationStatus(status))
+    return query
+
+
+def status_counts() -> dict[str, int]:
+    """Number of messages per status (every status present, zeros included)."""
+    counts = dict(
+        db.session.execute(
+            select(Notification.status, db.func.count(Notification.id)).group_by(
+                Notification.status
+            )
+        ).all()
+    )
+    return {status.value: counts.get(status, 0) for status in NotificationStatus}
+
+
+def undelivered_invitations(review: Review) -> dict[int, Notification]:
+    """Assignment id → the latest invitation e-mail of that assignment, for each assignment of
+    ``review`` whose latest invitation is failed or abandoned (one query)."""
+    rows = db.session.scalars(
+        select(Notification)
+        .where(Notification.review_id == review.id, Notification.kind == "invitation")
+        .where(Notification.assignment_id.is_not(None))
+        .order_by(Notification.id)
+    ).all()
+    latest: dict[int, Notification] = {}
+    for note in rows:
+        latest[note.assignment_id] = note
+    return {
+        assignment_id: note
+        for assignment_id, note in latest.items()
+        if note.status in (NotificationStatus.FAILED, NotificationStatus.ABANDONED)
+    }
