@@ -276,3 +276,15 @@ def test_demo_names_the_address_it_was_asked_for(runner):
     assert result.exit_code == 0, result.output
     assert "sign in at http://127.0.0.1:5200" in result.output
     assert "5000" not in result.output
+
+
+def test_reminders_on_the_demo_remind_the_brazil_lead_and_escalate_costa_rica_once(runner):
+    run_demo(runner)
+    first = runner.invoke(args=["reminders", "run"])
+    assert first.exit_code == 0, first.output
+    assert "queued reminder (7 d before): Brazil" in first.output
+    assert "queued reminder (at the deadline): Costa Rica" in first.output
+    assert "queued overdue (3 d overdue): Costa Rica" in first.output
+    assert first.output.strip().splitlines()[-1] == "reminders queued: 3"
+    second = runner.invoke(args=["reminders", "run"])
+    assert second.output.strip().splitlines()[-1] == "reminders queued: 0"

@@ -208,7 +208,7 @@ def test_reminder_shows_the_deadline_in_the_cycles_zone_and_links_to_the_work(
     note = next(n for n in outbox(db) if n.review_id == two_zones["kenya"].id)
     assert "30 Mar 2027, 23:59 (Europe/Berlin)" in note.body_text
     assert "in 7 days" in note.body_text
-    assert "due in 7 days" in note.subject and "Kenya" in note.subject
+    assert note.subject == "Reminder: self-assessment due in 7 days — review of Kenya, Berlin cycle"
     assert f"/reviews/{two_zones['kenya'].id}/self-assessment" in note.body_text
     assert note.status == NotificationStatus.SENT  # delivered after the commit (log backend)
 
@@ -222,6 +222,10 @@ def test_a_late_pass_sends_only_the_latest_due_reminder_once(db, frozen_now, two
     # Ghana's deadline passed ten days ago: the at-deadline reminder once, and the escalation
     assert sorted((n.kind, days_of(n)) for n in ghana) == [("overdue", None), ("reminder", 0)]
     assert len(result.queued) == 3
+    escalation = next(n for n in ghana if n.kind == "overdue")
+    assert escalation.recipient_id == two_zones["secretariat"].id
+    assert "20 Mar 2027, 23:59 (America/New_York), 9 days ago" in escalation.body_text
+    assert f"{two_zones['ghana_fp'].display_name}: complete and submit" in escalation.body_text
     assert run(db, frozen_now, Z(2027, 3, 30, 9)).queued == []
     # the skipped 14- and 7-day reminders never come afterwards; the at-deadline one does
     run(db, frozen_now, Z(2027, 3, 31))
@@ -542,3 +546,42 @@ def test_two_passes_at_once_queue_each_message_once(app, db, make, frozen_now):
     assert sum(results) == 4  # the four reviews in self-assessment, each once in total
     keys = [n.dedupe_key for n in outbox(db)]
     assert len(keys) == len(set(keys)) == 4
+
+
+# --- what the secretariat sees --------------------------------------------------------------------
+
+
+def test_review_page_shows_the_secretariat_which_reminders_went_out_and_the_next_one(
+    db, frozen_now, two_zones, login_as, client
+):
+    kenya = two_zones["kenya"]
+    run(db, frozen_now, Z(2027, 3, 24))  # Kenya: the 7-day reminder of 30 March (Berlin)
+    frozen_now(Z(2027, 3, 25))
+    page = login_as(two_zones["secretariat"]).get(f"/reviews/{kenya.id}").get_data(as_text=True)
+    assert "Reminders sent: 7 days before." in page
+    # the 1-day reminder: 29 March 23:59:59 in Berlin, shown in the cycle's zone
+    assert "Next reminder: 1 day before, 29 Mar 2027, 23:59." in page
+    # after a move, the sent list starts afresh for the new date
+    deadlines.change_deadline(
+        two_zones["secretariat"], kenya, "self_assessment", date(2027, 5, 31), None, "Later."
+    )
+    db.session.commit()
+    page = client.get(f"/reviews/{kenya.id}").get_data(as_text=True)
+    assert "Reminders sent:" not in page
+    assert "Next reminder: 14 days before, 17 May 2027, 23:59." in page
+
+
+@pytest.mark.parametrize("who", ["kenya_fp", "reviewer"])
+def test_only_the_secretariat_sees_the_reminders_sent(
+    db, frozen_now, two_zones, login_as, make, who
+):
+    kenya = two_zones["kenya"]
+    if who == "reviewer":
+        two_zones["reviewer"] = make.reviewer("FRA")
+        make.assignment(kenya, two_zones["reviewer"], status=AssignmentStatus.ACCEPTED)
+    run(db, frozen_now, Z(2027, 3, 24))
+    response = login_as(two_zones[who]).get(f"/reviews/{kenya.id}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Deadlines" in page
+    assert "Reminders sent" not in page and "Next reminder" not in page

@@ -96,13 +96,13 @@ TASKS = {
     "follow_up": N_("report progress on the implementation of the recommendations"),
 }
 
-#: Stage key → its name (translated when rendered).
+#: Stage key → its name inside a sentence (translated when rendered).
 STAGE_LABELS = {
-    "self_assessment": N_("Self-assessment"),
-    "evaluation": N_("Evaluation"),
-    "factual_check": N_("Factual check"),
-    "response": N_("Response"),
-    "follow_up": N_("Follow-up"),
+    "self_assessment": N_("self-assessment"),
+    "evaluation": N_("evaluation"),
+    "factual_check": N_("factual check"),
+    "response": N_("response"),
+    "follow_up": N_("follow-up"),
 }
 
 
@@ -544,8 +544,9 @@ def cancel_stale(stages: Sequence[OpenStage]) -> int:
 @dataclass
 class SentSummary:
     """For the review page: per stage, the reminder offsets and escalations already queued for
-    its current deadline (``reminder_days``, largest first; ``escalated``), and the next
-    reminder due (days before, aware UTC instant) if any."""
+    its current deadline (``reminder_days``, largest first; ``escalated``), and — for the stage
+    the review is working towards, in an open cycle — the next reminder (days before, aware UTC
+    instant) if any. Whether that reminder goes to anyone depends on who still owes work."""
 
     reminder_days: list[int] = field(default_factory=list)
     escalated: bool = False
@@ -580,8 +581,10 @@ def summary_for(review: Review) -> dict[str, SentSummary]:
         elif kind == ESCALATION:
             entry.escalated = True
     now = clock.now()
+    owed_stage = OWED_STAGE.get(review.status) if review.cycle.status == CycleStatus.OPEN else None
     for deadline in review.deadlines:
         entry = result[deadline.stage]
         entry.reminder_days.sort(reverse=True)
-        entry.next = next_reminder(deadline.due_at, review.cycle.time_zone, offsets, now)
+        if deadline.stage == owed_stage:
+            entry.next = next_reminder(deadline.due_at, review.cycle.time_zone, offsets, now)
     return result
