@@ -57,7 +57,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -461,7 +461,8 @@ def run_pass(now: datetime | None = None, *, dry_run: bool = False) -> PassResul
     Flushes, never commits: the caller commits once, after which the outbox delivers. With
     ``dry_run`` nothing is written. The SELECTs are a fixed handful whatever the number of reviews
     (`open_stages`, the secretariat, the keys already used, the undelivered messages); each
-    message queued costs its own INSERT (and, on PostgreSQL, a SAVEPOINT).
+    message queued costs the outbox's own duplicate check and INSERT (and, on PostgreSQL, a
+    SAVEPOINT): 5 SELECTs for a pass with nothing new, at 10 reviews as at 193.
     """
     from app.services import notifications
 
@@ -519,25 +520,30 @@ def cancel_stale(stages: Sequence[OpenStage]) -> int:
 
     live_stages = {stage.key for stage in stages}
     live_owed = {f"{stage.key}:{owed.who}" for stage in stages for owed in stage.owed}
-    waiting = db.session.scalars(
-        select(Notification).where(
+    waiting = (NotificationStatus.QUEUED, NotificationStatus.FAILED)
+    stale = []
+    for ident, key in db.session.execute(
+        select(Notification.id, Notification.dedupe_key).where(
             Notification.kind.in_(KINDS),
-            Notification.status.in_((NotificationStatus.QUEUED, NotificationStatus.FAILED)),
+            Notification.status.in_(waiting),
             Notification.dedupe_key.is_not(None),
         )
-    ).all()
-    cancelled = 0
-    for note in waiting:
-        kind, _, rest = note.dedupe_key.partition(":")
-        if kind == REMINDER:
-            live = rest.rsplit(":", 1)[0] in live_owed
-        else:
-            live = rest.rsplit(":", 1)[0] in live_stages
-        if not live:
-            note.status = NotificationStatus.ABANDONED
-            note.next_attempt_at = None
-            note.last_error = CANCELLED_NOTE
-            cancelled += 1
+    ):
+        kind, _, rest = key.partition(":")
+        owner = rest.rsplit(":", 1)[0]
+        if owner not in (live_owed if kind == REMINDER else live_stages):
+            stale.append(ident)
+    if not stale:
+        return 0
+    # conditional: a message a sender delivered meanwhile stays sent
+    cancelled = db.session.execute(
+        update(Notification)
+        .where(Notification.id.in_(stale), Notification.status.in_(waiting))
+        .values(
+            status=NotificationStatus.ABANDONED, next_attempt_at=None, last_error=CANCELLED_NOTE
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
     return cancelled
 
 
