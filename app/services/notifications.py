@@ -252,7 +252,7 @@ def _deliver_one(session: Session, transport: Transport, ident: int, now: dateti
         counts.abandoned += 1
         session.commit()
         return counts
-    error = transport.send(build_message(note, recipient))
+    error = transport.send(build_message(note, recipient), secret=note.secret)
     if error is None:
         note.status = NotificationStatus.SENT
         note.sent_at = clock.now()
@@ -308,7 +308,8 @@ def sender_address() -> Address:
 class Transport:
     """Sends messages; ``send`` returns None on success or the error text to record."""
 
-    def send(self, message: EmailMessage) -> str | None:  # pragma: no cover — interface
+    def send(self, message: EmailMessage, *, secret: bool = False) -> str | None:
+        """Send ``message``; ``secret``: its body holds a credential."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -318,13 +319,13 @@ class Transport:
 class LogTransport(Transport):
     """Development: the message goes to the application log ("delivered to the log")."""
 
-    def send(self, message: EmailMessage) -> str | None:
+    def send(self, message: EmailMessage, *, secret: bool = False) -> str | None:
         body = message.get_body(("plain",))
+        text = body.get_content() if body is not None else ""
+        if secret and not current_app.config.get("PASSWORD_LINKS_IN_LOG"):
+            text = "(body not logged: it holds a link to set a password)"
         _LOG.info(
-            "e-mail (MAIL_BACKEND=log) to %s — %s\n%s",
-            message["To"],
-            message["Subject"],
-            body.get_content() if body is not None else "",
+            "e-mail (MAIL_BACKEND=log) to %s — %s\n%s", message["To"], message["Subject"], text
         )
         return None
 
@@ -355,7 +356,7 @@ class SMTPTransport(Transport):
             connection.login(c["MAIL_USERNAME"], c["MAIL_PASSWORD"] or "")
         return connection
 
-    def send(self, message: EmailMessage) -> str | None:
+    def send(self, message: EmailMessage, *, secret: bool = False) -> str | None:
         timeout = float(self.config["MAIL_TIMEOUT"])
         try:
             if self.connection is None:
