@@ -109,9 +109,7 @@ def queue(
     """
     if not recipient.active:
         return None
-    if dedupe_key is not None and db.session.scalar(
-        select(Notification.id).where(Notification.dedupe_key == dedupe_key)
-    ):
+    if dedupe_key is not None and _key_taken(dedupe_key):
         return None
     values = dict(context, recipient=recipient, app_url=current_app.config["APP_URL"])
     subject = " ".join(_render(f"email/{template}.subject.txt", values).split())
@@ -144,6 +142,12 @@ def queue(
         db.session.add(note)
     _deliver_after_commit(note)
     return note
+
+
+def _key_taken(dedupe_key: str) -> bool:
+    """Whether a message with ``dedupe_key`` exists (as this transaction sees it)."""
+    found = db.session.scalar(select(Notification.id).where(Notification.dedupe_key == dedupe_key))
+    return found is not None
 
 
 def _render(name: str, values: dict[str, Any]) -> str:
