@@ -60,19 +60,22 @@ DUE_STATUSES = (NotificationStatus.QUEUED, NotificationStatus.FAILED)
 @dataclass
 class DeliveryCounts:
     """What one delivery pass did: messages ``sent``, ``failed`` (will be retried),
-    ``abandoned`` (no retry left, or inactive recipient) and ``skipped`` (claimed by another
-    sender first)."""
+    ``abandoned`` (no retry left, or inactive recipient), ``skipped`` (claimed by another
+    sender first) and ``deferred`` (not tried: the server could not be reached in this pass; they
+    stay due)."""
 
     sent: int = 0
     failed: int = 0
     abandoned: int = 0
     skipped: int = 0
+    deferred: int = 0
 
     def add(self, other: DeliveryCounts) -> None:
         self.sent += other.sent
         self.failed += other.failed
         self.abandoned += other.abandoned
         self.skipped += other.skipped
+        self.deferred += other.deferred
 
 
 # --- queueing ---------------------------------------------------------------------------------
@@ -221,6 +224,11 @@ def deliver(ids: list[int], *, now: datetime | None = None) -> DeliveryCounts:
     try:
         with Session(db.engine, expire_on_commit=False) as session:
             for ident in ids:
+                if transport.unreachable:
+                    # the server cannot be reached: the rest stay queued for `deliver_due`
+                    # rather than each waiting MAIL_TIMEOUT in turn
+                    counts.deferred += 1
+                    continue
                 counts.add(_deliver_one(session, transport, ident, now))
     finally:
         transport.close()
@@ -310,7 +318,11 @@ def sender_address() -> Address:
 
 
 class Transport:
-    """Sends messages; ``send`` returns None on success or the error text to record."""
+    """Sends messages; ``send`` returns None on success or the error text to record.
+    ``unreachable`` turns true when the server itself failed (connection refused, timeout,
+    greeting or login refused): the pass stops trying."""
+
+    unreachable = False
 
     def send(self, message: EmailMessage, *, secret: bool = False) -> str | None:
         """Send ``message``; ``secret``: its body holds a credential."""
@@ -374,18 +386,25 @@ class SMTPTransport(Transport):
             )
         except smtplib.SMTPResponseException as error:
             self._drop()
+            self.unreachable = isinstance(
+                error,
+                smtplib.SMTPConnectError | smtplib.SMTPHeloError | smtplib.SMTPAuthenticationError,
+            )
             return f"{error.smtp_code} {_text(error.smtp_error)}"
         except TimeoutError:
             self._drop()
+            self.unreachable = True
             return f"timed out after {timeout:g} s"
         except smtplib.SMTPServerDisconnected as error:
             # smtplib reports a read that timed out as "Connection unexpectedly closed: timed out"
             self._drop()
+            self.unreachable = True
             if "timed out" in str(error):
                 return f"timed out after {timeout:g} s"
             return f"{type(error).__name__}: {error}"
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
+            self.unreachable = True
             return f"{type(error).__name__}: {error}"
 
     def _reset(self) -> None:
