@@ -316,6 +316,11 @@ def test_an_undelivered_invitation_is_flagged_on_the_review_team(make, db, app, 
     page = client.get(url).get_data(as_text=True)
     assert "Invitation not delivered" in page and "550 5.1.1 mailbox unavailable" in page
     assert f"/admin/outbox/{note.id}" in page
+    review_page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert "Invitation not delivered" in review_page
+    # the reviewer sees the review's summary, not the secretariat's delivery flags
+    own = login_as(reviewer, on=app.test_client()).get(f"/reviews/{review.id}")
+    assert own.status_code == 200 and "Invitation not delivered" not in own.get_data(as_text=True)
 
 
 def test_outbox_and_notification_pages_have_flat_query_counts(make, db, app, login_as):

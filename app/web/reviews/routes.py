@@ -10,7 +10,7 @@ from app import access
 from app.extensions import db
 from app.models import Assignment, Review, TransitionLog
 from app.services import deadlines as deadline_service
-from app.services import upr_import
+from app.services import notifications, upr_import
 from app.services.cycles import STAGES, SetupError
 from app.services.worklist import STAGE_OF_STATUS
 from app.web.events import fire_from_form
@@ -76,6 +76,12 @@ def _render(review: Review, kept: dict | None = None, posted: DeadlineForm | Non
             deadline_changes=changes,
             history=history,
             team=team,
+            # invitations whose e-mail failed: the secretariat's to act on (issue 6)
+            undelivered=(
+                notifications.undelivered_invitations(review)
+                if team and access.is_secretariat(current_user)
+                else {}
+            ),
             own_assignment=access.assignment_of(current_user, review),
             kept=kept or {},
             review_machine=REVIEW,
