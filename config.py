@@ -102,7 +102,8 @@ class Config:
     LOGIN_RATE_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_RATE_LIMIT_PER_ADDRESS", "60 per hour")
     #: Lifetime of a set-password link (invitation or reset), in seconds.
     PASSWORD_LINK_MAX_AGE = int(os.environ.get("PASSWORD_LINK_MAX_AGE", 48 * 3600))
-    #: Until e-mail exists (issue 6), the forgot-password page writes the link to the log.
+    #: Development: the forgot-password page also writes the link to the log (it is e-mailed too),
+    #: and the log mail backend shows bodies holding a link.
     PASSWORD_LINKS_IN_LOG = True
     #: The address people open the application at; links in e-mails start with it.
     APP_URL = os.environ.get("APP_URL", "http://127.0.0.1:5000").rstrip("/")

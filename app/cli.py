@@ -236,6 +236,7 @@ def outbox_send_command() -> None:
         f"sent {counts.sent}, failed {counts.failed} (will be retried), "
         f"abandoned {counts.abandoned}"
         + (f", skipped {counts.skipped} (taken by another run)" if counts.skipped else "")
+        + (f", deferred {counts.deferred} (server unreachable)" if counts.deferred else "")
     )
 
 

@@ -316,6 +316,11 @@ def test_an_undelivered_invitation_is_flagged_on_the_review_team(make, db, app, 
     page = client.get(url).get_data(as_text=True)
     assert "Invitation not delivered" in page and "550 5.1.1 mailbox unavailable" in page
     assert f"/admin/outbox/{note.id}" in page
+    review_page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert "Invitation not delivered" in review_page
+    # the reviewer sees the review's summary, not the secretariat's delivery flags
+    own = login_as(reviewer, on=app.test_client()).get(f"/reviews/{review.id}")
+    assert own.status_code == 200 and "Invitation not delivered" not in own.get_data(as_text=True)
 
 
 def test_outbox_and_notification_pages_have_flat_query_counts(make, db, app, login_as):
@@ -339,3 +344,29 @@ def test_outbox_and_notification_pages_have_flat_query_counts(make, db, app, log
         _queue(db, fp)
     db.session.commit()
     assert counts() == few
+
+
+def test_a_dedupe_race_is_stopped_by_the_unique_key(make, db, monkeypatch):
+    """Two runs checked the key before either committed: the second insert meets the UNIQUE
+    constraint. PostgreSQL: its SAVEPOINT is rolled back, `queue` returns None and the rest of
+    the transaction commits. SQLite: the transaction fails and is rolled back (documented)."""
+    from sqlalchemy.exc import IntegrityError
+
+    fp = make.focal_point("KEN")
+    key = "reminder:review:1:stage:evaluation:assignment:1:offset:-7d"
+    assert _queue(db, fp, key) is not None
+    db.session.commit()
+    monkeypatch.setattr(notifications, "_key_taken", lambda _key: False)  # the race's blind spot
+    other = make.focal_point("GHA")
+    other.display_name = "Changed in the same transaction"
+    if db.engine.dialect.name == "postgresql":
+        assert _queue(db, fp, key) is None
+        db.session.commit()
+        db.session.expire_all()
+        assert other.display_name == "Changed in the same transaction"
+    else:
+        _queue(db, fp, key)
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+    assert db.session.scalar(select(func.count(Notification.id))) == 1

@@ -161,24 +161,30 @@ def test_a_refused_recipient_fails_only_its_message_with_the_servers_answer(smtp
 
 
 def test_a_timeout_is_recorded_retried_with_back_off_then_sent(smtp, make, db, app):
-    user = _user(make, db, CYRILLIC)
+    user, second = _user(make, db, CYRILLIC), _user(make, db, ARABIC)
     smtp.delay = 2.0  # longer than MAIL_TIMEOUT (0.5 s)
-    note_id = _queue(db, user).id
+    first_note, second_note = _queue(db, user, commit=False), _queue(db, second, commit=False)
+    db.session.flush()
+    note_id, second_id = first_note.id, second_note.id
+    db.session.commit()
     note = _reload(db, note_id)
     assert note.status == NotificationStatus.FAILED
     assert note.last_error == "timed out after 0.5 s"
     assert note.next_attempt_at == NOW + timedelta(minutes=5)
+    # the server is unreachable: the second message was not made to wait too; still due
+    waiting = _reload(db, second_id)
+    assert (waiting.status, waiting.attempts) == ("queued", 0)
 
     smtp.delay = 0
     early = notifications.deliver_due(NOW + timedelta(minutes=4))
-    assert (early.sent, early.failed) == (0, 0)  # not due yet: back-off
+    assert (early.sent, early.failed) == (1, 0)  # the waiting one; the failed one backs off
     assert _reload(db, note_id).attempts == 1
 
     counts = notifications.deliver_due(NOW + timedelta(minutes=5))
     assert (counts.sent, counts.failed, counts.abandoned) == (1, 0, 0)
     note = _reload(db, note_id)
     assert (note.status, note.attempts, note.last_error) == ("sent", 2, "")
-    assert [m["To"].addresses[0].display_name for m in smtp.received] == [CYRILLIC]
+    assert [m["To"].addresses[0].display_name for m in smtp.received] == [ARABIC, CYRILLIC]
 
 
 def test_back_off_grows_threefold_and_the_last_attempt_abandons(smtp, make, db, app):

@@ -60,19 +60,22 @@ DUE_STATUSES = (NotificationStatus.QUEUED, NotificationStatus.FAILED)
 @dataclass
 class DeliveryCounts:
     """What one delivery pass did: messages ``sent``, ``failed`` (will be retried),
-    ``abandoned`` (no retry left, or inactive recipient) and ``skipped`` (claimed by another
-    sender first)."""
+    ``abandoned`` (no retry left, or inactive recipient), ``skipped`` (claimed by another
+    sender first) and ``deferred`` (not tried: the server could not be reached in this pass; they
+    stay due)."""
 
     sent: int = 0
     failed: int = 0
     abandoned: int = 0
     skipped: int = 0
+    deferred: int = 0
 
     def add(self, other: DeliveryCounts) -> None:
         self.sent += other.sent
         self.failed += other.failed
         self.abandoned += other.abandoned
         self.skipped += other.skipped
+        self.deferred += other.deferred
 
 
 # --- queueing ---------------------------------------------------------------------------------
@@ -109,9 +112,7 @@ def queue(
     """
     if not recipient.active:
         return None
-    if dedupe_key is not None and db.session.scalar(
-        select(Notification.id).where(Notification.dedupe_key == dedupe_key)
-    ):
+    if dedupe_key is not None and _key_taken(dedupe_key):
         return None
     values = dict(context, recipient=recipient, app_url=current_app.config["APP_URL"])
     subject = " ".join(_render(f"email/{template}.subject.txt", values).split())
@@ -144,6 +145,12 @@ def queue(
         db.session.add(note)
     _deliver_after_commit(note)
     return note
+
+
+def _key_taken(dedupe_key: str) -> bool:
+    """Whether a message with ``dedupe_key`` exists (as this transaction sees it)."""
+    found = db.session.scalar(select(Notification.id).where(Notification.dedupe_key == dedupe_key))
+    return found is not None
 
 
 def _render(name: str, values: dict[str, Any]) -> str:
@@ -217,6 +224,11 @@ def deliver(ids: list[int], *, now: datetime | None = None) -> DeliveryCounts:
     try:
         with Session(db.engine, expire_on_commit=False) as session:
             for ident in ids:
+                if transport.unreachable:
+                    # the server cannot be reached: the rest stay queued for `deliver_due`
+                    # rather than each waiting MAIL_TIMEOUT in turn
+                    counts.deferred += 1
+                    continue
                 counts.add(_deliver_one(session, transport, ident, now))
     finally:
         transport.close()
@@ -252,7 +264,7 @@ def _deliver_one(session: Session, transport: Transport, ident: int, now: dateti
         counts.abandoned += 1
         session.commit()
         return counts
-    error = transport.send(build_message(note, recipient))
+    error = transport.send(build_message(note, recipient), secret=note.secret)
     if error is None:
         note.status = NotificationStatus.SENT
         note.sent_at = clock.now()
@@ -306,9 +318,14 @@ def sender_address() -> Address:
 
 
 class Transport:
-    """Sends messages; ``send`` returns None on success or the error text to record."""
+    """Sends messages; ``send`` returns None on success or the error text to record.
+    ``unreachable`` turns true when the server itself failed (connection refused, timeout,
+    greeting or login refused): the pass stops trying."""
 
-    def send(self, message: EmailMessage) -> str | None:  # pragma: no cover — interface
+    unreachable = False
+
+    def send(self, message: EmailMessage, *, secret: bool = False) -> str | None:
+        """Send ``message``; ``secret``: its body holds a credential."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -318,13 +335,13 @@ class Transport:
 class LogTransport(Transport):
     """Development: the message goes to the application log ("delivered to the log")."""
 
-    def send(self, message: EmailMessage) -> str | None:
+    def send(self, message: EmailMessage, *, secret: bool = False) -> str | None:
         body = message.get_body(("plain",))
+        text = body.get_content() if body is not None else ""
+        if secret and not current_app.config.get("PASSWORD_LINKS_IN_LOG"):
+            text = "(body not logged: it holds a link to set a password)"
         _LOG.info(
-            "e-mail (MAIL_BACKEND=log) to %s — %s\n%s",
-            message["To"],
-            message["Subject"],
-            body.get_content() if body is not None else "",
+            "e-mail (MAIL_BACKEND=log) to %s — %s\n%s", message["To"], message["Subject"], text
         )
         return None
 
@@ -355,7 +372,7 @@ class SMTPTransport(Transport):
             connection.login(c["MAIL_USERNAME"], c["MAIL_PASSWORD"] or "")
         return connection
 
-    def send(self, message: EmailMessage) -> str | None:
+    def send(self, message: EmailMessage, *, secret: bool = False) -> str | None:
         timeout = float(self.config["MAIL_TIMEOUT"])
         try:
             if self.connection is None:
@@ -369,18 +386,25 @@ class SMTPTransport(Transport):
             )
         except smtplib.SMTPResponseException as error:
             self._drop()
+            self.unreachable = isinstance(
+                error,
+                smtplib.SMTPConnectError | smtplib.SMTPHeloError | smtplib.SMTPAuthenticationError,
+            )
             return f"{error.smtp_code} {_text(error.smtp_error)}"
         except TimeoutError:
             self._drop()
+            self.unreachable = True
             return f"timed out after {timeout:g} s"
         except smtplib.SMTPServerDisconnected as error:
             # smtplib reports a read that timed out as "Connection unexpectedly closed: timed out"
             self._drop()
+            self.unreachable = True
             if "timed out" in str(error):
                 return f"timed out after {timeout:g} s"
             return f"{type(error).__name__}: {error}"
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
+            self.unreachable = True
             return f"{type(error).__name__}: {error}"
 
     def _reset(self) -> None:

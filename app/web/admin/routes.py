@@ -121,9 +121,12 @@ def user_new():
             db.session.rollback()
             error, status = str(refused), _refusal_status(refused)
         else:
+            if invite:
+                password_links.send_link(user, password_links.link_for(user), invitation=True)
             db.session.commit()
             flash(_("Account created for %(name)s.", name=user.display_name), "success")
             if invite:
+                flash(_("A link to set the password was sent to %(email)s.", email=user.email))
                 return _show_password_link(user)
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None, error=error), status

@@ -10,7 +10,7 @@ from app import access
 from app.extensions import db
 from app.models import Assignment, Review, TransitionLog
 from app.services import deadlines as deadline_service
-from app.services import reminders, upr_import
+from app.services import notifications, reminders, upr_import
 from app.services.cycles import STAGES, SetupError
 from app.services.worklist import STAGE_OF_STATUS
 from app.web.events import fire_from_form
@@ -80,6 +80,12 @@ def _render(review: Review, kept: dict | None = None, posted: DeadlineForm | Non
             reminder_summary=reminder_summary,
             history=history,
             team=team,
+            # invitations whose e-mail failed: the secretariat's to act on (issue 6)
+            undelivered=(
+                notifications.undelivered_invitations(review)
+                if team and access.is_secretariat(current_user)
+                else {}
+            ),
             own_assignment=access.assignment_of(current_user, review),
             kept=kept or {},
             review_machine=REVIEW,
