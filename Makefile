@@ -25,10 +25,10 @@ db: install
 	$(FLASK) seed
 
 demo: db
-	$(FLASK) demo --url http://127.0.0.1:$(PORT)
+	APP_URL=http://127.0.0.1:$(PORT) $(FLASK) demo --url http://127.0.0.1:$(PORT)
 
 run: demo
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	APP_URL=http://127.0.0.1:$(PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest -q

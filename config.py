@@ -12,8 +12,46 @@ BASE_DIR = Path(__file__).resolve().parent
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
 
 
+def _flag(name: str, default: bool = False) -> bool:
+    """An on/off setting from the environment: 1, true, yes, on (any case) mean on."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
 def _sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
+
+
+def day_counts(text: str, *, name: str) -> tuple[int, ...]:
+    """Parse a comma-separated list of whole days (``"14, 7, 1, 0"``) into a tuple, largest first,
+    without repeats.
+
+    Raises:
+        ValueError: an entry is not a whole number of days between 0 and 365, or the list is
+            empty; the message names the setting ``name``.
+    """
+    days = set()
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or not 0 <= int(part) <= 365:
+            raise ValueError(f"{name}: {part!r} is not a number of days between 0 and 365")
+        days.add(int(part))
+    if not days:
+        raise ValueError(f"{name}: give at least one number of days")
+    return tuple(sorted(days, reverse=True))
+
+
+def day_count(text: str, *, name: str) -> int:
+    """Parse one whole number of days between 0 and 365 (``"3"``).
+
+    Raises:
+        ValueError: anything else; the message names the setting ``name``.
+    """
+    if "," in text:
+        raise ValueError(f"{name}: give one number of days, not a list")
+    return day_counts(text, name=name)[0]
 
 
 class Config:
@@ -40,6 +78,15 @@ class Config:
     #: Where evidence files are stored under generated keys (default ``instance/uploads``).
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(BASE_DIR / "instance" / "uploads"))
     DEMO_ALLOWED = True
+    #: Reminders before a stage deadline, in calendar days before it in the cycle's time zone
+    #: (0 = at the deadline); one setting for every cycle (app/services/reminders.py).
+    REMINDER_OFFSETS_DAYS = day_counts(
+        os.environ.get("REMINDER_OFFSETS_DAYS", "14,7,1,0"), name="REMINDER_OFFSETS_DAYS"
+    )
+    #: Escalation to the secretariat once a stage is this many calendar days overdue.
+    ESCALATION_AFTER_DAYS = day_count(
+        os.environ.get("ESCALATION_AFTER_DAYS", "3"), name="ESCALATION_AFTER_DAYS"
+    )
     #: Redis for shared rate-limit counters across workers; without it, counters are per process.
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI")  # default: REDIS_URL, memory
@@ -55,8 +102,30 @@ class Config:
     LOGIN_RATE_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_RATE_LIMIT_PER_ADDRESS", "60 per hour")
     #: Lifetime of a set-password link (invitation or reset), in seconds.
     PASSWORD_LINK_MAX_AGE = int(os.environ.get("PASSWORD_LINK_MAX_AGE", 48 * 3600))
-    #: Until e-mail exists (issue 6), the forgot-password page writes the link to the log.
+    #: Development: the forgot-password page also writes the link to the log (it is e-mailed too),
+    #: and the log mail backend shows bodies holding a link.
     PASSWORD_LINKS_IN_LOG = True
+    #: The address people open the application at; links in e-mails start with it.
+    APP_URL = os.environ.get("APP_URL", "http://127.0.0.1:5000").rstrip("/")
+    #: E-mail (issue 6): ``log`` writes messages to the log (development), ``smtp`` sends them.
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "log")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
+    #: STARTTLS after connecting (port 587); MAIL_USE_SSL: TLS from the start (port 465).
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS")
+    MAIL_USE_SSL = _flag("MAIL_USE_SSL")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    #: ``"Display Name <address>"``; the display name may be in any script.
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Pillars secretariat <pillars@localhost>"
+    )
+    #: Seconds any one SMTP operation (connect, command, data) may take before it fails.
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 10))
+    #: Failed messages are retried after MAIL_RETRY_MINUTES × 3^(attempts − 1) minutes...
+    MAIL_RETRY_MINUTES = float(os.environ.get("MAIL_RETRY_MINUTES", 5))
+    #: ...and abandoned when attempt number MAIL_MAX_ATTEMPTS fails.
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", 6))
 
 
 class TestConfig(Config):
@@ -70,6 +139,7 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing: tests create many accounts
     RATELIMIT_ENABLED = False  # tests sign in hundreds of times; tests/test_security.py turns it on
     RATELIMIT_STORAGE_URI = "memory://"
+    MAIL_BACKEND = "log"  # tests of SMTP delivery start their own server and switch to smtp
 
 
 class ProductionConfig(Config):
@@ -80,6 +150,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     DEMO_ALLOWED = False
     PASSWORD_LINKS_IN_LOG = False  # a log reader must not be able to take over accounts
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
 
 
 CONFIGS = {"development": Config, "production": ProductionConfig, "testing": TestConfig}

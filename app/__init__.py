@@ -43,6 +43,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     register_error_handlers(app)
     register_security_headers(app)
     register_commands(app)
+    register_mail_log(app)
     return app
 
 
@@ -166,6 +167,14 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+
+def register_mail_log(app: Flask) -> None:
+    """``MAIL_BACKEND=log`` (development): e-mails are written at INFO to the app's log handler
+    (stderr), so the person running the demo sees them."""
+    if app.config.get("MAIL_BACKEND") == "log":
+        app.logger.name  # noqa: B018 — creating Flask's logger installs its stderr handler
+        logging.getLogger("app.services.notifications").setLevel(logging.INFO)
 
 
 def register_commands(app: Flask) -> None:

@@ -196,6 +196,8 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "draw.manage": lambda user, _cycle: is_secretariat(user),
     "pool.view": lambda user, _cycle: is_secretariat(user),
     # moving a stage deadline, with a reason (DESIGN §8): the secretariat, while the review runs
+    # which reminders went out for the review's deadlines: the secretariat only (an outbox view)
+    "reminders.view": lambda user, review: is_secretariat(user),
     "deadline.edit": lambda user, review: (
         is_secretariat(user) and review.status not in (R.CLOSED, R.WITHDRAWN)
     ),

@@ -1,5 +1,5 @@
 """Command-line interface: ``flask --app wsgi seed | demo | cycle list | cycle draw |
-recommendations import-upr | backup PATH | restore PATH``."""
+recommendations import-upr | backup PATH | restore PATH | outbox send | reminders run``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(recommendations_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(outbox_group)
+    app.cli.add_command(reminders_group)
 
 
 def _count(number: int, noun: str) -> str:
@@ -211,3 +213,74 @@ def restore_command(path: Path, force: bool) -> None:
         f"restored {sum(summary.rows.values())} rows in {len(summary.rows)} tables and "
         f"{summary.files} files from {path}"
     )
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """E-mail notifications: send what is due (issue 6)."""
+
+
+@outbox_group.command("send")
+@with_appcontext
+def outbox_send_command() -> None:
+    """Send every queued message, and every failed one whose back-off has passed; one pass.
+
+    Safe to run from cron every few minutes, even while another run is going (each message is
+    claimed before it is sent). Prints ``sent N, failed M (will be retried), abandoned K``.
+    """
+    from app.services import clock, notifications
+
+    with current_app.test_request_context():
+        counts = notifications.deliver_due(clock.now())
+    click.echo(
+        f"sent {counts.sent}, failed {counts.failed} (will be retried), "
+        f"abandoned {counts.abandoned}"
+        + (f", skipped {counts.skipped} (taken by another run)" if counts.skipped else "")
+        + (f", deferred {counts.deferred} (server unreachable)" if counts.deferred else "")
+    )
+
+
+@click.group("reminders")
+def reminders_group() -> None:
+    """Reminders before stage deadlines and escalation to the secretariat when overdue."""
+
+
+@reminders_group.command("run")
+@click.option("--dry-run", is_flag=True, help="Show what is due without queueing anything.")
+@with_appcontext
+def reminders_run_command(dry_run: bool) -> None:
+    """Do one reminder pass (safe from cron every few minutes; see app/services/reminders.py).
+
+    Prints one line per message queued, then a summary, and ends with ``reminders queued: N``,
+    where N counts reminders and escalations together (0 for a dry run). The messages are
+    delivered right after the pass commits; failed ones are retried by ``outbox send``.
+    """
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from app.services import reminders
+
+    for attempt in range(3):
+        try:
+            result = reminders.run_pass(dry_run=dry_run)
+            if not dry_run:
+                db.session.commit()
+            break
+        except (IntegrityError, OperationalError):
+            # another pass committed the same messages first (SQLite: at our commit); again
+            # with what it stored, which this pass then leaves alone
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    verb = "would queue" if dry_run else "queued"
+    for planned in result.queued:
+        click.echo(f"{verb} {planned.describe()}")
+    if result.cancelled:
+        click.echo(
+            f"cancelled {_count(result.cancelled, 'undelivered message')} for work no longer owed"
+        )
+    click.echo(
+        f"{_count(result.reminders, 'reminder')} and {_count(result.escalations, 'escalation')} "
+        f"{verb}; {result.already} due earlier and already queued"
+        + (" (dry run: nothing stored)" if dry_run else "")
+    )
+    click.echo(f"reminders queued: {0 if dry_run else len(result.queued)}")

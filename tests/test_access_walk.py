@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from app.models import Assignment, Draw, Question, Recommendation
+from app.models import Assignment, Draw, Notification, Question, Recommendation
 from app.services import evidence
 from tests.factories import prepared_review
 from workflows import AssignmentStatus, ReviewStatus
@@ -32,6 +32,7 @@ PUBLIC_TO_SIGNED_IN = {
     "auth.logout",
     "auth.forgot_password",
     "auth.reset_password",
+    "notifications.mark_all_read",  # marks the signed-in user's own notifications only
 }
 #: Public pages, without sign-in (issue 5): they read only published reviews (report adopted and
 #: consented). `test_public_pages_show_nothing_unconsented` walks them instead.
@@ -46,6 +47,7 @@ PUBLIC = {
 #: Routes anyone signed in may use whose rows are filtered by who-sees-what (DESIGN §5): the walk
 #: checks that no text of Kenya's review appears in what outsiders get.
 FILTERED_TO_SIGNED_IN = {
+    "notifications.index",  # each user's own notifications only (issue 6)
     "recommendations.index",
     "recommendations.export_csv",
     "recommendations.export_xlsx",
@@ -77,6 +79,17 @@ def _prepare(make, db, status):
         prepared.review, question, upload, prepared.identities["focal_point"]
     )
     prepared.review.status = status
+    # a notification of Kenya's focal point naming the file: nobody else may read it (issue 6)
+    prepared.note = Notification(
+        recipient_id=prepared.identities["focal_point"].id,
+        kind="test",
+        subject=f"Kenya: {FILE_MARK}",
+        body_text=f"{SECRET} {FILE_MARK}",
+        body_html=f"<p>{SECRET} {FILE_MARK}</p>",
+        review_id=prepared.review.id,
+        created_at=prepared.review.created_at,
+    )
+    db.session.add(prepared.note)
     db.session.commit()
     return prepared
 
@@ -100,6 +113,7 @@ def _values(rule, prepared, db):
         "state_id": review.state_id,
         "stage": "factual_check",
         "file_id": prepared.file.id,
+        "note_id": prepared.note.id,
         "token": "not-a-signed-token",  # auth.reset_password: refuses it (404), whoever asks
     }
     values = {}

@@ -276,3 +276,32 @@ def test_demo_names_the_address_it_was_asked_for(runner):
     assert result.exit_code == 0, result.output
     assert "sign in at http://127.0.0.1:5200" in result.output
     assert "5000" not in result.output
+
+
+def test_the_demo_fills_the_outbox_as_its_reviews_move(runner, db):
+    """Issue 6: the secretariat running the demo sees the outbox filled by the cycle's steps."""
+    from app.models import Notification
+
+    run_demo(runner)
+    kinds = dict(
+        db.session.execute(
+            select(Notification.kind, func.count(Notification.id)).group_by(Notification.kind)
+        ).all()
+    )
+    assert kinds["invitation"] == db.session.scalar(select(func.count(Assignment.id)))
+    for kind in ("self_assessment_submitted", "team_complete", "factual_check", "response_due"):
+        assert kinds.get(kind, 0) >= 1, kind
+    statuses = set(db.session.scalars(select(Notification.status)))
+    assert statuses == {"sent"}  # MAIL_BACKEND=log: delivered to the log
+
+
+def test_reminders_on_the_demo_remind_the_brazil_lead_and_escalate_costa_rica_once(runner):
+    run_demo(runner)
+    first = runner.invoke(args=["reminders", "run"])
+    assert first.exit_code == 0, first.output
+    assert "queued reminder (7 d before): Brazil" in first.output
+    assert "queued reminder (at the deadline): Costa Rica" in first.output
+    assert "queued overdue (3 d overdue): Costa Rica" in first.output
+    assert first.output.strip().splitlines()[-1] == "reminders queued: 3"
+    second = runner.invoke(args=["reminders", "run"])
+    assert second.output.strip().splitlines()[-1] == "reminders queued: 0"

@@ -184,6 +184,7 @@ def test_full_review_cycle_through_the_screens(app, db, make, login_as, frozen_n
     state_checks_facts(world)
     state_responds(world)
     follow_up_until_closed(world)
+    everyone_was_told(world)
 
 
 def setup_cycle_and_team(world: World) -> None:
@@ -670,3 +671,50 @@ def everyone_still_sees_their_pages(world: World) -> None:
         get(world.browser("fp_gha"), url, 404)
     follow_up = get(world.browser("fp_ken"), f"{r}/follow-up")
     assert "Checked against the gazette." in follow_up and "Progress on" in follow_up
+
+
+#: Who heard what, in order, as the cycle above moved (issue 6; notification_rules.RULES).
+EXPECTED_MESSAGES = [
+    ("invitation", "rev_bra"),
+    ("invitation", "rev_pol"),
+    ("self_assessment_submitted", "secretariat"),
+    ("self_assessment_returned", "fp_ken"),
+    ("self_assessment_submitted", "secretariat"),
+    ("team_complete", "secretariat"),
+    ("evaluation_started", "rev_bra"),
+    ("evaluation_started", "rev_pol"),
+    ("evaluations_in", "rev_bra"),
+    ("evaluations_in", "secretariat"),
+    ("factual_check", "fp_ken"),
+    ("report_adopted", "rev_bra"),
+    ("report_adopted", "rev_pol"),
+    ("response_due", "fp_ken"),
+    ("progress_report_due", "fp_ken"),
+    ("escalation", "fp_ken"),
+    ("escalation", "secretariat"),
+]
+
+
+def everyone_was_told(world: World) -> None:
+    """The outbox followed the cycle: each step told the people `RULES` names, with deadlines
+    in the cycle's zone; the state's messages never name a reviewer (DESIGN §5)."""
+    from app.models import Notification
+
+    key_of = {user.id: key for key, user in world.users.items()}
+    notes = world.read(select(Notification).order_by(Notification.id))
+    got = [(n.kind, key_of[n.recipient_id]) for n in notes]
+    assert got == EXPECTED_MESSAGES, got
+    assert all(n.status == "sent" for n in notes)
+    reviewers = ("Ana Luíza Souza", "Zofia Wiśniewska", "Brazil", "Poland", "Souza")
+    for note in notes:
+        if key_of[note.recipient_id] == "fp_ken":
+            for name in reviewers:
+                assert name not in note.body_text + note.body_html + note.subject, note.kind
+    returned = next(n for n in notes if n.kind == "self_assessment_returned")
+    assert "Please add the 2026 budget law as evidence for ECO-2." in returned.body_text
+    due = next(n for n in notes if n.kind == "response_due")
+    assert "(Africa/Nairobi)" in due.body_text and "response is due by" in due.body_text
+    invitation = next(n for n in notes if n.kind == "invitation")
+    assert "Kenya" in invitation.subject and "(Africa/Nairobi)" in invitation.body_text
+    inbox = get(world.browser("fp_ken"), "/notifications")
+    assert due.subject in inbox and "invitation" not in inbox.lower()

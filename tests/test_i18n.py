@@ -25,7 +25,8 @@ def _unmarked_text(source: str) -> list[str]:
 
 def test_templates_have_no_text_outside_translation_calls():
     offenders = {}
-    for path in sorted(TEMPLATES.rglob("*.html")):
+    # e-mail bodies and subjects (templates/email/*.txt) too
+    for path in sorted([*TEMPLATES.rglob("*.html"), *TEMPLATES.rglob("*.txt")]):
         found = _unmarked_text(path.read_text(encoding="utf-8"))
         if found:
             offenders[str(path.relative_to(TEMPLATES))] = found[:5]

@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.models import User
+from app.models import Notification, User
 from app.services import password_links
 from tests.factories import PASSWORD
 
@@ -114,7 +114,7 @@ def test_the_two_passwords_must_match(app, make):
 
 
 def test_forgot_password_answers_the_same_for_any_address_and_logs_only_real_links(
-    app, make, caplog
+    app, db, make, caplog
 ):
     user = make.focal_point("KEN")
     answers = []
@@ -126,12 +126,17 @@ def test_forgot_password_answers_the_same_for_any_address_and_logs_only_real_lin
             answers.append(client.get("/login").get_data(as_text=True))
     assert re.sub(r"\s+", " ", answers[0]) == re.sub(r"\s+", " ", answers[1])
     assert "If an active account uses this address" in answers[0]
-    # no e-mail is sent yet: the page does not claim one was, and says where the link comes from
-    assert "has been sent" not in answers[0] and "has been prepared" in answers[0]
-    assert "Until e-mail is switched on, ask the secretariat for the link." in answers[0]
+    assert "has been sent to it by e-mail" in answers[0]
+    # the link went to the outbox for the real account only, marked secret (issue 6)
+    notes = db.session.scalars(select(Notification)).all()
+    assert [(n.recipient_id, n.kind, n.secret) for n in notes] == [
+        (user.id, "password_reset", True)
+    ]
+    mailed = notes[0].body_text.split("/set-password/", 1)[1].split()[0]
     logged = [r.getMessage() for r in caplog.records if "set-password link" in r.getMessage()]
     assert len(logged) == 1 and user.email in logged[0]
     link = logged[0].rsplit(" ", 1)[1]
+    assert link.endswith(f"/set-password/{mailed}")  # the same link, mailed and (dev) logged
     assert _set(app.test_client(), link).status_code == 302
     assert _signs_in(app, user, NEW)
 
@@ -160,6 +165,8 @@ def test_an_account_created_without_password_gets_an_invitation_link(app, db, ma
     link = _link_from(response.get_data(as_text=True))
     user = db.session.scalar(select(User).where(User.email == "amani@example.org"))
     assert user is not None
+    mailed = db.session.scalars(select(Notification).where(Notification.recipient_id == user.id))
+    assert [(n.kind, n.secret) for n in mailed] == [("account_invitation", True)]
     assert _set(app.test_client(), link).status_code == 302
     assert _signs_in(app, user, NEW)
 
@@ -188,3 +195,20 @@ def test_outsiders_cannot_make_links(app, make, login_as):
         assert client.post(f"/admin/users/{user.id}/password-link").status_code == 403
     anonymous = app.test_client().post(f"/admin/users/{user.id}/password-link")
     assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/login")
+
+
+def test_a_mailed_link_is_never_shown_on_the_outbox_nor_logged_in_production(
+    app, db, make, login_as, caplog
+):
+    user = make.focal_point("KEN")
+    app.config["PASSWORD_LINKS_IN_LOG"] = False
+    with caplog.at_level(logging.DEBUG):
+        app.test_client().post("/forgot-password", data={"email": user.email})
+    note = db.session.scalar(select(Notification).where(Notification.recipient_id == user.id))
+    token = note.body_text.split("/set-password/", 1)[1].split()[0]
+    assert note.status == "sent"  # delivered (to the log backend, without its body)
+    assert not [r for r in caplog.records if token in r.getMessage()]
+    admin = login_as(make.secretariat(), on=app.test_client())
+    assert token not in admin.get(f"/admin/outbox/{note.id}").get_data(as_text=True)
+    own = login_as(user, on=app.test_client())
+    assert token not in own.get(f"/notifications/{note.id}").get_data(as_text=True)

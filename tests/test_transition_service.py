@@ -78,6 +78,20 @@ def test_after_commit_work_runs_once_after_the_commit(app, db, make):
     assert after_commit.pending() == 0
 
 
+def test_after_commit_work_waits_for_the_commit_not_a_released_savepoint(db, make):
+    # SQLAlchemy reports a released SAVEPOINT as "after_commit" too (the outbox's queue() uses
+    # one per message on PostgreSQL): the work must wait for the real commit
+    secretariat = make.secretariat()
+    ran = []
+    after_commit.on_commit(lambda: ran.append("after the commit"))
+    with db.session.begin_nested():
+        secretariat.display_name = "Renamed in a savepoint"
+    assert ran == []
+    assert after_commit.pending() == 1
+    db.session.commit()
+    assert ran == ["after the commit"]
+
+
 @pytest.mark.parametrize(
     "event, identity, error",
     [

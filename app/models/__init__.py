@@ -8,6 +8,7 @@ from app.models.cycle import Cycle
 from app.models.draw import Draw
 from app.models.evidence import EvidenceFile
 from app.models.framework import CAPACITY_LEVELS, AnswerType, Framework, FrameworkSection, Question
+from app.models.notification import Notification, NotificationStatus
 from app.models.publication import ConsentLevel, MidtermReport, PublicationConsent
 from app.models.recommendation import (
     ACTION_CATEGORIES,
@@ -51,6 +52,8 @@ __all__ = [
     "Framework",
     "FrameworkSection",
     "MidtermReport",
+    "Notification",
+    "NotificationStatus",
     "Priority",
     "PriorRecommendation",
     "ProgressStatus",

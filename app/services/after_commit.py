@@ -3,7 +3,8 @@ queued for after the commit).
 
 `on_commit(callback)` queues a no-argument callable on the current database session. The queue
 runs, in order, right after that session's transaction commits, and is dropped if the transaction
-rolls back instead: a rolled-back transition never sends anything. A callback that fails is logged
+rolls back instead: a rolled-back transition never sends anything; releasing a SAVEPOINT
+(``begin_nested``) is not the commit. A callback that fails is logged
 and does not undo the commit nor stop the callbacks after it (the data is already stored; the
 outbox of issue 6 is where delivery is retried).
 """
@@ -35,6 +36,10 @@ def pending() -> int:
 
 @event.listens_for(Session, "after_commit")
 def _run_queued(session: Session) -> None:
+    if session.in_nested_transaction():
+        # SQLAlchemy sends "after_commit" when a SAVEPOINT is released too; the transaction
+        # that matters is still open, and its work is not visible to anyone yet
+        return
     for callback in session.info.pop(_KEY, []):
         try:
             callback()

@@ -29,7 +29,7 @@ from app.models import (
     User,
 )
 from app.models.audit import TransitionLog
-from app.services import clock
+from app.services import clock, notification_rules
 from app.services.reference import TREATIES
 from workflows import AssignmentStatus, CycleStatus
 
@@ -329,6 +329,7 @@ def assign_reviewer(
             | ({"draw_id": draw_id} if draw_id is not None else {}),
         )
     )
+    notification_rules.notify("assignment", "invite", assignment)
     return assignment
 
 

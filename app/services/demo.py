@@ -447,6 +447,24 @@ class _ReviewPlayer:
             )
         if self.reaches(R.CLOSED):
             self.b.fire(self.b.secretariat, self.review, "close_review", self.when["closed"], 11)
+        self.deadline_changes()
+
+    def deadline_changes(self) -> None:
+        """The secretariat's deadline changes of ``deadline_changes`` (stage, new day counted
+        from today — negative: in the past —, when it was changed, reason), on the record."""
+        from app.services.deadlines import change_deadline
+
+        for change in self.entry.get("deadline_changes", []):
+            with self.b.time.clock_at(self.b.time.at(change["changed_days_ago"], 15)):
+                change_deadline(
+                    self.b.secretariat,
+                    self.review,
+                    change["stage"],
+                    self.b.time.day(-int(change["due_in_days"])),
+                    None,
+                    change["reason"],
+                )
+                db.session.commit()
 
     # -- self-assessment --
 

@@ -6,8 +6,10 @@ A link carries ``{"u": user id, "f": fingerprint}`` signed with the app's ``SECR
 ``PASSWORD_LINK_MAX_AGE`` seconds (default 48 hours). The fingerprint is a hash of the account's
 current password hash and session token: setting a password changes both, so a link works once,
 and any later password change or sign-out everywhere also voids links given before. Nothing is
-stored. E-mail comes later (issue 6): until then the secretariat copies the link from the account
-page and the forgot-password page writes it to the application log.
+stored. The forgot-password page and a new account without a password send the link by e-mail
+through the outbox (`send_link`, issue 6), marked secret so that the outbox page never shows it;
+the secretariat can also copy a link from the account page, and in development the
+forgot-password page writes it to the application log.
 """
 
 from __future__ import annotations
@@ -56,6 +58,22 @@ def make_token(user: User) -> str:
 def link_for(user: User) -> str:
     """The absolute URL of the set-password page for ``user`` (needs a request or SERVER_NAME)."""
     return url_for("auth.reset_password", token=make_token(user), _external=True)
+
+
+def send_link(user: User, link: str, *, invitation: bool) -> None:
+    """Queue the e-mail carrying ``link`` to ``user`` in the current transaction (the caller
+    commits): an invitation to a new account, or a reset. Marked secret: its body is never shown
+    on the outbox page nor in the app, and the log backend leaves it out unless
+    ``PASSWORD_LINKS_IN_LOG``."""
+    from app.services import notifications
+
+    notifications.queue(
+        user,
+        "account_invitation" if invitation else "password_reset",
+        template="account_invitation" if invitation else "password_reset",
+        context={"set_password_url": link, "hours": max_age() // 3600, "link": ""},
+        secret=True,
+    )
 
 
 def user_for_token(token: str) -> User:
@@ -120,6 +138,7 @@ __all__ = [
     "link_for",
     "make_token",
     "max_age",
+    "send_link",
     "set_password_with_token",
     "unusable_password",
     "user_for_token",

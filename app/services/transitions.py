@@ -3,8 +3,10 @@
 `apply_transition` checks the role rule (``app/access.py``), locks and re-reads the row, computes
 the facts the guards need, fires the event on the lifecycle's machine, applies the event's side
 effects, writes exactly one `TransitionLog` row, and commits once — or rolls everything back.
-Work for after the commit (notifications) is queued with ``after_commit`` (or, from a side
-effect, `app.services.after_commit.on_commit`): it runs only once the commit succeeded.
+The notifications the event causes (``app/services/notification_rules.py``) are queued in the
+same transaction, and sent after the commit. Other work for after the commit is queued with
+``after_commit`` (or, from a side effect, `app.services.after_commit.on_commit`): it runs only
+once the commit succeeded.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from app.models import (
     User,
 )
 from app.models.recommendation import Assessment
-from app.services import clock
+from app.services import clock, notification_rules
 from app.services.after_commit import on_commit
 from workflows import (
     ASSIGNMENT,
@@ -145,6 +147,7 @@ def apply_transition(
             payload=dict(payload or {}),
         )
         db.session.add(log)
+        notification_rules.notify(lifecycle.name, event, locked, reason)
         for callback in after_commit:
             on_commit(lambda callback=callback: callback(log))
         db.session.commit()

@@ -8,6 +8,7 @@ from app.web.follow_up.routes import bp as follow_up_bp
 from app.web.history.routes import bp as history_bp
 from app.web.main.routes import bp as main_bp
 from app.web.monitoring.routes import bp as monitoring_bp
+from app.web.notifications.routes import bp as notifications_bp
 from app.web.public.routes import bp as public_bp
 from app.web.publication.routes import bp as publication_bp
 from app.web.recommendations.routes import bp as recommendations_bp
@@ -30,4 +31,5 @@ BLUEPRINTS = [
     public_bp,
     admin_bp,
     monitoring_bp,
+    notifications_bp,
 ]

@@ -38,7 +38,20 @@ def format_date(value: date | None) -> str:
     return value.strftime("%d %b %Y") if value else "—"
 
 
+#: Delivery statuses of an e-mail (``app.models.notification.NotificationStatus``).
+NOTIFICATION_STATUS_LABELS = {
+    "queued": _l("Queued"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed (will be retried)"),
+    "abandoned": _l("Abandoned"),
+}
+
+
 def status_label(lifecycle: str, status: str) -> str:
+    """The translated label of ``status`` in ``lifecycle`` (review, assignment, cycle, or
+    notification for an e-mail's delivery status)."""
+    if lifecycle == "notification":
+        return str(NOTIFICATION_STATUS_LABELS[str(status)])
     machine = {"review": REVIEW, "assignment": ASSIGNMENT, "cycle": CYCLE}[lifecycle]
     return gettext(machine.label(str(status)))
 
@@ -143,6 +156,13 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _unread_notifications() -> int:
+    """The signed-in user's unread notifications, for the navigation bar (one COUNT query)."""
+    from app.services.notifications import unread_count
+
+    return unread_count(current_user) if current_user.is_authenticated else 0
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         can=lambda action, obj=None: access.can(current_user, action, obj),
@@ -160,6 +180,7 @@ def init_app(app: Flask) -> None:
         role_labels=ROLE_LABELS,
         now=clock.now,
         current_stage=lambda review: STAGE_OF_STATUS.get(review.status),
+        unread_notifications=_unread_notifications,
     )
     app.jinja_env.filters.update(instant=format_instant, day=format_date, filesize=format_size)
     app.jinja_env.add_extension("jinja2.ext.do")

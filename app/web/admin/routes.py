@@ -7,7 +7,7 @@ runs before every request of the blueprint, so a new route cannot forget it.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -16,10 +16,20 @@ from wtforms import SelectChoice
 
 from app import access
 from app.extensions import db
-from app.models import Cycle, Framework, RegionalGroup, Review, State, User
+from app.models import (
+    Cycle,
+    Framework,
+    Notification,
+    NotificationStatus,
+    RegionalGroup,
+    Review,
+    State,
+    User,
+)
 from app.services import admin as service
 from app.services import cycles as cycle_service
 from app.services import draws as draw_service
+from app.services import notifications as notification_service
 from app.services import password_links
 from app.services.cycles import SetupError
 from app.services.worklist import next_deadline
@@ -111,9 +121,12 @@ def user_new():
             db.session.rollback()
             error, status = str(refused), _refusal_status(refused)
         else:
+            if invite:
+                password_links.send_link(user, password_links.link_for(user), invitation=True)
             db.session.commit()
             flash(_("Account created for %(name)s.", name=user.display_name), "success")
             if invite:
+                flash(_("A link to set the password was sent to %(email)s.", email=user.email))
                 return _show_password_link(user)
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None, error=error), status
@@ -409,4 +422,60 @@ def review_team(review_id: int):
         drawn_by={row["assignment_id"]: d for d in draws for row in d.result},
         redraw_ids={a.id for a in team if draw_service.redrawable(a)},
         can_draw=review in draw_service.drawable_reviews(review.cycle),
+        undelivered=notification_service.undelivered_invitations(review),
     ), status
+
+
+# --- the outbox (issue 6) ----------------------------------------------------------------------
+
+
+@bp.route("/outbox")
+def outbox():
+    """Every e-mail message with its delivery status; ``?status=`` filters (an unknown status
+    shows all, with a message)."""
+    status = request.args.get("status", "")
+    if status and status not in {s.value for s in NotificationStatus}:
+        flash(_("Unknown status: showing every message."), "warning")
+        status = ""
+    listing = paginate(
+        notification_service.outbox_query(status or None),
+        {
+            "created": (Notification.created_at,),
+            "status": (Notification.status,),
+            "kind": (Notification.kind,),
+        },
+        "-created",
+        Notification.id.desc(),
+    )
+    return render_template(
+        "admin/outbox.html",
+        listing=listing,
+        status=status,
+        statuses=[s.value for s in NotificationStatus],
+        counts=notification_service.status_counts(),
+        backend=current_app.config["MAIL_BACKEND"],
+    )
+
+
+@bp.route("/outbox/<int:note_id>")
+def outbox_message(note_id: int):
+    note = get_or_404(Notification, note_id)
+    return render_template("admin/outbox_message.html", note=note)
+
+
+@bp.route("/outbox/<int:note_id>/retry", methods=["POST"])
+def outbox_retry(note_id: int):
+    """Make a failed (or abandoned) message due now and try it once after the commit."""
+    note = get_or_404(Notification, note_id)
+    try:
+        notification_service.retry_now(note)
+    except ValueError:
+        flash(_("Only a message that failed can be retried."), "warning")
+        return redirect(url_for("admin.outbox_message", note_id=note.id)), 303
+    db.session.commit()
+    db.session.refresh(note)
+    if note.status == NotificationStatus.SENT:
+        flash(_("The message was sent."), "success")
+    else:
+        flash(_("The message could not be sent: %(error)s", error=note.last_error), "warning")
+    return redirect(url_for("admin.outbox_message", note_id=note.id))

@@ -59,19 +59,21 @@ def logout():
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"], methods=["POST"])
 def forgot_password():
     """Ask for a set-password link. The answer is the same whether or not the address has an
-    account (no account enumeration); until e-mail exists the link goes to the log (dev only)."""
+    account (no account enumeration). The link is e-mailed through the outbox (marked secret: the
+    outbox page never shows it); in development it is also written to the log."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         user = password_links.active_user_by_email(form.email.data)
-        if user is not None and current_app.config.get("PASSWORD_LINKS_IN_LOG"):
-            current_app.logger.warning(
-                "set-password link for %s: %s", user.email, password_links.link_for(user)
-            )
+        if user is not None:
+            link = password_links.link_for(user)
+            if current_app.config.get("PASSWORD_LINKS_IN_LOG"):
+                current_app.logger.warning("set-password link for %s: %s", user.email, link)
+            password_links.send_link(user, link, invitation=False)
+            db.session.commit()
         flash(
             _(
                 "If an active account uses this address, a link to set a new password has been "
-                "prepared. It is valid for %(hours)d hours and works once. Until e-mail is "
-                "switched on, ask the secretariat for the link.",
+                "sent to it by e-mail. It is valid for %(hours)d hours and works once.",
                 hours=password_links.max_age() // 3600,
             ),
             "info",

@@ -10,7 +10,7 @@ from app import access
 from app.extensions import db
 from app.models import Assignment, Review, TransitionLog
 from app.services import deadlines as deadline_service
-from app.services import upr_import
+from app.services import notifications, reminders, upr_import
 from app.services.cycles import STAGES, SetupError
 from app.services.worklist import STAGE_OF_STATUS
 from app.web.events import fire_from_form
@@ -65,6 +65,9 @@ def _render(review: Review, kept: dict | None = None, posted: DeadlineForm | Non
     changes = []
     if access.can(current_user, "review.view_history", review):
         changes = deadline_service.changes_of(review)
+    reminder_summary = {}
+    if access.can(current_user, "reminders.view", review):
+        reminder_summary = reminders.summary_for(review)
     return diagram_page(
         render_template(
             "reviews/show.html",
@@ -74,8 +77,15 @@ def _render(review: Review, kept: dict | None = None, posted: DeadlineForm | Non
             current_stage=STAGE_OF_STATUS.get(review.status),
             deadline_forms=forms,
             deadline_changes=changes,
+            reminder_summary=reminder_summary,
             history=history,
             team=team,
+            # invitations whose e-mail failed: the secretariat's to act on (issue 6)
+            undelivered=(
+                notifications.undelivered_invitations(review)
+                if team and access.is_secretariat(current_user)
+                else {}
+            ),
             own_assignment=access.assignment_of(current_user, review),
             kept=kept or {},
             review_machine=REVIEW,
