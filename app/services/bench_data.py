@@ -930,9 +930,7 @@ def _candidates(
     ``reviewed``: never one of the state itself or one already on the team; then, as long as some
     remain, from a regional group not yet on the team, with fewer than two reviews in the cycle
     (``load``), whose state is not reviewed by ``reviewed``'s reviewers (``pairs``)."""
-    candidates = [
-        (s, u) for s, u in pool if s.id != reviewed.id and all(u is not m for _, m in team)
-    ]
+    candidates = [(s, u) for s, u in pool if s.id != reviewed.id and all(u != m for _, m in team)]
     rules = [
         lambda s, u: all(s.regional_group != t.regional_group for t, _ in team),
         lambda s, u: load[u.id] < 2,

@@ -39,6 +39,7 @@ from app.models import (
     AssessmentStatus,
     Assignment,
     Choice,
+    Cycle,
     Evaluation,
     EvaluationSection,
     Framework,
@@ -105,26 +106,34 @@ class _Simulation:
         self, framework_id: int, states: Sequence[State], per_report: int, rng: random.Random
     ):
         self.framework_id = framework_id
-        self.states = list(states)
+        self.states = [_StateInfo(s.id, s.code, s.name, s.regional_group) for s in states]
         self.per_report = per_report
         self.rng = rng
         self.result = SimulationResult()
-        self.sections = db.session.scalars(
-            select(FrameworkSection)
+        # plain rows, not ORM objects: the session is closed between steps
+        self.sections = db.session.execute(
+            select(FrameworkSection.id, FrameworkSection.title)
             .where(FrameworkSection.framework_id == framework_id)
             .order_by(FrameworkSection.number)
         ).all()
-        self.questions = db.session.scalars(
-            select(Question)
+        self.questions = db.session.execute(
+            select(Question.id, Question.answer_type)
             .join(FrameworkSection)
             .where(FrameworkSection.framework_id == framework_id)
         ).all()
         self.texts = bench_data.upr_recommendations()
+        self.state_names = {s.id: s.name for s in self.states}
 
     # -- helpers --
 
-    def fire(self, actor: User, subject: Any, event: str, **kwargs: Any) -> None:
+    def fire(self, actor_id: int, model: type, subject_id: int, event: str, **kwargs: Any) -> None:
+        """Fire ``event`` on the ``model`` row ``subject_id`` as user ``actor_id``, as one request
+        would: a fresh session that loads the signed-in user and the object, then
+        `apply_transition` (which locks, re-reads, checks, logs and commits)."""
+        db.session.close()
         started = timer.perf_counter()
+        actor = db.session.get(User, actor_id)
+        subject = db.session.get(model, subject_id)
         apply_transition(actor, subject, event, **kwargs)
         self.result.transition_seconds += timer.perf_counter() - started
         self.result.events[event] += 1
@@ -151,41 +160,46 @@ class _Simulation:
             bench_data.TIME_ZONE,
             team_size=bench_data.TEAM_SIZE,
         )
-        reviews = [cycles.add_review(cycle, state) for state in self.states]
+        reviews = [cycles.add_review(cycle, db.session.get(State, s.id)) for s in self.states]
         db.session.commit()
         self.result.setup_seconds = timer.perf_counter() - started
 
-        self.fire(self.secretariat, cycle, "open_cycle")
-        self.write(lambda: self.answers(reviews))
-        for review in reviews:
-            self.fire(self.focal_points[review.state_id], review, "submit_self_assessment")
-        for review in reviews:
-            self.fire(self.secretariat, review, "accept_self_assessment")
-        teams = self.teams(reviews)
-        for review in reviews:
-            for reviewer, assignment in teams[review.id]:
-                self.fire(reviewer, assignment, "accept", facts={"no_conflict": True})
-        for review in reviews:
-            self.fire(self.secretariat, review, "start_evaluation")
+        cycle_id, secretariat = cycle.id, self.secretariat_id
+        ids = [(review.id, self.focal_points[review.state_id]) for review in reviews]
+        self.state_of = {review.id: review.state_id for review in reviews}
+        self.fire(secretariat, Cycle, cycle_id, "open_cycle")
+        self.write(lambda: self.answers(ids))
+        for review_id, focal_point in ids:
+            self.fire(focal_point, Review, review_id, "submit_self_assessment")
+        for review_id, _fp in ids:
+            self.fire(secretariat, Review, review_id, "accept_self_assessment")
+        teams = self.teams(ids)
+        for review_id, _fp in ids:
+            for reviewer_id, assignment_id in teams[review_id]:
+                self.fire(
+                    reviewer_id, Assignment, assignment_id, "accept", facts={"no_conflict": True}
+                )
+        for review_id, _fp in ids:
+            self.fire(secretariat, Review, review_id, "start_evaluation")
         self.write(lambda: self.evaluations(teams))
-        for review in reviews:
-            for reviewer, assignment in teams[review.id]:
-                self.fire(reviewer, assignment, "submit_evaluation")
-        self.write(lambda: self.reports(reviews))
-        for review in reviews:
-            lead = teams[review.id][0][0]
-            self.fire(lead, review, "submit_draft_report")
-        for review in reviews:
-            self.fire(self.focal_points[review.state_id], review, "submit_factual_comments")
-        for review in reviews:
-            self.fire(self.secretariat, review, "adopt_report")
-        self.write(lambda: self.responses(reviews))
-        for review in reviews:
-            self.fire(self.focal_points[review.state_id], review, "submit_response")
-        self.write(lambda: self.assessments(reviews))
-        for review in reviews:
-            self.fire(self.secretariat, review, "close_review")
-        self.fire(self.secretariat, cycle, "close_cycle")
+        for review_id, _fp in ids:
+            for reviewer_id, assignment_id in teams[review_id]:
+                self.fire(reviewer_id, Assignment, assignment_id, "submit_evaluation")
+        self.write(lambda: self.reports(ids))
+        for review_id, _fp in ids:
+            lead_id = teams[review_id][0][0]
+            self.fire(lead_id, Review, review_id, "submit_draft_report")
+        for review_id, focal_point in ids:
+            self.fire(focal_point, Review, review_id, "submit_factual_comments")
+        for review_id, _fp in ids:
+            self.fire(secretariat, Review, review_id, "adopt_report")
+        self.write(lambda: self.responses(ids))
+        for review_id, focal_point in ids:
+            self.fire(focal_point, Review, review_id, "submit_response")
+        self.write(lambda: self.assessments(ids))
+        for review_id, _fp in ids:
+            self.fire(secretariat, Review, review_id, "close_review")
+        self.fire(secretariat, Cycle, cycle_id, "close_cycle")
         self.result.seconds = timer.perf_counter() - started
         return self.result
 
@@ -233,33 +247,35 @@ class _Simulation:
             )
             db.session.commit()
         users = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
-        self.secretariat = users[bench_data.SECRETARIAT_EMAIL]
-        self.focal_points = {s.id: users[bench_data.focal_point_email(s.code)] for s in self.states}
+        self.secretariat_id = users[bench_data.SECRETARIAT_EMAIL].id
+        self.focal_points = {
+            s.id: users[bench_data.focal_point_email(s.code)].id for s in self.states
+        }
         self.pool = [
-            (s, users[bench_data.reviewer_email(s.code, number)])
+            (s, _Person(users[bench_data.reviewer_email(s.code, number)].id))
             for s in self.states
             for number in (1, 2)
         ]
 
     # -- what people type, written in bulk --
 
-    def answers(self, reviews: Sequence[Review]) -> None:
+    def answers(self, ids: Sequence[tuple[int, int]]) -> None:
         answered = set(
             db.session.execute(
                 select(Answer.review_id, Answer.question_id).where(
-                    Answer.review_id.in_([r.id for r in reviews])
+                    Answer.review_id.in_([review_id for review_id, _fp in ids])
                 )
             ).all()
         )
         rows = []
-        for review in reviews:
+        for review_id, focal_point in ids:
             for question in self.questions:
-                if (review.id, question.id) in answered:
+                if (review_id, question.id) in answered:
                     continue
                 level = self.rng.randint(0, 4)
                 rows.append(
                     {
-                        "review_id": review.id,
+                        "review_id": review_id,
                         "question_id": question.id,
                         "level": level
                         if question.answer_type == AnswerType.CAPACITY_LEVEL
@@ -268,45 +284,51 @@ class _Simulation:
                         if question.answer_type == AnswerType.YES_NO_PARTIAL
                         else None,
                         "narrative": self.rng.choice(bench_data.NARRATIVES).format(
-                            state=self.focal_points[review.state_id].display_name,
+                            state=self.state_names[self.state_of[review_id]],
                             level=bench_data.LEVEL_WORDS[level],
                         ),
-                        "updated_by_id": self.focal_points[review.state_id].id,
+                        "updated_by_id": focal_point,
                     }
                 )
         db.session.execute(insert(Answer), rows)
 
-    def teams(self, reviews: Sequence[Review]) -> dict[int, list[tuple[User, Assignment]]]:
+    def teams(self, ids: Sequence[tuple[int, int]]) -> dict[int, list[tuple[int, int]]]:
         """The secretariat assigns three reviewers per review (`cycles.assign_reviewer`, one
-        commit per review); the first is the lead. Returns review id → (reviewer, assignment)."""
+        request and commit per review); the first is the lead. Returns review id → (reviewer
+        id, assignment id) per seat."""
         load: Counter = Counter()
         pairs: set[tuple[int, int]] = set()
         states = {s.id: s for s in self.states}
-        teams: dict[int, list[tuple[User, Assignment]]] = {}
+        teams: dict[int, list[tuple[int, int]]] = {}
         started = timer.perf_counter()
-        for review in reviews:
-            chosen: list[tuple[State, User]] = []
+        for review_id, _fp in ids:
+            state = states[self.state_of[review_id]]
+            chosen: list[tuple[_StateInfo, _Person]] = []
             for _seat in range(bench_data.TEAM_SIZE):
-                candidates = bench_data._candidates(
-                    self.pool, chosen, states[review.state_id], load, pairs
-                )
+                candidates = bench_data._candidates(self.pool, chosen, state, load, pairs)
                 chosen.append(self.rng.choice(candidates))
                 load[chosen[-1][1].id] += 1
-            pairs.update((s.id, review.state_id) for s, _u in chosen)
-            teams[review.id] = [
-                (
-                    user,
-                    cycles.assign_reviewer(review, user, self.secretariat, is_lead=seat == 0),
+            pairs.update((s.id, state.id) for s, _p in chosen)
+            db.session.close()
+            review = db.session.get(Review, review_id)
+            secretariat = db.session.get(User, self.secretariat_id)
+            assignments = [
+                cycles.assign_reviewer(
+                    review, db.session.get(User, person.id), secretariat, is_lead=seat == 0
                 )
-                for seat, (_s, user) in enumerate(chosen)
+                for seat, (_s, person) in enumerate(chosen)
+            ]
+            teams[review_id] = [
+                (person.id, assignment.id)
+                for (_s, person), assignment in zip(chosen, assignments, strict=True)
             ]
             db.session.commit()
         self.result.setup_seconds += timer.perf_counter() - started
         return teams
 
-    def evaluations(self, teams: dict[int, list[tuple[User, Assignment]]]) -> None:
-        assignment_ids = [a.id for team in teams.values() for _u, a in team]
-        ids = db.session.scalars(
+    def evaluations(self, teams: dict[int, list[tuple[int, int]]]) -> None:
+        assignment_ids = [a for team in teams.values() for _u, a in team]
+        evaluation_ids = db.session.scalars(
             insert(Evaluation).returning(Evaluation.id, sort_by_parameter_order=True),
             [
                 {"assignment_id": i, "summary": "Evaluation of the self-assessment."}
@@ -322,32 +344,35 @@ class _Simulation:
                     "rating": self.rng.randint(0, 4),
                     "findings": self.rng.choice(bench_data.FINDINGS).format(section=section.title),
                 }
-                for evaluation_id in ids
+                for evaluation_id in evaluation_ids
                 for section in self.sections
             ],
         )
 
-    def reports(self, reviews: Sequence[Review]) -> None:
-        ids = db.session.scalars(
+    def reports(self, ids: Sequence[tuple[int, int]]) -> None:
+        report_ids = db.session.scalars(
             insert(Report).returning(Report.id, sort_by_parameter_order=True),
-            [{"review_id": r.id, "executive_summary": "Summary of the review."} for r in reviews],
+            [
+                {"review_id": review_id, "executive_summary": "Summary of the review."}
+                for review_id, _fp in ids
+            ],
         ).all()
         db.session.execute(
             insert(ReportSection),
             [
                 {"report_id": report_id, "section_id": section.id, "consensus_rating": 2}
-                for report_id in ids
+                for report_id in report_ids
                 for section in self.sections
             ],
         )
         target = clock.now().date() + timedelta(days=365)
         rows = []
-        for review in reviews:
+        for review_id, _fp in ids:
             for _ in range(self.per_report):
                 category, text = self.rng.choice(self.texts)
                 rows.append(
                     {
-                        "review_id": review.id,
+                        "review_id": review_id,
                         "section_id": self.rng.choice(self.sections).id,
                         "text": text,
                         "priority": self.rng.choice(list(Priority)),
@@ -357,15 +382,15 @@ class _Simulation:
                 )
         db.session.execute(insert(Recommendation), rows)
 
-    def _recommendation_ids(self, reviews: Sequence[Review]) -> list[tuple[int, int]]:
+    def _recommendation_ids(self, ids: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
         return db.session.execute(
             select(Recommendation.review_id, Recommendation.id).where(
-                Recommendation.review_id.in_([r.id for r in reviews])
+                Recommendation.review_id.in_([review_id for review_id, _fp in ids])
             )
         ).all()
 
-    def responses(self, reviews: Sequence[Review]) -> None:
-        focal_points = {r.id: self.focal_points[r.state_id].id for r in reviews}
+    def responses(self, ids: Sequence[tuple[int, int]]) -> None:
+        focal_points = dict(ids)
         target = clock.now().date() + timedelta(days=365)
         db.session.execute(
             insert(Response),
@@ -379,22 +404,39 @@ class _Simulation:
                     "target_date": target,
                     "updated_by_id": focal_points[review_id],
                 }
-                for review_id, recommendation_id in self._recommendation_ids(reviews)
+                for review_id, recommendation_id in self._recommendation_ids(ids)
             ],
         )
 
-    def assessments(self, reviews: Sequence[Review]) -> None:
+    def assessments(self, ids: Sequence[tuple[int, int]]) -> None:
         db.session.execute(
             insert(Assessment),
             [
                 {
                     "recommendation_id": recommendation_id,
                     "status": self.rng.choice(list(AssessmentStatus)),
-                    "author_id": self.secretariat.id,
+                    "author_id": self.secretariat_id,
                 }
-                for _review_id, recommendation_id in self._recommendation_ids(reviews)
+                for _review_id, recommendation_id in self._recommendation_ids(ids)
             ],
         )
+
+
+@dataclass(frozen=True)
+class _StateInfo:
+    """A state taking part, as plain values (survives the session being closed)."""
+
+    id: int
+    code: str
+    name: str
+    regional_group: str
+
+
+@dataclass(frozen=True)
+class _Person:
+    """A reviewer of the draw pool, by user id (survives the session being closed)."""
+
+    id: int
 
 
 def summary_lines(result: SimulationResult, states: int) -> list[str]:
