@@ -930,9 +930,11 @@ def _candidates(
     ``reviewed``: never one of the state itself or one already on the team; then, as long as some
     remain, from a regional group not yet on the team, with fewer than two reviews in the cycle
     (``load``), whose state is not reviewed by ``reviewed``'s reviewers (``pairs``)."""
-    candidates = [(s, u) for s, u in pool if s.id != reviewed.id and all(u != m for _, m in team)]
+    groups = {state.regional_group for state, _member in team}
+    members = {member.id for _state, member in team}
+    candidates = [(s, u) for s, u in pool if s.id != reviewed.id and u.id not in members]
     rules = [
-        lambda s, u: all(s.regional_group != t.regional_group for t, _ in team),
+        lambda s, u: s.regional_group not in groups,
         lambda s, u: load[u.id] < 2,
         lambda s, u: (reviewed.id, s.id) not in pairs,
     ]

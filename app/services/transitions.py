@@ -15,7 +15,7 @@ from typing import Any
 
 from flask_babel import get_translations
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict, Forbidden
 
@@ -41,6 +41,7 @@ from app.models import (
     TransitionLog,
     User,
 )
+from app.models.assessment import answer_given
 from app.models.recommendation import Assessment
 from app.services import clock
 from app.services.after_commit import on_commit
@@ -267,7 +268,14 @@ def _cycle_of_review(review: Review) -> dict[str, Any]:
 
 def _missing_required(review: Review) -> dict[str, Any]:
     required = db.session.execute(
-        select(Question.code, Question.answer_type, Answer)
+        select(
+            Question.code,
+            Question.answer_type,
+            Answer.id,
+            Answer.level,
+            Answer.choice,
+            Answer.narrative,
+        )
         .join(FrameworkSection, Question.section_id == FrameworkSection.id)
         .join(Cycle, Cycle.framework_id == FrameworkSection.framework_id)
         .outerjoin(Answer, (Answer.question_id == Question.id) & (Answer.review_id == review.id))
@@ -276,7 +284,10 @@ def _missing_required(review: Review) -> dict[str, Any]:
     ).all()
     return {
         "missing_required": [
-            code for code, kind, answer in required if answer is None or not answer.is_given(kind)
+            row.code
+            for row in required
+            if row.id is None
+            or not answer_given(row.answer_type, row.level, row.choice, row.narrative)
         ]
     }
 
@@ -353,25 +364,34 @@ def incomplete_responses(review: Review) -> list[str]:
     number the response page shows (section number . position in the section) and the missing
     parts, translated. One query."""
     rows = db.session.execute(
-        select(Recommendation.section_id, FrameworkSection.number, Response)
+        select(
+            Recommendation.section_id,
+            FrameworkSection.number,
+            Response.position,
+            Response.explanation,
+            Response.planned_action,
+            Response.responsible_institution,
+            Response.target_date,
+        )
         .join(FrameworkSection, FrameworkSection.id == Recommendation.section_id)
         .outerjoin(Response, Response.recommendation_id == Recommendation.id)
         .where(Recommendation.review_id == review.id)
         .order_by(FrameworkSection.number, Recommendation.id)
     ).all()
     result, position_in_section, previous = [], 0, None
-    for section_id, number, response in rows:
+    noted = {"explanation": _("explanation")}  # translated once, not per response
+    supported = noted | {
+        "planned_action": _("planned action"),
+        "responsible_institution": _("responsible institution"),
+        "target_date": _("target date"),
+    }
+    for response in rows:
+        section_id, number = response.section_id, response.number
         position_in_section = position_in_section + 1 if section_id == previous else 1
         previous = section_id
-        if response is None or response.position is None:
-            continue  # counted by ``unanswered_recommendations``
-        needed = {"explanation": _("explanation")}
-        if response.position == ResponsePosition.SUPPORTED:
-            needed |= {
-                "planned_action": _("planned action"),
-                "responsible_institution": _("responsible institution"),
-                "target_date": _("target date"),
-            }
+        if response.position is None:
+            continue  # no response, or no position: counted by ``unanswered_recommendations``
+        needed = supported if response.position == ResponsePosition.SUPPORTED else noted
         missing = [label for name, label in needed.items() if getattr(response, name) in (None, "")]
         if missing:
             result.append(f"{number}.{position_in_section} ({', '.join(missing)})")
@@ -504,8 +524,9 @@ def _nothing(subject: Any, actor: User, reason: str, now: datetime) -> None:
     return None
 
 
-def _report_of(review: Review) -> Report | None:
-    return db.session.scalar(select(Report).where(Report.review_id == review.id))
+def _set_report(review: Review, **values: Any) -> None:
+    """Set columns of ``review``'s report, if it has one (one UPDATE, no read)."""
+    db.session.execute(update(Report).where(Report.review_id == review.id).values(**values))
 
 
 def _close_open_assignments(review: Review, actor: User, why: str, now: datetime) -> int:
@@ -539,9 +560,7 @@ def _close_open_assignments(review: Review, actor: User, why: str, now: datetime
 
 
 def _draft_submitted(review: Review, actor: User, reason: str, now: datetime) -> None:
-    report = _report_of(review)
-    if report is not None:
-        report.submitted_at = now
+    _set_report(review, submitted_at=now)
     _close_open_assignments(
         review, actor, "Closed automatically: the review left the evaluation phase.", now
     )
@@ -552,13 +571,14 @@ def _review_withdrawn(review: Review, actor: User, reason: str, now: datetime) -
 
 
 def _report_adopted(review: Review, actor: User, reason: str, now: datetime) -> None:
-    report = _report_of(review)
-    if report is not None:
-        report.adopted_at = now
+    _set_report(review, adopted_at=now)
 
 
-def _evaluation_of(assignment: Assignment) -> Evaluation | None:
-    return db.session.scalar(select(Evaluation).where(Evaluation.assignment_id == assignment.id))
+def _set_evaluation(assignment: Assignment, **values: Any) -> None:
+    """Set columns of ``assignment``'s evaluation, if it has one (one UPDATE, no read)."""
+    db.session.execute(
+        update(Evaluation).where(Evaluation.assignment_id == assignment.id).values(**values)
+    )
 
 
 def _accepted(assignment: Assignment, actor: User, reason: str, now: datetime) -> None:
@@ -574,15 +594,11 @@ def _conflicted(assignment: Assignment, actor: User, reason: str, now: datetime)
 
 
 def _evaluation_submitted(assignment: Assignment, actor: User, reason: str, now: datetime) -> None:
-    evaluation = _evaluation_of(assignment)
-    if evaluation is not None:
-        evaluation.submitted_at = now
+    _set_evaluation(assignment, submitted_at=now)
 
 
 def _evaluation_returned(assignment: Assignment, actor: User, reason: str, now: datetime) -> None:
-    evaluation = _evaluation_of(assignment)
-    if evaluation is not None:
-        evaluation.submitted_at = None
+    _set_evaluation(assignment, submitted_at=None)
 
 
 def _cycle_opened(cycle: Cycle, actor: User, reason: str, now: datetime) -> None:
