@@ -278,7 +278,8 @@ def bench_accounts_command() -> None:
 def bench_simulate_command(states: int, recommendations: int, seed: int) -> None:
     """Take a fresh cycle of STATES states through the whole workflow, timed.
 
-    Creates the cycle "Bench simulation <date time>" (the first STATES states by name) and moves
+    Creates the cycle "Bench simulation <date time>" (STATES states: those of `bench seed` first,
+    by name) and moves
     every review from self-assessment to closed, then closes the cycle: every status change goes
     through the transition service (guards, locks, TransitionLog, one commit each). Prints the
     transitions fired, the time spent in them, in setting up and in writing texts, and the total.

@@ -151,3 +151,56 @@ def test_accounts_name_a_follow_up_review_its_focal_point_and_lead(seeded, runne
         response = client.post("/login", data={"email": email, "password": accounts["password"]})
         assert response.status_code == 302, email
         client.post("/logout")
+
+
+def test_simulate_takes_a_fresh_cycle_through_every_step_via_the_transition_service(runner, db):
+    before = db.session.scalar(select(func.count(TransitionLog.id)))
+    result = runner.invoke(args=["bench", "simulate", "--states", "5", "--recommendations", "3"])
+    assert result.exit_code == 0, result.output
+    assert "Elapsed: " in result.output and "transitions through apply_transition" in result.output
+    cycle = db.session.scalar(select(Cycle).where(Cycle.name.like("Bench simulation %")))
+    assert cycle.status == CycleStatus.CLOSED
+    reviews = db.session.scalars(select(Review).where(Review.cycle_id == cycle.id)).all()
+    assert len(reviews) == 5 and {r.status for r in reviews} == {R.CLOSED}
+    for review in reviews:
+        events = db.session.scalars(
+            select(TransitionLog.event)
+            .where(TransitionLog.subject_type == "review", TransitionLog.subject_id == review.id)
+            .order_by(TransitionLog.id)
+        ).all()
+        assert events == [
+            "submit_self_assessment",
+            "accept_self_assessment",
+            "start_evaluation",
+            "submit_draft_report",
+            "submit_factual_comments",
+            "adopt_report",
+            "submit_response",
+            "close_review",
+        ]
+        assert _replay(db, "review", review.id, REVIEW.initial) == R.CLOSED
+        team = db.session.scalars(select(Assignment).where(Assignment.review_id == review.id))
+        for assignment in team:
+            assert assignment.status == AssignmentStatus.SUBMITTED
+            assert _replay(db, "assignment", assignment.id, "") == AssignmentStatus.SUBMITTED
+    # 5 reviews × (8 review steps + 3 invitations + 3 acceptances + 3 submissions) + 2 cycle steps
+    after = db.session.scalar(select(func.count(TransitionLog.id)))
+    assert after - before == 5 * 17 + 2
+
+
+def test_simulate_on_top_of_the_seed_carries_over_and_is_refused_in_production(
+    seeded, runner, db, app
+):
+    result = runner.invoke(args=["bench", "simulate", "--states", "4", "--recommendations", "2"])
+    assert result.exit_code == 0, result.output
+    cycle = db.session.scalar(select(Cycle).where(Cycle.name.like("Bench simulation %")))
+    carried = db.session.scalar(
+        select(func.count(Recommendation.id))
+        .join(Review, Review.id == Recommendation.review_id)
+        .where(Review.cycle_id == cycle.id, Recommendation.carried_from_id.is_not(None))
+    )
+    # the simulated states are the seed's: their unimplemented recommendations came along
+    assert cycle.status == CycleStatus.CLOSED and carried > 0
+    app.config["DEMO_ALLOWED"] = False
+    refused = runner.invoke(args=["bench", "simulate", "--states", "4"])
+    assert refused.exit_code != 0 and "production" in refused.output
