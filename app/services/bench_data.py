@@ -799,6 +799,7 @@ class _Builder:
 
     def follow_up(self, plans: list[_ReviewPlan]) -> None:
         responses, progress, assessments, consents = [], [], [], []
+        levels = [ConsentLevel.FULL, ConsentLevel.SUMMARY, ConsentLevel.NONE]
         for plan in plans:
             if not plan.reaches(R.RESPONSE):
                 continue
@@ -806,7 +807,7 @@ class _Builder:
             consents.append(
                 {
                     "review_id": plan.id,
-                    "level": self.rng.choice(list(ConsentLevel)),
+                    "level": levels[len(consents) % len(levels)],
                     "author_id": fp.id,
                     "created_at": self.when(plan, "response_saved", 12),
                 }
