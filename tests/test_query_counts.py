@@ -1,11 +1,11 @@
-"""Every key page runs the same number of SQL queries, at most 15, for 3 states or 193 (issue 9).
+"""Every key page runs the same number of SQL queries, at most 15, for 10 states or 193 (issue 9).
 
 Two databases are built once for this module with the benchmark data set (`bench seed`): a small
-one of 3 states and a full-size one of all 193 UN member states, both with two cycles (the latest
-open with reviews in every phase) and a few recommendations per report. Each page is requested in
-both as the same kind of person looking at the same kind of object (the latest cycle's first
-review in follow-up, in response, in evaluation…), and its queries are counted
-(`tests.test_dashboard.QueryCounter`).
+one of 10 states (one review in each status) and a full-size one of all 193 UN member states,
+both with two cycles (the latest open with reviews in every phase) and a few recommendations per
+report. Each page is requested in both as the same kind of person looking at the same kind of
+object (the latest cycle's first review in follow-up, in response, in evaluation…), and its
+queries are counted (`tests.test_dashboard.QueryCounter`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tests.test_dashboard import QueryCounter
 from workflows import ReviewStatus
 
 MAX_QUERIES = 15
-SIZES = {"small": 3, "full": 193}
+SIZES = {"small": 10, "full": 193}
 
 #: (who, URL template): the page as each person sees it; {names} are ids found in each database.
 PAGES = [
@@ -32,6 +32,8 @@ PAGES = [
     ("secretariat", "/admin/cycles/{cycle}"),
     ("secretariat", "/admin/cycles/{cycle}/dashboard"),
     ("secretariat", "/admin/cycles/{cycle}/draws"),
+    ("secretariat", "/admin/cycles/{cycle}/pool"),
+    ("secretariat", "/admin/cycles/{cycle}/upr-import"),
     ("secretariat", "/admin/users"),
     ("secretariat", "/admin/users/{focal_point_id}/edit"),
     ("secretariat", "/admin/reviews/{evaluation}/team"),
@@ -59,13 +61,19 @@ PAGES = [
     ("focal_point", "/reviews/{follow_up}/report"),
     ("focal_point", "/reviews/{follow_up}/follow-up"),
     ("focal_point", "/recommendations"),
+    ("focal_point", "/reviews/{follow_up}/publication"),
     ("focal_point", "/states/{state}/history"),
+    # the focal point of a state still answering its self-assessment
+    ("answering", "/home"),
+    ("answering", "/reviews/{self_assessment}/self-assessment"),
+    ("answering", "/reviews/{self_assessment}/self-assessment/3"),
     # the lead reviewer of the evaluation review
     ("reviewer", "/home"),
     ("reviewer", "/assignments/{lead_assignment}"),
     ("reviewer", "/assignments/{lead_assignment}/evaluation"),
     ("reviewer", "/reviews/{evaluation}"),
     ("reviewer", "/reviews/{evaluation}/self-assessment"),
+    ("reviewer", "/reviews/{evaluation}/report/edit"),
     # anyone
     ("public", "/public/"),
     ("public", "/public/recommendations"),
@@ -92,10 +100,11 @@ def _ids() -> dict[str, int | str]:
             .limit(1)
         )
 
-    follow_up, response, evaluation = (
+    follow_up, response, evaluation, answering = (
         first(ReviewStatus.FOLLOW_UP),
         first(ReviewStatus.RESPONSE),
         first(ReviewStatus.EVALUATION),
+        first(ReviewStatus.SELF_ASSESSMENT),
     )
     lead = session.scalar(
         select(Assignment).where(Assignment.review_id == evaluation.id, Assignment.is_lead)
@@ -116,6 +125,10 @@ def _ids() -> dict[str, int | str]:
         "follow_up": follow_up.id,
         "response": response.id,
         "evaluation": evaluation.id,
+        "self_assessment": answering.id,
+        "answering_email": bench_data.focal_point_email(
+            session.get(State, answering.state_id).code
+        ),
         "lead_assignment": lead.id,
         "published": published,
         "state": state.id,
