@@ -13,7 +13,7 @@ skipped. Functions flush, never commit.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from app.access import REPORT_ADOPTED
 from app.extensions import db
@@ -59,7 +59,8 @@ def carry_over(review: Review) -> list[Recommendation]:
 
 def carry_over_reviews(reviews: list[Review]) -> dict[int, list[Recommendation]]:
     """`carry_over` for each of ``reviews`` (all of one cycle, or one review) in a bounded number
-    of queries whatever their number; flush; return ``{review id: copies made now}``."""
+    of queries whatever their number; return ``{review id: copies made now}`` (written, in the
+    order of the originals)."""
     if not reviews:
         return {}
     cycle = reviews[0].cycle
@@ -90,7 +91,7 @@ def carry_over_reviews(reviews: list[Review]) -> dict[int, list[Recommendation]]
             ).all()
         )
     state_of_previous = {review_id: state_id for state_id, review_id in previous.items()}
-    copies: dict[int, list[Recommendation]] = {r.id: [] for r in reviews}
+    rows: list[dict] = []
     now = clock.now()
     for original, section_code in originals:
         review = by_state[state_of_previous[original.review_id]]
@@ -99,19 +100,30 @@ def carry_over_reviews(reviews: list[Review]) -> dict[int, list[Recommendation]]
             continue
         if assessment is not None and assessment.status not in UNIMPLEMENTED:
             continue
-        copy = Recommendation(
-            review_id=review.id,
-            section_id=sections.get(section_code, original.section_id),
-            text=original.text,
-            priority=original.priority,
-            action_category=original.action_category,
-            addressee=original.addressee,
-            carried_from_id=original.id,
-            created_at=now,
+        rows.append(
+            {
+                "review_id": review.id,
+                "section_id": sections.get(section_code, original.section_id),
+                "text": original.text,
+                "priority": original.priority,
+                "action_category": original.action_category,
+                "addressee": original.addressee,
+                "carried_from_id": original.id,
+                "created_at": now,
+            }
         )
-        db.session.add(copy)
-        copies[review.id].append(copy)
+    copies: dict[int, list[Recommendation]] = {r.id: [] for r in reviews}
+    if not rows:
+        return copies
     db.session.flush()
+    # one multi-row INSERT for the whole cycle, then the copies read back in one query
+    ids = db.session.scalars(
+        insert(Recommendation).returning(Recommendation.id, sort_by_parameter_order=True), rows
+    ).all()
+    for copy in db.session.scalars(
+        select(Recommendation).where(Recommendation.id.in_(ids)).order_by(Recommendation.id)
+    ):
+        copies[copy.review_id].append(copy)
     return copies
 
 

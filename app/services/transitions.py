@@ -526,7 +526,12 @@ def _nothing(subject: Any, actor: User, reason: str, now: datetime) -> None:
 
 def _set_report(review: Review, **values: Any) -> None:
     """Set columns of ``review``'s report, if it has one (one UPDATE, no read)."""
-    db.session.execute(update(Report).where(Report.review_id == review.id).values(**values))
+    db.session.execute(
+        update(Report)
+        .where(Report.review_id == review.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)  # the commit that follows expires all
+    )
 
 
 def _close_open_assignments(review: Review, actor: User, why: str, now: datetime) -> int:
@@ -577,7 +582,10 @@ def _report_adopted(review: Review, actor: User, reason: str, now: datetime) -> 
 def _set_evaluation(assignment: Assignment, **values: Any) -> None:
     """Set columns of ``assignment``'s evaluation, if it has one (one UPDATE, no read)."""
     db.session.execute(
-        update(Evaluation).where(Evaluation.assignment_id == assignment.id).values(**values)
+        update(Evaluation)
+        .where(Evaluation.assignment_id == assignment.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)  # the commit that follows expires all
     )
 
 
