@@ -204,3 +204,26 @@ def test_simulate_on_top_of_the_seed_carries_over_and_is_refused_in_production(
     app.config["DEMO_ALLOWED"] = False
     refused = runner.invoke(args=["bench", "simulate", "--states", "4"])
     assert refused.exit_code != 0 and "production" in refused.output
+
+
+def test_later_cycles_carry_over_what_the_service_would_carry(seeded, db):
+    from app.services.carry_over import UNIMPLEMENTED, carry_over
+    from app.services.publication import latest_assessments
+
+    latest = db.session.scalar(select(Cycle).where(Cycle.status == CycleStatus.OPEN))
+    carried = db.session.scalars(
+        select(Recommendation)
+        .join(Review, Review.id == Recommendation.review_id)
+        .where(Review.cycle_id == latest.id, Recommendation.carried_from_id.is_not(None))
+    ).all()
+    assert carried
+    assessed = latest_assessments([r.carried_from_id for r in carried])
+    for copy in carried:
+        original = db.session.get(Recommendation, copy.carried_from_id)
+        assert original.review.state_id == copy.review.state_id
+        assert original.review.cycle_id != latest.id and original.text == copy.text
+        assessment = assessed.get(original.id)
+        assert assessment is None or assessment.status in UNIMPLEMENTED
+    for review in latest.reviews:
+        assert carry_over(review) == []  # the service finds nothing left to carry
+    db.session.rollback()
