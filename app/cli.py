@@ -274,8 +274,15 @@ def bench_accounts_command() -> None:
 @click.option("--states", type=int, default=193, show_default=True, help="States in the cycle.")
 @click.option("--recommendations", type=int, default=40, show_default=True, help="Per report.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random draw.")
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="People acting at once (threads; on SQLite writers wait for each other).",
+)
 @with_appcontext
-def bench_simulate_command(states: int, recommendations: int, seed: int) -> None:
+def bench_simulate_command(states: int, recommendations: int, seed: int, workers: int) -> None:
     """Take a fresh cycle of STATES states through the whole workflow, timed.
 
     Creates the cycle "Bench simulation <date time>" (STATES states: those of `bench seed` first,
@@ -291,7 +298,7 @@ def bench_simulate_command(states: int, recommendations: int, seed: int) -> None
     # refusal messages are translated by Flask-Babel, which needs a request context
     with current_app.test_request_context():
         try:
-            result = bench_simulation.simulate_cycle(states, recommendations, seed)
+            result = bench_simulation.simulate_cycle(states, recommendations, seed, workers)
         except BenchRefused as refused:
             db.session.rollback()
             raise click.ClickException(str(refused)) from None

@@ -153,9 +153,14 @@ def test_accounts_name_a_follow_up_review_its_focal_point_and_lead(seeded, runne
         client.post("/logout")
 
 
-def test_simulate_takes_a_fresh_cycle_through_every_step_via_the_transition_service(runner, db):
+@pytest.mark.parametrize("workers", ["1", "3"])
+def test_simulate_takes_a_fresh_cycle_through_every_step_via_the_transition_service(
+    runner, db, workers
+):
     before = db.session.scalar(select(func.count(TransitionLog.id)))
-    result = runner.invoke(args=["bench", "simulate", "--states", "5", "--recommendations", "3"])
+    result = runner.invoke(
+        args=["bench", "simulate", "--states", "5", "--recommendations", "3", "--workers", workers]
+    )
     assert result.exit_code == 0, result.output
     assert "Elapsed: " in result.output and "transitions through apply_transition" in result.output
     cycle = db.session.scalar(select(Cycle).where(Cycle.name.like("Bench simulation %")))

@@ -20,9 +20,11 @@ database without ``bench seed``) are created with the same e-mails and shared pa
 from __future__ import annotations
 
 import random
+import threading
 import time as timer
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -82,10 +84,13 @@ class SimulationResult:
         return sum(self.events.values())
 
 
-def simulate_cycle(states: int = 193, recommendations: int = 40, seed: int = 0) -> SimulationResult:
+def simulate_cycle(
+    states: int = 193, recommendations: int = 40, seed: int = 0, workers: int = 1
+) -> SimulationResult:
     """Take a fresh cycle of ``states`` states (3–193: those of the benchmark data set first,
     then others, by name) through the whole workflow; see the module docstring.
-    ``recommendations`` per report (1–200).
+    ``recommendations`` per report (1–200). ``workers`` (1–16): how many people act at once
+    (threads, each step its own session and transaction, as concurrent requests).
 
     Returns a `SimulationResult`; every review ends closed and the cycle closed.
     Raises:
@@ -98,6 +103,8 @@ def simulate_cycle(states: int = 193, recommendations: int = 40, seed: int = 0) 
         raise BenchRefused("--states must be between 3 and 193.")
     if not 1 <= recommendations <= 200:
         raise BenchRefused("--recommendations must be between 1 and 200.")
+    if not 1 <= workers <= 16:
+        raise BenchRefused("--workers must be between 1 and 16.")
     framework = reference.latest_framework()
     # the states of the benchmark data set first (those with a bench focal point), then by name
     seeded = (
@@ -110,13 +117,20 @@ def simulate_cycle(states: int = 193, recommendations: int = 40, seed: int = 0) 
     ).all()
     if framework is None or len(chosen) < states:
         raise BenchRefused("Run `flask --app wsgi seed` first (states and framework).")
-    return _Simulation(framework.id, chosen, recommendations, random.Random(seed)).run()
+    return _Simulation(framework.id, chosen, recommendations, random.Random(seed), workers).run()
 
 
 class _Simulation:
     def __init__(
-        self, framework_id: int, states: Sequence[State], per_report: int, rng: random.Random
+        self,
+        framework_id: int,
+        states: Sequence[State],
+        per_report: int,
+        rng: random.Random,
+        workers: int = 1,
     ):
+        self.workers = workers
+        self.counting = threading.Lock()
         self.framework_id = framework_id
         self.states = [_StateInfo(s.id, s.code, s.name, s.regional_group) for s in states]
         self.per_report = per_report
@@ -147,8 +161,29 @@ class _Simulation:
         actor = db.session.get(User, actor_id)
         subject = db.session.get(model, subject_id)
         apply_transition(actor, subject, event, **kwargs)
-        self.result.transition_seconds += timer.perf_counter() - started
-        self.result.events[event] += 1
+        with self.counting:
+            self.result.transition_seconds += timer.perf_counter() - started
+            self.result.events[event] += 1
+
+    def fire_all(self, steps: Iterable[tuple]) -> None:
+        """`fire` each ``(actor id, model, subject id, event[, keyword arguments])``: one after
+        the other, or with ``workers`` threads at once, each step in its own application
+        context and session, as concurrent requests of different people would be."""
+        steps = list(steps)
+        if self.workers == 1:
+            for step in steps:
+                self.fire(*step[:4], **(step[4] if len(step) > 4 else {}))
+            return
+        app = current_app._get_current_object()
+
+        def one(step: tuple) -> None:
+            with app.app_context(), app.test_request_context():
+                self.fire(*step[:4], **(step[4] if len(step) > 4 else {}))
+                db.session.remove()
+
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for _done in pool.map(one, steps):  # re-raises the first failure
+                pass
 
     def write(self, work: Callable[[], None]) -> None:
         """Run ``work`` (bulk writes of typed text) and commit, timed as data entry."""
@@ -181,36 +216,28 @@ class _Simulation:
         self.state_of = {review.id: review.state_id for review in reviews}
         self.fire(secretariat, Cycle, cycle_id, "open_cycle")
         self.write(lambda: self.answers(ids))
-        for review_id, focal_point in ids:
-            self.fire(focal_point, Review, review_id, "submit_self_assessment")
-        for review_id, _fp in ids:
-            self.fire(secretariat, Review, review_id, "accept_self_assessment")
+        self.fire_all((fp, Review, review_id, "submit_self_assessment") for review_id, fp in ids)
+        self.fire_all((secretariat, Review, r, "accept_self_assessment") for r, _fp in ids)
         teams = self.teams(ids)
-        for review_id, _fp in ids:
-            for reviewer_id, assignment_id in teams[review_id]:
-                self.fire(
-                    reviewer_id, Assignment, assignment_id, "accept", facts={"no_conflict": True}
-                )
-        for review_id, _fp in ids:
-            self.fire(secretariat, Review, review_id, "start_evaluation")
+        members = [member for review_id, _fp in ids for member in teams[review_id]]
+        self.fire_all(
+            (reviewer, Assignment, assignment, "accept", {"facts": {"no_conflict": True}})
+            for reviewer, assignment in members
+        )
+        self.fire_all((secretariat, Review, r, "start_evaluation") for r, _fp in ids)
         self.write(lambda: self.evaluations(teams))
-        for review_id, _fp in ids:
-            for reviewer_id, assignment_id in teams[review_id]:
-                self.fire(reviewer_id, Assignment, assignment_id, "submit_evaluation")
+        self.fire_all(
+            (reviewer, Assignment, assignment, "submit_evaluation")
+            for reviewer, assignment in members
+        )
         self.write(lambda: self.reports(ids))
-        for review_id, _fp in ids:
-            lead_id = teams[review_id][0][0]
-            self.fire(lead_id, Review, review_id, "submit_draft_report")
-        for review_id, focal_point in ids:
-            self.fire(focal_point, Review, review_id, "submit_factual_comments")
-        for review_id, _fp in ids:
-            self.fire(secretariat, Review, review_id, "adopt_report")
+        self.fire_all((teams[r][0][0], Review, r, "submit_draft_report") for r, _fp in ids)
+        self.fire_all((fp, Review, r, "submit_factual_comments") for r, fp in ids)
+        self.fire_all((secretariat, Review, r, "adopt_report") for r, _fp in ids)
         self.write(lambda: self.responses(ids))
-        for review_id, focal_point in ids:
-            self.fire(focal_point, Review, review_id, "submit_response")
+        self.fire_all((fp, Review, r, "submit_response") for r, fp in ids)
         self.write(lambda: self.assessments(ids))
-        for review_id, _fp in ids:
-            self.fire(secretariat, Review, review_id, "close_review")
+        self.fire_all((secretariat, Review, r, "close_review") for r, _fp in ids)
         self.fire(secretariat, Cycle, cycle_id, "close_cycle")
         self.result.seconds = timer.perf_counter() - started
         self.result.cpu_seconds = timer.process_time() - cpu
@@ -458,7 +485,7 @@ def summary_lines(result: SimulationResult, states: int) -> list[str]:
         f"Cycle {result.cycle_name!r}: {states} reviews taken from self-assessment to closed.",
         f"{result.transitions} transitions through apply_transition "
         f"({', '.join(f'{event} {count}' for event, count in sorted(result.events.items()))}).",
-        f"Transitions: {result.transition_seconds:.2f} s "
+        f"Transitions: {result.transition_seconds:.2f} s (summed over workers) "
         f"({1000 * result.transition_seconds / max(1, result.transitions):.2f} ms each); "
         f"setting up the cycle and teams: {result.setup_seconds:.2f} s; "
         f"writing the texts: {result.data_seconds:.2f} s.",
