@@ -1,5 +1,6 @@
 """Command-line interface: ``flask --app wsgi seed | demo | cycle list | cycle draw |
-recommendations import-upr | backup PATH | restore PATH | outbox send | reminders run``."""
+recommendations import-upr | backup PATH | restore PATH | outbox send | reminders run |
+bench seed | bench simulate | bench accounts``."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(restore_command)
     app.cli.add_command(outbox_group)
     app.cli.add_command(reminders_group)
+    app.cli.add_command(bench_group)
 
 
 def _count(number: int, noun: str) -> str:
@@ -284,3 +286,92 @@ def reminders_run_command(dry_run: bool) -> None:
         + (" (dry run: nothing stored)" if dry_run else "")
     )
     click.echo(f"reminders queued: {0 if dry_run else len(result.queued)}")
+@click.group("bench")
+def bench_group() -> None:
+    """Benchmark data: a full-size regime (seed), a whole cycle through the workflow (simulate).
+
+    Refused under the production config. Every bench account's password is ``bench-password``.
+    """
+
+
+@bench_group.command("seed")
+@click.option("--states", type=int, default=193, show_default=True, help="States per cycle.")
+@click.option("--cycles", type=int, default=3, show_default=True, help="Cycles, the latest open.")
+@click.option(
+    "--recommendations",
+    type=int,
+    default=40,
+    show_default=True,
+    help="Recommendations per report (about: ±10 % per review).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random draw.")
+@with_appcontext
+def bench_seed_command(states: int, cycles: int, recommendations: int, seed: int) -> None:
+    """Build a full-size data set on a migrated, seeded database (`flask seed` first).
+
+    Cycles "Bench <year> cycle" of STATES reviews each (past cycles closed, the latest open with
+    its reviews in every phase, most in follow-up), three reviewers per review, self-assessments,
+    evaluations, reports with their recommendations, responses, progress updates, assessments and
+    the TransitionLog of that history. Accounts (password ``bench-password``):
+    bench.secretariat@bench.test; per state fp.<iso3>@bench.test (focal point) and
+    reviewer1.<iso3>@bench.test, reviewer2.<iso3>@bench.test. Prints the rows written, the time
+    taken and the accounts a benchmark should use (also: `flask bench accounts`). Refused when
+    bench data is already there: build it again on a fresh database.
+    """
+    from app.services import bench_data
+
+    try:
+        result = bench_data.seed_bench(states, cycles, recommendations, seed)
+    except bench_data.BenchRefused as refused:
+        db.session.rollback()
+        raise click.ClickException(str(refused)) from None
+    for line in bench_data.summary_lines(result):
+        click.echo(line)
+
+
+@bench_group.command("accounts")
+@with_appcontext
+def bench_accounts_command() -> None:
+    """Print as JSON the bench accounts and ids a benchmark should use: password, secretariat,
+    focal_point, reviewer (e-mails), cycle_id, review_id, assignment_id (null: no bench data)."""
+    import json
+
+    from app.services import bench_data
+
+    click.echo(json.dumps(bench_data.bench_accounts(), indent=2))
+
+
+@bench_group.command("simulate")
+@click.option("--states", type=int, default=193, show_default=True, help="States in the cycle.")
+@click.option("--recommendations", type=int, default=40, show_default=True, help="Per report.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random draw.")
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="People acting at once (threads; on SQLite writers wait for each other).",
+)
+@with_appcontext
+def bench_simulate_command(states: int, recommendations: int, seed: int, workers: int) -> None:
+    """Take a fresh cycle of STATES states through the whole workflow, timed.
+
+    Creates the cycle "Bench simulation <date time>" (STATES states: those of `bench seed` first,
+    by name) and moves
+    every review from self-assessment to closed, then closes the cycle: every status change goes
+    through the transition service (guards, locks, TransitionLog, one commit each). Prints the
+    transitions fired, the time spent in them, in setting up and in writing texts, and the total.
+    Uses the bench accounts (creates the missing ones). Refused under the production config.
+    """
+    from app.services import bench_simulation
+    from app.services.bench_data import BenchRefused
+
+    # refusal messages are translated by Flask-Babel, which needs a request context
+    with current_app.test_request_context():
+        try:
+            result = bench_simulation.simulate_cycle(states, recommendations, seed, workers)
+        except BenchRefused as refused:
+            db.session.rollback()
+            raise click.ClickException(str(refused)) from None
+    for line in bench_simulation.summary_lines(result, states):
+        click.echo(line)

@@ -7,6 +7,7 @@ what "latest" means: the newest ``created_at`` (UTC), ties broken by the higher 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -14,14 +15,15 @@ from sqlalchemy.sql import Subquery
 
 
 def latest_per_recommendation(
-    model: Any, *, among: Select | None = None, name: str | None = None
+    model: Any, *, among: Select | Sequence[int] | None = None, name: str | None = None
 ) -> Subquery:
     """Subquery with one row per recommendation: the newest ``model`` row's ``id``,
     ``recommendation_id``, ``status`` and ``created_at`` (UTC).
 
     ``model``: a mapped class with ``recommendation_id``, ``status``, ``created_at`` and ``id``
-    (`ProgressUpdate`, `Assessment`). ``among``: optionally a SELECT of recommendation ids that
-    limits the rows ranked (e.g. one cycle's), so the window function reads no more than needed.
+    (`ProgressUpdate`, `Assessment`). ``among``: optionally a SELECT (or a list) of
+    recommendation ids that limits the rows ranked (e.g. one cycle's), so the window function
+    reads no more than needed.
     """
     ranked = select(
         model.id,
