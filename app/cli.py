@@ -286,6 +286,8 @@ def reminders_run_command(dry_run: bool) -> None:
         + (" (dry run: nothing stored)" if dry_run else "")
     )
     click.echo(f"reminders queued: {0 if dry_run else len(result.queued)}")
+
+
 @click.group("bench")
 def bench_group() -> None:
     """Benchmark data: a full-size regime (seed), a whole cycle through the workflow (simulate).

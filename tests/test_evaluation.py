@@ -699,3 +699,32 @@ def test_same_proposed_recommendation_twice_is_refused_with_the_form_kept(
     assert db.session.scalar(select(func.count(ProposedRecommendation.id))) == 1
     assert add("Vet senior officers.", sections(db, review)[2]).status_code == 302
     assert db.session.scalar(select(func.count(ProposedRecommendation.id))) == 2
+
+
+def test_the_version_on_the_form_is_the_stored_version(client, team, login_as, db):
+    """The GET computes the evaluation's version from the rows it loaded; it must equal the
+    version a save compares with, or every save would be refused as stale (or none would)."""
+    from app.services import evaluation as service
+
+    review, assignment = team["review"], team["member_a"]
+    security = sections(db, review)[1]
+    login_as(team["member"])
+    url = f"/assignments/{assignment.id}/evaluation"
+    posted = evaluation_form(
+        db,
+        review,
+        skip=3,
+        action="add_proposal",
+        new_section=str(security.id),
+        new_text="Train police commanders in crowd control without lethal force.",
+        new_category="3",
+    )
+    assert client.post(url, data=posted).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    shown = re.search(r'name="base_version"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="base_version"', page
+    )
+    db.session.expire_all()
+    stored = service.evaluation_version(db.session.get(Assignment, assignment.id))
+    assert shown is not None and shown.group(1) == stored
+    assert stored != service.loaded_evaluation_version(None)  # the draft is not empty

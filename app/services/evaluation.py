@@ -141,6 +141,28 @@ def evaluation_version(assignment: Assignment) -> str:
         .where(ProposedRecommendation.evaluation_id == evaluation_id)
         .order_by(ProposedRecommendation.id)
     ).all()
+    return _version(summary, rows, proposals)
+
+
+def loaded_evaluation_version(evaluation: Evaluation | None) -> str:
+    """`evaluation_version` computed from an evaluation already loaded with its sections and
+    proposals (`evaluation_of`), without querying again; the same string for the same data."""
+    if evaluation is None:
+        return fingerprint(["", [], []])
+    rows = sorted(
+        (
+            (row.section_id, row.rating, row.findings, row.good_practices)
+            for row in evaluation.sections
+        ),
+        key=lambda row: row[0],
+    )
+    proposals = sorted(
+        (p.id, p.section_id, p.text, p.action_category) for p in evaluation.proposals
+    )
+    return _version(evaluation.summary, rows, proposals)
+
+
+def _version(summary: str | None, rows, proposals) -> str:
     entered = [list(row) for row in rows if row[1] is not None or row[2] or row[3]]
     return fingerprint([summary or "", entered, [list(row) for row in proposals]])
 

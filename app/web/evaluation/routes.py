@@ -206,7 +206,7 @@ def edit(assignment_id: int):
         evaluation = service.evaluation_of(assignment)
         form = build_evaluation_form(sections, data=_initial_data(evaluation, sections))
         form.expected_status.data = str(assignment.status)
-        form.base_version.data = service.evaluation_version(assignment)
+        form.base_version.data = service.loaded_evaluation_version(evaluation)
         return _render_form(assignment, form, sections, evaluation=evaluation)
 
     form = build_evaluation_form(sections)
