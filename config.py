@@ -126,6 +126,9 @@ class Config:
     MAIL_RETRY_MINUTES = float(os.environ.get("MAIL_RETRY_MINUTES", 5))
     #: ...and abandoned when attempt number MAIL_MAX_ATTEMPTS fails.
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", 6))
+    #: Try each message right after the step that caused it commits (default). Off ("0"): every
+    #: message waits for `flask --app wsgi outbox send` (cron), keeping SMTP out of requests.
+    MAIL_DELIVER_AFTER_COMMIT = _flag("MAIL_DELIVER_AFTER_COMMIT", True)
 
 
 class TestConfig(Config):

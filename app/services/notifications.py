@@ -161,7 +161,10 @@ def _render(name: str, values: dict[str, Any]) -> str:
 
 
 def _deliver_after_commit(note: Notification) -> None:
-    """Remember ``note`` for the one delivery pass that runs after this transaction commits."""
+    """Remember ``note`` for the one delivery pass that runs after this transaction commits
+    (unless ``MAIL_DELIVER_AFTER_COMMIT`` is off: the message then waits for `deliver_due`)."""
+    if not current_app.config.get("MAIL_DELIVER_AFTER_COMMIT", True):
+        return
     session = db.session()
     pending = session.info.get(_OUTBOX_KEY)
     if pending is None:
