@@ -21,24 +21,21 @@ from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, event, text
 
-#: Deadline stage that matters in each review status (`app.services.worklist.STAGE_OF_STATUS`).
-STAGE_OF_STATUS = {
-    "self_assessment": "self_assessment",
-    "screening": "self_assessment",
-    "peer_assignment": "evaluation",
-    "evaluation": "evaluation",
-    "factual_check": "factual_check",
-    "response": "response",
-    "follow_up": "follow_up",
-    "enhanced_follow_up": "follow_up",
-}
-_STAGES = " ".join(f"WHEN '{status}' THEN '{stage}'" for status, stage in STAGE_OF_STATUS.items())
-
 #: One statement, four kinds of rows (columns: kind, id, label, a, b, at1, at2, n, m).
-FLOOR_SQL = f"""
+FLOOR_SQL = """
 WITH cyc AS (
     SELECT r.id, r.status, r.created_at, s.name AS state_name, s.code AS state_code,
-           CASE r.status {_STAGES} END AS stage
+           -- the deadline stage that matters in each status (worklist.STAGE_OF_STATUS)
+           CASE r.status
+               WHEN 'self_assessment' THEN 'self_assessment'
+               WHEN 'screening' THEN 'self_assessment'
+               WHEN 'peer_assignment' THEN 'evaluation'
+               WHEN 'evaluation' THEN 'evaluation'
+               WHEN 'factual_check' THEN 'factual_check'
+               WHEN 'response' THEN 'response'
+               WHEN 'follow_up' THEN 'follow_up'
+               WHEN 'enhanced_follow_up' THEN 'follow_up'
+           END AS stage
     FROM review r JOIN state s ON s.id = r.state_id
     WHERE r.cycle_id = :cycle
 ),
@@ -134,8 +131,9 @@ def figures(connection, cycle_id: int, now: datetime) -> dict:
             kinds = by["responses" if kind == "response" else "implementation"]
             section = kinds.setdefault("by_section", {}).setdefault(ident, {})
             section[a] = section.get(a, 0) + n
-            state = kinds.setdefault("by_state", {}).setdefault(label, {"review": m})
+            state = kinds.setdefault("by_state", {}).setdefault(label, {})
             state[a] = state.get(a, 0) + n
+            kinds.setdefault("review_of", {})[label] = m  # the state's row links to its review
     for kinds in by.values():
         counted = kinds.get("by_section", {})
         kinds["by_section"] = {label: counted.get(sid, {}) for sid, label in sections.items()}
@@ -167,7 +165,7 @@ def _engine():
     return engine
 
 
-engine = _engine()
+_engines: list = []
 
 
 def app(environ, start_response):
@@ -178,7 +176,9 @@ def app(environ, start_response):
     query = dict(
         part.split("=", 1) for part in environ.get("QUERY_STRING", "").split("&") if "=" in part
     )
-    with engine.connect() as connection:
+    if not _engines:  # one engine a worker process, made after gunicorn forks
+        _engines.append(_engine())
+    with _engines[0].connect() as connection:
         body = json.dumps(
             figures(connection, int(query.get("cycle", "0")), datetime.now(UTC))
         ).encode()

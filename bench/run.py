@@ -21,7 +21,8 @@ What it does, in order:
    (people read a page before the next click; with no think time 20 users on 2 cores only measure
    the queue). Any answer other than 200 counts as an error.
 5. Prints a table: median and p95 in milliseconds, each page's ratio to the floor (single-user
-   medians), the 20-user p95 as a multiple of the single-user p95, errors; and the machine (CPU, cores, load average, Python, database version). Writes the same to
+   medians), the 20-user p95 as a multiple of the single-user p95, errors; and the machine
+   (CPU, cores, load average, Python, database version). Writes the same to
    ``bench/results/<db>-<date>.json`` and ``.md``.
 
 Targets (issue 9): the dashboard within 1.5× the floor; 20 users' p95 within 3× the single-user
@@ -60,8 +61,8 @@ PG_URL = os.environ.get(
 )
 #: Logins of `flask bench seed` (app/services/bench_data.py) and, failing that, of `flask demo`.
 BENCH_PASSWORD = os.environ.get("BENCH_PASSWORD", "bench-password")
-DEMO_PASSWORD = "demo-password"  # nosec B105 - the demo's published password
-SECRET_KEY = "bench-only-" + "x" * 32  # nosec B105 - a throwaway key of a local benchmark run
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo's published password
+SECRET_KEY = "bench-only-" + "x" * 32  # a throwaway key of a local benchmark run
 
 
 # --- the database ------------------------------------------------------------------------------
@@ -237,7 +238,7 @@ def find_targets(url: str, data: str) -> Targets:
             "GROUP BY sec.code ORDER BY COUNT(*) DESC"
         )[0]
         counts = {
-            table: connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar()  # nosec B608
+            table: connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar()  # noqa: S608  # nosec B608
             for table in (
                 "review",
                 "recommendation",
