@@ -1,5 +1,6 @@
 """Command-line interface: ``flask --app wsgi seed | demo | cycle list | cycle draw |
-recommendations import-upr | backup PATH | restore PATH``."""
+recommendations import-upr | backup PATH | restore PATH | bench seed | bench simulate |
+bench accounts``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(recommendations_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(bench_group)
 
 
 def _count(number: int, noun: str) -> str:
@@ -211,3 +213,58 @@ def restore_command(path: Path, force: bool) -> None:
         f"restored {sum(summary.rows.values())} rows in {len(summary.rows)} tables and "
         f"{summary.files} files from {path}"
     )
+
+
+@click.group("bench")
+def bench_group() -> None:
+    """Benchmark data: a full-size regime (seed), a whole cycle through the workflow (simulate).
+
+    Refused under the production config. Every bench account's password is ``bench-password``.
+    """
+
+
+@bench_group.command("seed")
+@click.option("--states", type=int, default=193, show_default=True, help="States per cycle.")
+@click.option("--cycles", type=int, default=3, show_default=True, help="Cycles, the latest open.")
+@click.option(
+    "--recommendations",
+    type=int,
+    default=40,
+    show_default=True,
+    help="Recommendations per report (about: ±10 % per review).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random draw.")
+@with_appcontext
+def bench_seed_command(states: int, cycles: int, recommendations: int, seed: int) -> None:
+    """Build a full-size data set on a migrated, seeded database (`flask seed` first).
+
+    Cycles "Bench <year> cycle" of STATES reviews each (past cycles closed, the latest open with
+    its reviews in every phase, most in follow-up), three reviewers per review, self-assessments,
+    evaluations, reports with their recommendations, responses, progress updates, assessments and
+    the TransitionLog of that history. Accounts (password ``bench-password``):
+    bench.secretariat@bench.test; per state fp.<iso3>@bench.test (focal point) and
+    reviewer1.<iso3>@bench.test, reviewer2.<iso3>@bench.test. Prints the rows written, the time
+    taken and the accounts a benchmark should use (also: `flask bench accounts`). Refused when
+    bench data is already there: build it again on a fresh database.
+    """
+    from app.services import bench_data
+
+    try:
+        result = bench_data.seed_bench(states, cycles, recommendations, seed)
+    except bench_data.BenchRefused as refused:
+        db.session.rollback()
+        raise click.ClickException(str(refused)) from None
+    for line in bench_data.summary_lines(result):
+        click.echo(line)
+
+
+@bench_group.command("accounts")
+@with_appcontext
+def bench_accounts_command() -> None:
+    """Print as JSON the bench accounts and ids a benchmark should use: password, secretariat,
+    focal_point, reviewer (e-mails), cycle_id, review_id, assignment_id (null: no bench data)."""
+    import json
+
+    from app.services import bench_data
+
+    click.echo(json.dumps(bench_data.bench_accounts(), indent=2))
