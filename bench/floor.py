@@ -46,15 +46,17 @@ entered AS (
     GROUP BY t.subject_id
 ),
 recs AS (
-    SELECT rec.id, rec.section_id, cyc.state_name, cyc.id AS review_id
-    FROM recommendation rec JOIN cyc ON cyc.id = rec.review_id
-),
-ranked AS (
-    SELECT a.recommendation_id, a.status,
-           ROW_NUMBER() OVER (PARTITION BY a.recommendation_id
-                              ORDER BY a.created_at DESC, a.id DESC) AS rn
-    FROM assessment a
-    WHERE a.recommendation_id IN (SELECT id FROM recs)
+    SELECT rec.id, rec.section_id, cyc.state_name, cyc.id AS review_id, resp.position,
+           latest.status AS latest_status
+    FROM cyc
+    JOIN recommendation rec ON rec.review_id = cyc.id
+    LEFT JOIN response resp ON resp.recommendation_id = rec.id
+    -- the latest assessment: no newer one of the same recommendation (ties: the higher id)
+    LEFT JOIN assessment latest ON latest.recommendation_id = rec.id AND NOT EXISTS (
+        SELECT 1 FROM assessment newer
+        WHERE newer.recommendation_id = latest.recommendation_id
+          AND (newer.created_at > latest.created_at
+               OR (newer.created_at = latest.created_at AND newer.id > latest.id)))
 )
 SELECT 'review' AS kind, cyc.id, cyc.state_name AS label, cyc.state_code AS a, cyc.status AS b,
        COALESCE(entered.entered_at, cyc.created_at) AS at1, d.due_at AS at2, 0 AS n, 0 AS m
@@ -74,15 +76,16 @@ SELECT 'section', sec.id, sec.title, sec.code, NULL, NULL, NULL, sec.number, 0
 FROM framework_section sec JOIN cycle c ON c.framework_id = sec.framework_id
 WHERE c.id = :cycle
 UNION ALL
-SELECT 'response', recs.section_id, recs.state_name, COALESCE(resp.position, 'none'), NULL,
+SELECT 'response', recs.section_id, recs.state_name, COALESCE(recs.position, 'none'), NULL,
        NULL, NULL, COUNT(recs.id), MIN(recs.review_id)
-FROM recs LEFT JOIN response resp ON resp.recommendation_id = recs.id
-GROUP BY recs.section_id, recs.state_name, resp.position
+FROM recs
+GROUP BY recs.section_id, recs.state_name, recs.position
 UNION ALL
-SELECT 'implementation', recs.section_id, recs.state_name, COALESCE(ranked.status,
-       'not_assessed'), NULL, NULL, NULL, COUNT(recs.id), MIN(recs.review_id)
-FROM recs LEFT JOIN ranked ON ranked.recommendation_id = recs.id AND ranked.rn = 1
-GROUP BY recs.section_id, recs.state_name, ranked.status
+SELECT 'implementation', recs.section_id, recs.state_name,
+       COALESCE(recs.latest_status, 'not_assessed'), NULL, NULL, NULL, COUNT(recs.id),
+       MIN(recs.review_id)
+FROM recs
+GROUP BY recs.section_id, recs.state_name, recs.latest_status
 """
 
 ACTIVE = ("invited", "accepted")

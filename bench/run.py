@@ -59,8 +59,7 @@ SQLITE_PATH = ROOT / "instance" / "bench.sqlite"
 PG_URL = os.environ.get(
     "BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/pillars_bench"
 )
-#: Logins of `flask bench seed` (app/services/bench_data.py) and, failing that, of `flask demo`.
-BENCH_PASSWORD = os.environ.get("BENCH_PASSWORD", "bench-password")
+#: Without `flask bench seed` (app/services/bench_data.py) the runner measures the demo.
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo's published password
 SECRET_KEY = "bench-only-" + "x" * 32  # a throwaway key of a local benchmark run
 
@@ -201,10 +200,17 @@ class Targets:
 
 
 def find_targets(url: str, data: str) -> Targets:
-    """The latest cycle, the secretariat, a focal point of a published review of it, that review,
-    and public-search filters that match some of its recommendations."""
+    """The accounts and ids to measure: `flask bench accounts` (the latest bench cycle, a review
+    in follow-up, its focal point) or, on demo data, the demo's; and public-search filters (the
+    review's regional group, the section with most recommendations, supported) that match."""
+    if data == "bench":
+        accounts = json.loads(flask(url, "bench", "accounts"))
+        password = accounts["password"]
+        secretariat, focal = accounts["secretariat"], accounts["focal_point"]
+        cycle_id, review_id = accounts["cycle_id"], accounts["review_id"]
+    else:
+        password, secretariat, focal, cycle_id, review_id = DEMO_PASSWORD, None, None, None, None
     engine = create_engine(url)
-    domain = "bench.test" if data == "bench" else "demo.test"
     with engine.connect() as connection:
 
         def one(sql: str, **params):
@@ -213,29 +219,26 @@ def find_targets(url: str, data: str) -> Targets:
                 sys.exit(f"benchmark data incomplete: nothing for {sql!r}")
             return row
 
-        secretariat = one(
-            "SELECT email FROM user_account WHERE role = 'secretariat' AND email LIKE :d "
-            "ORDER BY id",
-            d=f"%@{domain}",
+        if data == "demo":
+            secretariat = one("SELECT email FROM user_account WHERE role = 'secretariat'")[0]
+            cycle_id = one("SELECT MAX(cycle_id) FROM review")[0]
+            # the focal point of a review with recommendations: the fullest home and review page
+            focal, review_id = one(
+                "SELECT u.email, r.id FROM user_account u JOIN review r ON r.state_id = u.state_id "
+                "WHERE u.role = 'focal_point' AND r.cycle_id = :c AND EXISTS "
+                "(SELECT 1 FROM recommendation rec WHERE rec.review_id = r.id) "
+                "ORDER BY r.status DESC, r.id",
+                c=cycle_id,
+            )
+        group = one(
+            "SELECT s.regional_group FROM review r JOIN state s ON s.id = r.state_id "
+            "WHERE r.id = :r",
+            r=review_id,
         )[0]
-        cycle_id = one(
-            "SELECT c.id FROM cycle c JOIN review r ON r.cycle_id = c.id "
-            "GROUP BY c.id ORDER BY c.id DESC"
-        )[0]
-        # a focal point whose review has recommendations (the richest home page and review page)
-        focal, review_id, state_code, group = one(
-            "SELECT u.email, r.id, s.code, s.regional_group FROM user_account u "
-            "JOIN review r ON r.state_id = u.state_id JOIN state s ON s.id = r.state_id "
-            "WHERE u.role = 'focal_point' AND u.email LIKE :d AND r.cycle_id = :c "
-            "AND EXISTS (SELECT 1 FROM recommendation rec WHERE rec.review_id = r.id) "
-            "ORDER BY r.status DESC, r.id",
-            d=f"%@{domain}",
-            c=cycle_id,
-        )
         section = one(
             "SELECT sec.code FROM recommendation rec "
             "JOIN framework_section sec ON sec.id = rec.section_id "
-            "GROUP BY sec.code ORDER BY COUNT(*) DESC"
+            "GROUP BY sec.code ORDER BY COUNT(*) DESC, sec.code"
         )[0]
         counts = {
             table: connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar()  # noqa: S608  # nosec B608
@@ -252,7 +255,7 @@ def find_targets(url: str, data: str) -> Targets:
         }
     engine.dispose()
     return Targets(
-        password=BENCH_PASSWORD if data == "bench" else DEMO_PASSWORD,
+        password=password,
         secretariat=secretariat,
         focal_point=focal,
         cycle_id=cycle_id,
