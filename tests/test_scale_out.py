@@ -158,10 +158,10 @@ def test_concurrent_transitions_on_two_processes_serialize(db, make, two_process
     tokens[second] = _token(other, f"{second}/reviews/{reviews[0].id}")
 
     outcomes: list[list[int]] = []
+    lock = threading.Lock()
     for review in reviews:
         barrier = threading.Barrier(2)
         statuses: list[int] = []
-        lock = threading.Lock()
 
         def fire(session, base, review_id=review.id, barrier=barrier, statuses=statuses):
             barrier.wait()
