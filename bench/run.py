@@ -391,6 +391,7 @@ class Result:
     multi_throughput: float = 0.0
     requests: int = 0
     errors: int = 0
+    error_statuses: dict = field(default_factory=dict)  # status (0: no answer) → count
     bytes: int = 0
     floor_ratio: float | None = None
     multi_ratio: float | None = None
@@ -405,11 +406,17 @@ def measure(
     for _ in range(3):  # warm-up: every worker's caches, the database's pages
         _ms, status = timed_get(own, url)
     result.bytes = len(own.get(url, timeout=120).content)
-    singles, errors = [], 0
+    singles: list[float] = []
+    bad = result.error_statuses
+
+    def record(status: int) -> None:
+        if status != 200:
+            bad[status] = bad.get(status, 0) + 1
+
     for _ in range(n):
         ms, status = timed_get(own, url)
         singles.append(ms)
-        errors += status != 200
+        record(status)
     result.single_median = statistics.median(singles)
     result.single_p95 = percentile(singles, 0.95)
 
@@ -418,7 +425,6 @@ def measure(
     barrier = threading.Barrier(users)
 
     def user(index: int) -> None:
-        nonlocal errors
         session = sessions[page.who][index] if page.who else requests.Session()
         rng = random.Random(index)  # nosec B311 - think times, not secrets
         barrier.wait()
@@ -427,7 +433,7 @@ def measure(
             ms, status = timed_get(session, url)
             with lock:
                 multis.append(ms)
-                errors += status != 200
+                record(status)
             time.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
     started = time.perf_counter()
@@ -441,7 +447,7 @@ def measure(
     result.multi_p95 = percentile(multis, 0.95)
     result.multi_throughput = len(multis) / elapsed
     result.requests = n + len(multis)
-    result.errors = errors
+    result.errors = sum(bad.values())
     result.multi_ratio = result.multi_p95 / result.single_p95
     return result
 
@@ -478,6 +484,16 @@ def machine(url: str) -> dict:
 # --- output ------------------------------------------------------------------------------------
 
 
+def _errors(result: Result) -> str:
+    if not result.errors:
+        return "0"
+    return (
+        f"{result.errors} ("
+        + ", ".join(f"{n}× {s}" for s, n in result.error_statuses.items())
+        + ")"
+    )
+
+
 def table(results: list[Result]) -> str:
     head = (
         "| page | 1 user median ms | 1 user p95 ms | × floor | 20 users median ms "
@@ -488,7 +504,7 @@ def table(results: list[Result]) -> str:
         lines.append(
             f"| {r.name} | {r.single_median:.1f} | {r.single_p95:.1f} | "
             f"{r.floor_ratio:.2f} | {r.multi_median:.1f} | {r.multi_p95:.1f} | "
-            f"{r.multi_ratio:.2f} | {r.multi_throughput:.1f} | {r.errors} | {r.bytes // 1024} |"
+            f"{r.multi_ratio:.2f} | {r.multi_throughput:.1f} | {_errors(r)} | {r.bytes // 1024} |"
         )
     return "\n".join(lines)
 

@@ -41,6 +41,8 @@ from workflows import AssignmentStatus, ReviewStatus
 
 #: Response columns of the figures, in display order ("none" = not answered yet).
 RESPONSE_KEYS = (ResponsePosition.SUPPORTED.value, ResponsePosition.NOTED.value, "none")
+#: Assignments that ended without an evaluation (one column of the workload table).
+ENDED = (AssignmentStatus.DECLINED, AssignmentStatus.CONFLICTED, AssignmentStatus.WITHDRAWN)
 #: Implementation columns: the latest assessment, or "not_assessed".
 IMPLEMENTATION_KEYS = (*(s.value for s in AssessmentStatus), "not_assessed")
 
@@ -69,6 +71,14 @@ class Workload:
     state: str
     by_status: dict[str, int] = field(default_factory=dict)
     leads: int = 0
+
+    @property
+    def columns(self) -> tuple[int, int, int, int]:
+        """The page's columns: invited, accepted, submitted, and declined + conflicted +
+        withdrawn."""
+        get = self.by_status.get
+        ended = sum(get(s.value, 0) for s in ENDED)
+        return (get("invited", 0), get("accepted", 0), get("submitted", 0), ended)
 
     @property
     def active(self) -> int:
