@@ -47,16 +47,12 @@ entered AS (
 ),
 recs AS (
     SELECT rec.id, rec.section_id, cyc.state_name, cyc.id AS review_id, resp.position,
-           latest.status AS latest_status
+           -- the latest assessment (newest, ties: the higher id), one index lookup
+           (SELECT a.status FROM assessment a WHERE a.recommendation_id = rec.id
+            ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS latest_status
     FROM cyc
     JOIN recommendation rec ON rec.review_id = cyc.id
     LEFT JOIN response resp ON resp.recommendation_id = rec.id
-    -- the latest assessment: no newer one of the same recommendation (ties: the higher id)
-    LEFT JOIN assessment latest ON latest.recommendation_id = rec.id AND NOT EXISTS (
-        SELECT 1 FROM assessment newer
-        WHERE newer.recommendation_id = latest.recommendation_id
-          AND (newer.created_at > latest.created_at
-               OR (newer.created_at = latest.created_at AND newer.id > latest.id)))
 )
 SELECT 'review' AS kind, cyc.id, cyc.state_name AS label, cyc.state_code AS a, cyc.status AS b,
        COALESCE(entered.entered_at, cyc.created_at) AS at1, d.due_at AS at2, 0 AS n, 0 AS m
