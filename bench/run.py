@@ -314,6 +314,11 @@ def start_gunicorn(target: str, port: int, url: str, worker_class: str, threads:
         f"127.0.0.1:{port}",
         "--log-level",
         "warning",
+        # idle connections stay open longer than a think time, as behind a proxy that keeps its
+        # upstream connections alive; with the default 2 s a client reusing a connection the
+        # server just closed sees a reset that a browser would silently retry
+        "--keep-alive",
+        "10",
     ]
     if worker_class == "gthread":
         command += ["--threads", str(threads)]
@@ -526,6 +531,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     args = parser.parse_args(argv)
 
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     url = database_url(args.db)
     data = prepare(args.db, url, args.fresh, args.states, args.cycles)
     targets = find_targets(url, data)
@@ -568,7 +574,7 @@ def main(argv: list[str] | None = None) -> int:
         result.floor_ratio = result.single_median / floor
     about = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(url),
+        "machine": {**machine(url), "load_average_at_start": load_at_start},
         "data": data,
         "rows": targets.counts,
         "server": f"gunicorn 2 workers, {args.worker_class}"
