@@ -527,7 +527,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-class", default="gthread", choices=("sync", "gthread"))
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--port", type=int, default=5064, help="app port; the floor uses +1")
-    parser.add_argument("--only", default="", help="measure only pages whose name contains this")
+    parser.add_argument(
+        "--only", default="", help="comma-separated: measure only pages whose name contains one"
+    )
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     args = parser.parse_args(argv)
 
@@ -551,7 +553,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         results = []
         for page in pages(targets):
-            if args.only and not page.floor and args.only not in page.name:
+            wanted = [word for word in args.only.split(",") if word]
+            if wanted and not page.floor and not any(word in page.name for word in wanted):
                 continue
             print(f"measuring {page.name}…", flush=True)
             results.append(
