@@ -151,3 +151,84 @@ def test_accounts_name_a_follow_up_review_its_focal_point_and_lead(seeded, runne
         response = client.post("/login", data={"email": email, "password": accounts["password"]})
         assert response.status_code == 302, email
         client.post("/logout")
+
+
+@pytest.mark.parametrize("workers", ["1", "3"])
+def test_simulate_takes_a_fresh_cycle_through_every_step_via_the_transition_service(
+    runner, db, workers
+):
+    before = db.session.scalar(select(func.count(TransitionLog.id)))
+    result = runner.invoke(
+        args=["bench", "simulate", "--states", "5", "--recommendations", "3", "--workers", workers]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Elapsed: " in result.output and "transitions through apply_transition" in result.output
+    cycle = db.session.scalar(select(Cycle).where(Cycle.name.like("Bench simulation %")))
+    assert cycle.status == CycleStatus.CLOSED
+    reviews = db.session.scalars(select(Review).where(Review.cycle_id == cycle.id)).all()
+    assert len(reviews) == 5 and {r.status for r in reviews} == {R.CLOSED}
+    for review in reviews:
+        events = db.session.scalars(
+            select(TransitionLog.event)
+            .where(TransitionLog.subject_type == "review", TransitionLog.subject_id == review.id)
+            .order_by(TransitionLog.id)
+        ).all()
+        assert events == [
+            "submit_self_assessment",
+            "accept_self_assessment",
+            "start_evaluation",
+            "submit_draft_report",
+            "submit_factual_comments",
+            "adopt_report",
+            "submit_response",
+            "close_review",
+        ]
+        assert _replay(db, "review", review.id, REVIEW.initial) == R.CLOSED
+        team = db.session.scalars(select(Assignment).where(Assignment.review_id == review.id))
+        for assignment in team:
+            assert assignment.status == AssignmentStatus.SUBMITTED
+            assert _replay(db, "assignment", assignment.id, "") == AssignmentStatus.SUBMITTED
+    # 5 reviews × (8 review steps + 3 invitations + 3 acceptances + 3 submissions) + 2 cycle steps
+    after = db.session.scalar(select(func.count(TransitionLog.id)))
+    assert after - before == 5 * 17 + 2
+
+
+def test_simulate_on_top_of_the_seed_carries_over_and_is_refused_in_production(
+    seeded, runner, db, app
+):
+    result = runner.invoke(args=["bench", "simulate", "--states", "4", "--recommendations", "2"])
+    assert result.exit_code == 0, result.output
+    cycle = db.session.scalar(select(Cycle).where(Cycle.name.like("Bench simulation %")))
+    carried = db.session.scalar(
+        select(func.count(Recommendation.id))
+        .join(Review, Review.id == Recommendation.review_id)
+        .where(Review.cycle_id == cycle.id, Recommendation.carried_from_id.is_not(None))
+    )
+    # the simulated states are the seed's: their unimplemented recommendations came along
+    assert cycle.status == CycleStatus.CLOSED and carried > 0
+    app.config["DEMO_ALLOWED"] = False
+    refused = runner.invoke(args=["bench", "simulate", "--states", "4"])
+    assert refused.exit_code != 0 and "production" in refused.output
+
+
+def test_later_cycles_carry_over_what_the_service_would_carry(seeded, db):
+    from app.services.carry_over import UNIMPLEMENTED, carry_over
+    from app.services.publication import latest_assessments
+
+    latest = db.session.scalar(select(Cycle).where(Cycle.status == CycleStatus.OPEN))
+    carried = db.session.scalars(
+        select(Recommendation)
+        .join(Review, Review.id == Recommendation.review_id)
+        .where(Review.cycle_id == latest.id, Recommendation.carried_from_id.is_not(None))
+    ).all()
+    assert carried
+    assessed = latest_assessments([r.carried_from_id for r in carried])
+    for copy in carried:
+        original = db.session.get(Recommendation, copy.carried_from_id)
+        assert original.review.state_id == copy.review.state_id
+        assert original.review.cycle_id != latest.id and original.text == copy.text
+        assessment = assessed.get(original.id)
+        assert assessment is None or assessment.status in UNIMPLEMENTED
+    for review in latest.reviews:
+        assert carry_over(review) == []  # the service finds nothing left to carry
+    db.session.rollback()

@@ -51,11 +51,18 @@ class Answer(Base):
 
     def is_given(self, answer_type: str) -> bool:
         """True when the answer counts for the "all required answers given" guard."""
-        if answer_type == "capacity_level":
-            return self.level is not None
-        if answer_type == "yes_no_partial":
-            return self.choice is not None
-        return bool(self.narrative.strip())
+        return answer_given(answer_type, self.level, self.choice, self.narrative)
+
+
+def answer_given(answer_type: str, level: int | None, choice: str | None, narrative: str) -> bool:
+    """Whether an answer with these values counts as given for a question of ``answer_type``
+    (guard "all required answers given"): a capacity level, a yes/partial/no choice, or for a
+    text question a narrative with more than spaces."""
+    if answer_type == "capacity_level":
+        return level is not None
+    if answer_type == "yes_no_partial":
+        return choice is not None
+    return bool((narrative or "").strip())
 
 
 class SectionGaps(Base):

@@ -30,7 +30,7 @@ from app.models import (
     User,
 )
 from app.services import cycles
-from app.services.carry_over import carry_over
+from app.services.carry_over import carry_over_reviews
 from app.services.concurrency import fingerprint, is_stale
 from app.services.cycles import MIN_PASSWORD_LENGTH, SetupError
 from app.services.text_search import contains_any
@@ -475,7 +475,7 @@ def add_states(cycle: Cycle, state_ids: Iterable[int]) -> list[Review]:
         raise SetupError(_("One of the chosen states is not a UN member state in Pillars."))
     cycle_id = cycle.id
     try:
-        added = [cycles.add_review(cycle, state) for state in states]
+        added = cycles.add_reviews(cycle, list(states))
     except IntegrityError:
         db.session.rollback()
         taken = db.session.scalar(
@@ -490,8 +490,7 @@ def add_states(cycle: Cycle, state_ids: Iterable[int]) -> list[Review]:
         raise AlreadyDone(_("%(state)s already takes part in this cycle.", state=taken)) from None
     if cycle.status == CycleStatus.OPEN:
         # the cycle opened before these states joined: carry over as `open_cycle` did for others
-        for review in added:
-            carry_over(review)
+        carry_over_reviews(added)
     return added
 
 

@@ -117,6 +117,8 @@ LATEST_MIX = [
     R.EVALUATION,
     R.CLOSED,
 ]
+#: Latest assessments that leave a recommendation to carry into the next review (None: none).
+CARRIED = (AssessmentStatus.NOT_IMPLEMENTED, AssessmentStatus.PARTIALLY_IMPLEMENTED, None)
 #: When each step happens, in days after the cycle's start (a review adds 0–4 days of its own).
 DAY = {
     "open_cycle": 0,
@@ -327,6 +329,7 @@ class _ReviewPlan:
     team: list[tuple[User, bool]] = field(default_factory=list)
     assignment_ids: list[int] = field(default_factory=list)
     recommendation_ids: list[int] = field(default_factory=list)
+    carried: int = 0
 
     def reaches(self, status: ReviewStatus) -> bool:
         return ORDER.index(self.target) >= ORDER.index(status)
@@ -365,6 +368,8 @@ class _Builder:
         self.logs: list[dict[str, Any]] = []
         self.reviewers: dict[int, list[User]] = {}
         self.focal_points: dict[int, User] = {}
+        self.recommendation_rows: dict[int, dict[str, Any]] = {}
+        self.latest_assessment: dict[int, AssessmentStatus] = {}
 
     # -- helpers --
 
@@ -420,8 +425,13 @@ class _Builder:
         self.team_draw(plans)
         self.self_assessments(plans)
         self.assignments(plans)
-        self.evaluations_and_reports(plans)
-        self.follow_up(plans)
+        previous: dict[int, _ReviewPlan] = {}  # state id → its last review with a report
+        for index in range(self.cycle_count):
+            cycle_plans = plans[index * len(self.states) : (index + 1) * len(self.states)]
+            self.carry_over(cycle_plans, previous)
+            self.evaluations_and_reports(cycle_plans)
+            self.follow_up(cycle_plans)
+            previous.update({p.state.id: p for p in cycle_plans if p.reaches(R.RESPONSE)})
         self.review_logs(plans)
         self.logs.sort(key=lambda row: row["created_at"])
         self.insert(TransitionLog, self.logs)
@@ -763,7 +773,8 @@ class _Builder:
                     }
                 )
             drafted = self.when(plan, "submit_draft_report", 9)
-            for proposal_id, proposal in by_plan[plan.id][: self.count_for(plan)]:
+            fresh = max(1, self.count_for(plan) - plan.carried)
+            for proposal_id, proposal in by_plan[plan.id][:fresh]:
                 recommendations.append(
                     {
                         "review_id": plan.id,
@@ -787,7 +798,37 @@ class _Builder:
         plan_by_id = {plan.id: plan for plan in plans}
         for recommendation_id, row in zip(ids, recommendations, strict=True):
             plan_by_id[row["review_id"]].recommendation_ids.append(recommendation_id)
-        self.recommendation_rows = dict(zip(ids, recommendations, strict=True))
+        self.recommendation_rows.update(zip(ids, recommendations, strict=True))
+
+    def carry_over(self, plans: list[_ReviewPlan], previous: Mapping[int, _ReviewPlan]) -> None:
+        """What ``open_cycle`` carries into each review of a cycle (`app.services.carry_over`):
+        the recommendations of the state's previous review whose latest assessment is *not* or
+        *partially implemented*, or missing, copied as "recommended previously"."""
+        rows = []
+        for plan in plans:
+            before = previous.get(plan.state.id)
+            if before is None:
+                continue
+            for original in before.recommendation_ids:
+                if self.latest_assessment.get(original) not in CARRIED:
+                    continue
+                row = self.recommendation_rows[original]
+                rows.append(
+                    row
+                    | {
+                        "review_id": plan.id,
+                        "target_date": None,
+                        "proposal_id": None,
+                        "carried_from_id": original,
+                        "created_at": self.at(plan.cycle.starts_on, 9),
+                    }
+                )
+        ids = self.insert(Recommendation, rows, ids=True)
+        by_id = {plan.id: plan for plan in plans}
+        for recommendation_id, row in zip(ids, rows, strict=True):
+            by_id[row["review_id"]].recommendation_ids.append(recommendation_id)
+            by_id[row["review_id"]].carried += 1
+        self.recommendation_rows.update(zip(ids, rows, strict=True))
 
     def count_for(self, plan: _ReviewPlan) -> int:
         """The number of recommendations of ``plan``'s report: the set number ±10 %, fixed per
@@ -799,6 +840,7 @@ class _Builder:
 
     def follow_up(self, plans: list[_ReviewPlan]) -> None:
         responses, progress, assessments, consents = [], [], [], []
+        levels = [ConsentLevel.FULL, ConsentLevel.SUMMARY, ConsentLevel.NONE]
         for plan in plans:
             if not plan.reaches(R.RESPONSE):
                 continue
@@ -806,7 +848,7 @@ class _Builder:
             consents.append(
                 {
                     "review_id": plan.id,
-                    "level": self.rng.choice(list(ConsentLevel)),
+                    "level": levels[len(consents) % len(levels)],
                     "author_id": fp.id,
                     "created_at": self.when(plan, "response_saved", 12),
                 }
@@ -815,7 +857,9 @@ class _Builder:
             answered = ids if plan.reaches(R.FOLLOW_UP) else ids[: len(ids) // 2]
             for recommendation_id in answered:
                 supported = self.rng.random() < 0.75
-                target = self.recommendation_rows[recommendation_id]["target_date"]
+                target = self.recommendation_rows[recommendation_id]["target_date"] or (
+                    self.when(plan, "submit_response").date() + timedelta(days=365)
+                )
                 responses.append(
                     {
                         "recommendation_id": recommendation_id,
@@ -857,10 +901,12 @@ class _Builder:
                         }
                     )
                 if closed or number % 2 == 0:
+                    assessed = self.rng.choice(list(AssessmentStatus))
+                    self.latest_assessment[recommendation_id] = assessed
                     assessments.append(
                         {
                             "recommendation_id": recommendation_id,
-                            "status": self.rng.choice(list(AssessmentStatus)),
+                            "status": assessed,
                             "note": "Assessed on the state's progress reports and a country visit.",
                             "author_id": self.secretariat.id,
                             "created_at": self.when(plan, "assessment", 14),
@@ -930,11 +976,11 @@ def _candidates(
     ``reviewed``: never one of the state itself or one already on the team; then, as long as some
     remain, from a regional group not yet on the team, with fewer than two reviews in the cycle
     (``load``), whose state is not reviewed by ``reviewed``'s reviewers (``pairs``)."""
-    candidates = [
-        (s, u) for s, u in pool if s.id != reviewed.id and all(u is not m for _, m in team)
-    ]
+    groups = {state.regional_group for state, _member in team}
+    members = {member.id for _state, member in team}
+    candidates = [(s, u) for s, u in pool if s.id != reviewed.id and u.id not in members]
     rules = [
-        lambda s, u: all(s.regional_group != t.regional_group for t, _ in team),
+        lambda s, u: s.regional_group not in groups,
         lambda s, u: load[u.id] < 2,
         lambda s, u: (reviewed.id, s.id) not in pairs,
     ]

@@ -13,7 +13,7 @@ skipped. Functions flush, never commit.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from app.access import REPORT_ADOPTED
 from app.extensions import db
@@ -54,57 +54,101 @@ def carry_over(review: Review) -> list[Recommendation]:
     """Copy the unimplemented recommendations of the state's previous review into ``review``;
     flush; return the copies made now (empty when there is no previous review, nothing left
     unimplemented, or everything was already carried)."""
-    previous = previous_review(review)
-    if previous is None:
-        return []
-    originals = db.session.scalars(
-        select(Recommendation)
-        .where(Recommendation.review_id == previous.id)
+    return carry_over_reviews([review]).get(review.id, [])
+
+
+def carry_over_reviews(reviews: list[Review]) -> dict[int, list[Recommendation]]:
+    """`carry_over` for each of ``reviews`` (all of one cycle, or one review) in a bounded number
+    of queries whatever their number; return ``{review id: copies made now}`` (written, in the
+    order of the originals)."""
+    if not reviews:
+        return {}
+    cycle = reviews[0].cycle
+    previous = _previous_reviews(cycle, [r.state_id for r in reviews])
+    by_state = {r.state_id: r for r in reviews}
+    originals = db.session.execute(
+        select(Recommendation, FrameworkSection.code)
+        .join(FrameworkSection, FrameworkSection.id == Recommendation.section_id)
+        .where(Recommendation.review_id.in_(list(previous.values())))
         .order_by(Recommendation.id)
     ).all()
-    latest = latest_assessments([r.id for r in originals])
+    latest = latest_assessments([r.id for r, _code in originals])
     already = set(
-        db.session.scalars(
-            select(Recommendation.carried_from_id).where(
-                Recommendation.review_id == review.id,
+        db.session.execute(
+            select(Recommendation.review_id, Recommendation.carried_from_id).where(
+                Recommendation.review_id.in_([r.id for r in reviews]),
                 Recommendation.carried_from_id.is_not(None),
             )
-        )
+        ).all()
     )
     sections = {}
-    if review.cycle.framework_id is not None:
+    if cycle.framework_id is not None:
         sections = dict(
             db.session.execute(
                 select(FrameworkSection.code, FrameworkSection.id).where(
-                    FrameworkSection.framework_id == review.cycle.framework_id
+                    FrameworkSection.framework_id == cycle.framework_id
                 )
             ).all()
         )
-    copies = []
+    state_of_previous = {review_id: state_id for state_id, review_id in previous.items()}
+    rows: list[dict] = []
     now = clock.now()
-    for original in originals:
+    for original, section_code in originals:
+        review = by_state[state_of_previous[original.review_id]]
         assessment = latest.get(original.id)
-        if original.id in already:
+        if (review.id, original.id) in already:
             continue
         if assessment is not None and assessment.status not in UNIMPLEMENTED:
             continue
-        copy = Recommendation(
-            review_id=review.id,
-            section_id=sections.get(original.section.code, original.section_id),
-            text=original.text,
-            priority=original.priority,
-            action_category=original.action_category,
-            addressee=original.addressee,
-            carried_from_id=original.id,
-            created_at=now,
+        rows.append(
+            {
+                "review_id": review.id,
+                "section_id": sections.get(section_code, original.section_id),
+                "text": original.text,
+                "priority": original.priority,
+                "action_category": original.action_category,
+                "addressee": original.addressee,
+                "carried_from_id": original.id,
+                "created_at": now,
+            }
         )
-        db.session.add(copy)
-        copies.append(copy)
+    copies: dict[int, list[Recommendation]] = {r.id: [] for r in reviews}
+    if not rows:
+        return copies
     db.session.flush()
+    # one multi-row INSERT for the whole cycle, then the copies read back in one query
+    ids = db.session.scalars(
+        insert(Recommendation).returning(Recommendation.id, sort_by_parameter_order=True), rows
+    ).all()
+    for copy in db.session.scalars(
+        select(Recommendation).where(Recommendation.id.in_(ids)).order_by(Recommendation.id)
+    ):
+        copies[copy.review_id].append(copy)
     return copies
+
+
+def _previous_reviews(cycle: Cycle, state_ids: list[int]) -> dict[int, int]:
+    """State id → id of the state's most recent review before ``cycle`` whose report was adopted
+    (see `previous_review`), for each of ``state_ids`` that has one. One query."""
+    rows = db.session.execute(
+        select(Review.state_id, Review.id)
+        .join(Cycle, Review.cycle_id == Cycle.id)
+        .where(
+            Review.state_id.in_(state_ids),
+            Review.cycle_id != cycle.id,
+            Review.status.in_(REPORT_ADOPTED),
+            (Cycle.starts_on < cycle.starts_on)
+            | ((Cycle.starts_on == cycle.starts_on) & (Cycle.id < cycle.id)),
+        )
+        .order_by(Cycle.starts_on.desc(), Cycle.id.desc())
+    ).all()
+    found: dict[int, int] = {}
+    for state_id, review_id in rows:
+        found.setdefault(state_id, review_id)
+    return found
 
 
 def carry_into_cycle(cycle: Cycle) -> dict[int, int]:
     """`carry_over` for every review of ``cycle``; return ``{review id: copies made}``."""
     reviews = db.session.scalars(select(Review).where(Review.cycle_id == cycle.id)).all()
-    return {review.id: len(carry_over(review)) for review in reviews}
+    return {review_id: len(made) for review_id, made in carry_over_reviews(list(reviews)).items()}

@@ -134,89 +134,122 @@ def add_review(cycle: Cycle, state: State) -> Review:
     Raises:
         SetupError: the state already takes part in the cycle, or the cycle is closed.
     """
+    return add_reviews(cycle, [state])[0]
+
+
+def add_reviews(cycle: Cycle, states: list[State]) -> list[Review]:
+    """Add each of ``states`` to ``cycle`` (see `add_review`) in a bounded number of queries
+    however many states; flush; return the reviews in the order of ``states``.
+
+    Raises:
+        SetupError: a state already takes part in the cycle (the first by name is named), or the
+            cycle is closed.
+    """
     if cycle.status == CycleStatus.CLOSED:
         raise SetupError(_("The cycle is closed."))
-    exists = db.session.scalar(
-        select(Review.id).where(Review.cycle_id == cycle.id, Review.state_id == state.id)
+    taken = db.session.scalar(
+        select(State.name)
+        .join(Review, Review.state_id == State.id)
+        .where(Review.cycle_id == cycle.id, State.id.in_([s.id for s in states]))
+        .order_by(State.name)
+        .limit(1)
     )
-    if exists is not None:
-        raise SetupError(_("%(state)s already takes part in this cycle.", state=state.name))
-    review = Review(cycle=cycle, state=state, status_changed_at=clock.now())
-    db.session.add(review)
+    if taken is not None:
+        raise SetupError(_("%(state)s already takes part in this cycle.", state=taken))
+    now = clock.now()
+    reviews = [Review(cycle=cycle, state=state, status_changed_at=now) for state in states]
+    db.session.add_all(reviews)
     db.session.flush()
-    for stage, due_at in stage_deadlines(cycle).items():
-        db.session.add(ReviewDeadline(review_id=review.id, stage=stage, due_at=due_at))
-    prefill_answers(review)
+    deadlines = stage_deadlines(cycle)
+    db.session.add_all(
+        ReviewDeadline(review_id=review.id, stage=stage, due_at=due_at)
+        for review in reviews
+        for stage, due_at in deadlines.items()
+    )
+    prefill_reviews(reviews)
     db.session.flush()
-    return review
+    return reviews
 
 
-def prefill_answers(review: Review) -> int:
-    """Pre-fill section 1 answers from the state's treaty ratifications; return answers written.
+def prefill_reviews(reviews: list[Review]) -> int:
+    """Pre-fill section 1 answers of ``reviews`` (all of one cycle) from each state's treaty
+    ratifications, in two queries; return the answers written.
 
     Questions with ``prefill: core_treaties`` or ``optional_protocols`` get a yes / partial / no
     choice (all, some or none ratified) and a narrative listing each instrument's status, citing
     the UN Treaty Collection data (2022). The focal point can correct both.
     """
+    if not reviews:
+        return 0
     questions = db.session.scalars(
         select(Question)
         .join(FrameworkSection)
         .where(
-            FrameworkSection.framework_id == review.cycle.framework_id,
+            FrameworkSection.framework_id == reviews[0].cycle.framework_id,
             Question.prefill.is_not(None),
         )
     ).all()
     if not questions:
         return 0
-    ratifications = {
-        r.treaty: r
-        for r in db.session.scalars(
-            select(TreatyRatification).where(TreatyRatification.state_id == review.state_id)
+    ratifications: dict[int, dict[str, TreatyRatification]] = {}
+    for record in db.session.scalars(
+        select(TreatyRatification).where(
+            TreatyRatification.state_id.in_([r.state_id for r in reviews])
         )
-    }
+    ):
+        ratifications.setdefault(record.state_id, {})[record.treaty] = record
     written = 0
-    for question in questions:
-        kind = {"core_treaties": "core", "optional_protocols": "protocol"}.get(question.prefill)
-        if kind is None:
-            continue
-        treaties = [code for code, (_s, _t, k) in TREATIES.items() if k == kind]
-        parties = [
-            t for t in treaties if t in ratifications and ratifications[t].status == "state party"
-        ]
-        if len(parties) == len(treaties):
-            choice = Choice.YES
-        elif parties:
-            choice = Choice.PARTIAL
-        else:
-            choice = Choice.NO
-        lines = []
-        for code in treaties:
-            short, title, _k = TREATIES[code]
-            record = ratifications.get(code)
-            if record is None:
-                lines.append(f"- {short} ({title}): no data")
-            elif record.status == "state party":
-                lines.append(f"- {short} ({title}): state party since {record.year}")
-            elif record.status == "signatory state":
-                lines.append(f"- {short} ({title}): signed, not ratified")
-            else:
-                lines.append(f"- {short} ({title}): no action")
-        narrative = (
-            f"{len(parties)} of {len(treaties)} instruments ratified or acceded to "
-            "(pre-filled from UN Treaty Collection status data, 2022; please check):\n"
-            + "\n".join(lines)
-        )
-        db.session.add(
-            Answer(
-                review_id=review.id,
-                question_id=question.id,
-                choice=choice,
-                narrative=narrative,
-                prefilled=True,
-            )
-        )
-        written += 1
+    for review in reviews:
+        for question in questions:
+            answer = _prefilled_answer(review, question, ratifications.get(review.state_id, {}))
+            if answer is not None:
+                db.session.add(answer)
+                written += 1
     return written
+
+
+def _prefilled_answer(
+    review: Review, question: Question, ratifications: dict[str, TreatyRatification]
+) -> Answer | None:
+    """The pre-filled answer of ``review`` to ``question`` from the state's ``ratifications``
+    (treaty code → record), or None when the question is not pre-filled from treaties."""
+    kind = {"core_treaties": "core", "optional_protocols": "protocol"}.get(question.prefill)
+    if kind is None:
+        return None
+    treaties = [code for code, (_s, _t, k) in TREATIES.items() if k == kind]
+    parties = [
+        t for t in treaties if t in ratifications and ratifications[t].status == "state party"
+    ]
+    if len(parties) == len(treaties):
+        choice = Choice.YES
+    elif parties:
+        choice = Choice.PARTIAL
+    else:
+        choice = Choice.NO
+    lines = []
+    for code in treaties:
+        short, title, _k = TREATIES[code]
+        record = ratifications.get(code)
+        if record is None:
+            lines.append(f"- {short} ({title}): no data")
+        elif record.status == "state party":
+            lines.append(f"- {short} ({title}): state party since {record.year}")
+        elif record.status == "signatory state":
+            lines.append(f"- {short} ({title}): signed, not ratified")
+        else:
+            lines.append(f"- {short} ({title}): no action")
+    narrative = (
+        f"{len(parties)} of {len(treaties)} instruments ratified or acceded to "
+        "(pre-filled from UN Treaty Collection status data, 2022; please check):\n"
+        + "\n".join(lines)
+    )
+    return Answer(
+        review_id=review.id,
+        question_id=question.id,
+        choice=choice,
+        narrative=narrative,
+        prefilled=True,
+    )
 
 
 def assign_reviewer(

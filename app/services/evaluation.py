@@ -115,12 +115,12 @@ def evaluation_version(assignment: Assignment) -> str:
     A missing evaluation or section counts as an empty one, so creating the empty rows changes no
     version.
     """
-    evaluation_id = db.session.scalar(
-        select(Evaluation.id).where(Evaluation.assignment_id == assignment.id)
-    )
-    if evaluation_id is None:
+    stored = db.session.execute(
+        select(Evaluation.id, Evaluation.summary).where(Evaluation.assignment_id == assignment.id)
+    ).first()
+    if stored is None:
         return fingerprint(["", [], []])
-    summary = db.session.scalar(select(Evaluation.summary).where(Evaluation.id == evaluation_id))
+    evaluation_id, summary = stored
     rows = db.session.execute(
         select(
             EvaluationSection.section_id,

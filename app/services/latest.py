@@ -13,6 +13,7 @@ issue 9's benchmark).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, or_, select
@@ -21,14 +22,14 @@ from sqlalchemy.sql import Subquery
 
 
 def latest_per_recommendation(
-    model: Any, *, among: Select | None = None, name: str | None = None
+    model: Any, *, among: Select | Sequence[int] | None = None, name: str | None = None
 ) -> Subquery:
     """Subquery with one row per recommendation: the newest ``model`` row's ``id``,
     ``recommendation_id``, ``status`` and ``created_at`` (UTC).
 
     ``model``: a mapped class with ``recommendation_id``, ``status``, ``created_at`` and ``id``
-    (`ProgressUpdate`, `Assessment`). ``among``: optionally a SELECT of recommendation ids that
-    limits the rows considered (e.g. one cycle's).
+    (`ProgressUpdate`, `Assessment`). ``among``: optionally a SELECT (or a list) of
+    recommendation ids that limits the rows considered (e.g. one cycle's).
     """
     newer = aliased(model)
     has_newer = exists().where(

@@ -254,7 +254,7 @@ def latest_assessments(recommendation_ids: list[int]) -> dict[int, Assessment]:
     """The newest assessment of each recommendation in ``recommendation_ids`` (one query)."""
     if not recommendation_ids:
         return {}
-    sub = latest_per_recommendation(Assessment, name="latest_assessment")
+    sub = latest_per_recommendation(Assessment, among=recommendation_ids, name="latest_assessment")
     return {
         a.recommendation_id: a
         for a in db.session.scalars(

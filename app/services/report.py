@@ -106,20 +106,21 @@ def report_version(review: Review) -> str:
     took its lock, what no one else can change until this request ends). A missing report and a
     missing section count as empty ones, so creating the empty rows changes no version.
     """
-    summary = db.session.scalar(
-        select(Report.executive_summary).where(Report.review_id == review.id)
-    )
-    rows = db.session.execute(
+    # one query: the report's summary beside each of its sections (None columns: no section)
+    joined = db.session.execute(
         select(
+            Report.executive_summary,
             ReportSection.section_id,
             ReportSection.consensus_rating,
             ReportSection.findings,
             ReportSection.good_practices,
         )
-        .join(Report, ReportSection.report_id == Report.id)
+        .outerjoin(ReportSection, ReportSection.report_id == Report.id)
         .where(Report.review_id == review.id)
         .order_by(ReportSection.section_id)
     ).all()
+    summary = joined[0][0] if joined else None
+    rows = [tuple(row[1:]) for row in joined if row[1] is not None]
     entered = [list(row) for row in rows if row[1] is not None or row[2] or row[3]]
     return fingerprint([summary or "", entered])
 

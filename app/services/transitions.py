@@ -15,7 +15,7 @@ from typing import Any
 
 from flask_babel import get_translations
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict, Forbidden
 
@@ -41,6 +41,7 @@ from app.models import (
     TransitionLog,
     User,
 )
+from app.models.assessment import answer_given
 from app.models.recommendation import Assessment
 from app.services import clock
 from app.services.after_commit import on_commit
@@ -124,9 +125,9 @@ def apply_transition(
         if not access.may_fire(actor, spec, locked):
             raise Forbidden("You may not do this.")
         now = clock.now()
-        all_facts = dict(FACTS[lifecycle.name](locked, now))
+        all_facts = FACTS[lifecycle.name](locked, now)
         all_facts.update(facts or {})
-        all_facts.update(reason=reason, now=now)
+        all_facts.update({"reason": reason, "now": now})
         before = str(locked.status)
         after = lifecycle.fire(before, event, all_facts)
         locked.status = lifecycle.statuses(after)
@@ -176,92 +177,185 @@ def _lock(subject: Any) -> Any:
 # --- facts the guards read (see each guard's docstring in workflows/) -------------------------
 
 
+class LazyFacts(Mapping[str, Any]):
+    """The facts of one transition, each computed the first time a guard reads it.
+
+    ``groups`` maps each fact's name to a function that computes it together with related facts
+    in one or two queries (returning a dict of them); facts a guard never reads cost nothing, so
+    each event pays only for the queries its own guards need. ``given`` facts (a form's, the
+    reason, the time) are known from the start and win over computed ones.
+    """
+
+    def __init__(
+        self,
+        groups: Mapping[str, Callable[[], Mapping[str, Any]]],
+        given: Mapping[str, Any] | None = None,
+    ):
+        self._groups = groups
+        self._values: dict[str, Any] = {}
+        self._given = dict(given or {})
+
+    def update(self, more: Mapping[str, Any]) -> None:
+        self._given.update(more)
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._given:
+            return self._given[key]
+        if key not in self._values:
+            if key not in self._groups:
+                raise KeyError(key)
+            self._values.update(self._groups[key]())
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(dict.fromkeys([*self._groups, *self._given]))
+
+    def __len__(self) -> int:
+        return len(set(self._groups) | set(self._given))
+
+
+def _grouped(*groups: tuple[tuple[str, ...], Callable[[], Mapping[str, Any]]]) -> dict:
+    """``{fact name: function}`` from ``(names, function computing them)`` pairs."""
+    return {name: compute for names, compute in groups for name in names}
+
+
 def review_facts(review: Review, now: datetime) -> dict[str, Any]:
-    """Facts for every Review guard, in a bounded number of queries."""
-    framework_id = review.cycle.framework_id
+    """Facts for every Review guard, all computed (see `lazy_review_facts`)."""
+    return dict(lazy_review_facts(review, now))
+
+
+def lazy_review_facts(review: Review, now: datetime) -> LazyFacts:
+    """Facts for every Review guard, each group computed when first read, in at most two
+    queries per group."""
+    return LazyFacts(
+        _grouped(
+            (("cycle_status", "team_size"), lambda: _cycle_of_review(review)),
+            (("missing_required",), lambda: _missing_required(review)),
+            (
+                ("accepted_reviewers", "lead_count", "open_conflicts", "unsubmitted_assignments"),
+                lambda: _team_facts(review),
+            ),
+            (("unrated_sections",), lambda: _unrated_report_sections(review)),
+            (
+                (
+                    "recommendation_count",
+                    "unanswered_recommendations",
+                    "unassessed_recommendations",
+                ),
+                lambda: _recommendation_counts(review),
+            ),
+            (
+                ("factual_comments_sent",),
+                lambda: {"factual_comments_sent": _factual_comments_sent(review)},
+            ),
+            (("factual_check_deadline",), lambda: _factual_check_deadline(review)),
+            (
+                ("incomplete_responses",),
+                lambda: {
+                    "incomplete_responses": incomplete_responses(review)
+                    if review.status == ReviewStatus.RESPONSE
+                    else []
+                },
+            ),
+        )
+    )
+
+
+def _cycle_of_review(review: Review) -> dict[str, Any]:
+    cycle = review.cycle
+    return {"cycle_status": str(cycle.status), "team_size": cycle.team_size}
+
+
+def _missing_required(review: Review) -> dict[str, Any]:
     required = db.session.execute(
-        select(Question.code, Question.answer_type, Answer)
+        select(
+            Question.code,
+            Question.answer_type,
+            Answer.id,
+            Answer.level,
+            Answer.choice,
+            Answer.narrative,
+        )
         .join(FrameworkSection, Question.section_id == FrameworkSection.id)
+        .join(Cycle, Cycle.framework_id == FrameworkSection.framework_id)
         .outerjoin(Answer, (Answer.question_id == Question.id) & (Answer.review_id == review.id))
-        .where(FrameworkSection.framework_id == framework_id, Question.required.is_(True))
+        .where(Cycle.id == review.cycle_id, Question.required.is_(True))
         .order_by(FrameworkSection.number, Question.position)
     ).all()
-    missing = [
-        code for code, kind, answer in required if answer is None or not answer.is_given(kind)
-    ]
-
-    assignments = db.session.scalars(
-        select(Assignment).where(Assignment.review_id == review.id)
-    ).all()
-    accepted = [a for a in assignments if a.status in access.TEAM]
-    reviewers = {
-        u.id: u
-        for u in db.session.scalars(
-            select(User).where(User.id.in_([a.reviewer_id for a in assignments]))
-        )
+    return {
+        "missing_required": [
+            row.code
+            for row in required
+            if row.id is None
+            or not answer_given(row.answer_type, row.level, row.choice, row.narrative)
+        ]
     }
-    own_state_conflicts = sum(
-        1 for a in accepted if reviewers[a.reviewer_id].state_id == review.state_id
-    )
 
-    report = db.session.scalar(select(Report).where(Report.review_id == review.id))
+
+def _team_facts(review: Review) -> dict[str, Any]:
+    rows = db.session.execute(
+        select(Assignment.status, Assignment.is_lead, User.state_id)
+        .join(User, User.id == Assignment.reviewer_id)
+        .where(Assignment.review_id == review.id)
+    ).all()
+    accepted = [row for row in rows if row.status in access.TEAM]
+    return {
+        "accepted_reviewers": len(accepted),
+        "lead_count": sum(1 for row in accepted if row.is_lead),
+        "open_conflicts": sum(1 for row in accepted if row.state_id == review.state_id),
+        "unsubmitted_assignments": sum(
+            1 for row in accepted if row.status == AssignmentStatus.ACCEPTED
+        ),
+    }
+
+
+def _unrated_report_sections(review: Review) -> dict[str, Any]:
+    """Sections of the review's framework without a consensus rating in its report. One query."""
+    rated = (
+        select(ReportSection.section_id)
+        .join(Report, Report.id == ReportSection.report_id)
+        .where(Report.review_id == review.id, ReportSection.consensus_rating.is_not(None))
+    )
     sections = db.session.execute(
-        select(FrameworkSection.id, FrameworkSection.number, FrameworkSection.code)
-        .where(FrameworkSection.framework_id == framework_id)
+        select(FrameworkSection.number, FrameworkSection.code)
+        .join(Cycle, Cycle.framework_id == FrameworkSection.framework_id)
+        .where(Cycle.id == review.cycle_id, FrameworkSection.id.not_in(rated))
         .order_by(FrameworkSection.number)
     ).all()
-    rated = set()
-    if report is not None:
-        rated = set(
-            db.session.scalars(
-                select(ReportSection.section_id).where(
-                    ReportSection.report_id == report.id,
-                    ReportSection.consensus_rating.is_not(None),
-                )
-            )
-        )
-    comments_sent = _factual_comments_sent(review)
+    return {"unrated_sections": [f"{number} ({code})" for number, code in sections]}
+
+
+def _recommendation_counts(review: Review) -> dict[str, Any]:
+    """Recommendations of the review, those without a response position and those without an
+    assessment. One query."""
     rec_ids = select(Recommendation.id).where(Recommendation.review_id == review.id)
-    recommendation_count = db.session.scalar(
-        select(func.count(Recommendation.id)).where(Recommendation.review_id == review.id)
-    )
-    answered = db.session.scalar(
-        select(func.count(Response.id)).where(
-            Response.recommendation_id.in_(rec_ids), Response.position.is_not(None)
+    count, answered, assessed = db.session.execute(
+        select(
+            select(func.count(Recommendation.id))
+            .where(Recommendation.review_id == review.id)
+            .scalar_subquery(),
+            select(func.count(Response.id))
+            .where(Response.recommendation_id.in_(rec_ids), Response.position.is_not(None))
+            .scalar_subquery(),
+            select(func.count(func.distinct(Assessment.recommendation_id)))
+            .where(Assessment.recommendation_id.in_(rec_ids))
+            .scalar_subquery(),
         )
-    )
-    assessed = db.session.scalar(
-        select(func.count(func.distinct(Assessment.recommendation_id))).where(
-            Assessment.recommendation_id.in_(rec_ids)
-        )
-    )
+    ).one()
+    return {
+        "recommendation_count": count,
+        "unanswered_recommendations": count - answered,
+        "unassessed_recommendations": count - assessed,
+    }
+
+
+def _factual_check_deadline(review: Review) -> dict[str, Any]:
     deadline = db.session.scalar(
         select(ReviewDeadline.due_at).where(
             ReviewDeadline.review_id == review.id, ReviewDeadline.stage == "factual_check"
         )
     )
-    return {
-        "cycle_status": str(review.cycle.status),
-        "missing_required": missing,
-        "team_size": review.cycle.team_size,
-        "accepted_reviewers": len(accepted),
-        "lead_count": sum(1 for a in accepted if a.is_lead),
-        "open_conflicts": own_state_conflicts,
-        "unsubmitted_assignments": sum(
-            1 for a in accepted if a.status == AssignmentStatus.ACCEPTED
-        ),
-        "unrated_sections": [
-            f"{number} ({code})" for sid, number, code in sections if sid not in rated
-        ],
-        "recommendation_count": recommendation_count,
-        "factual_comments_sent": comments_sent,
-        "factual_check_deadline": deadline,
-        "unanswered_recommendations": recommendation_count - answered,
-        "incomplete_responses": (
-            incomplete_responses(review) if review.status == ReviewStatus.RESPONSE else []
-        ),
-        "unassessed_recommendations": recommendation_count - assessed,
-    }
+    return {"factual_check_deadline": deadline}
 
 
 def incomplete_responses(review: Review) -> list[str]:
@@ -270,25 +364,34 @@ def incomplete_responses(review: Review) -> list[str]:
     number the response page shows (section number . position in the section) and the missing
     parts, translated. One query."""
     rows = db.session.execute(
-        select(Recommendation.section_id, FrameworkSection.number, Response)
+        select(
+            Recommendation.section_id,
+            FrameworkSection.number,
+            Response.position,
+            Response.explanation,
+            Response.planned_action,
+            Response.responsible_institution,
+            Response.target_date,
+        )
         .join(FrameworkSection, FrameworkSection.id == Recommendation.section_id)
         .outerjoin(Response, Response.recommendation_id == Recommendation.id)
         .where(Recommendation.review_id == review.id)
         .order_by(FrameworkSection.number, Recommendation.id)
     ).all()
     result, position_in_section, previous = [], 0, None
-    for section_id, number, response in rows:
+    noted = {"explanation": _("explanation")}  # translated once, not per response
+    supported = noted | {
+        "planned_action": _("planned action"),
+        "responsible_institution": _("responsible institution"),
+        "target_date": _("target date"),
+    }
+    for response in rows:
+        section_id, number = response.section_id, response.number
         position_in_section = position_in_section + 1 if section_id == previous else 1
         previous = section_id
-        if response is None or response.position is None:
-            continue  # counted by ``unanswered_recommendations``
-        needed = {"explanation": _("explanation")}
-        if response.position == ResponsePosition.SUPPORTED:
-            needed |= {
-                "planned_action": _("planned action"),
-                "responsible_institution": _("responsible institution"),
-                "target_date": _("target date"),
-            }
+        if response.position is None:
+            continue  # no response, or no position: counted by ``unanswered_recommendations``
+        needed = supported if response.position == ResponsePosition.SUPPORTED else noted
         missing = [label for name, label in needed.items() if getattr(response, name) in (None, "")]
         if missing:
             result.append(f"{number}.{position_in_section} ({', '.join(missing)})")
@@ -320,71 +423,97 @@ def _factual_comments_sent(review: Review) -> bool:
 
 
 def assignment_facts(assignment: Assignment, now: datetime) -> dict[str, Any]:
-    review = assignment.review
-    sections = db.session.execute(
-        select(FrameworkSection.id, FrameworkSection.number, FrameworkSection.code)
-        .where(FrameworkSection.framework_id == review.cycle.framework_id)
-        .order_by(FrameworkSection.number)
-    ).all()
-    rated: set[int] = set()
-    evaluation = db.session.scalar(
-        select(Evaluation).where(Evaluation.assignment_id == assignment.id)
-    )
-    if evaluation is not None:
-        rated = set(
-            db.session.scalars(
-                select(EvaluationSection.section_id).where(
-                    EvaluationSection.evaluation_id == evaluation.id,
-                    EvaluationSection.rating.is_not(None),
-                )
+    """Facts for every Assignment guard, all computed (see `lazy_assignment_facts`)."""
+    return dict(lazy_assignment_facts(assignment, now))
+
+
+def lazy_assignment_facts(assignment: Assignment, now: datetime) -> LazyFacts:
+    """Facts for every Assignment guard, computed when first read."""
+
+    def people() -> dict[str, Any]:
+        review, reviewer = assignment.review, assignment.reviewer
+        return {
+            "review_status": str(review.status),
+            "reviewer_active": bool(
+                reviewer.active and reviewer.role == Role.REVIEWER and reviewer.state_id is not None
+            ),
+            "own_state": reviewer.state_id == review.state_id,
+        }
+
+    def unrated() -> dict[str, Any]:
+        rated = (
+            select(EvaluationSection.section_id)
+            .join(Evaluation, Evaluation.id == EvaluationSection.evaluation_id)
+            .where(
+                Evaluation.assignment_id == assignment.id,
+                EvaluationSection.rating.is_not(None),
             )
         )
-    reviewer = assignment.reviewer
-    return {
-        "review_status": str(review.status),
-        "reviewer_active": bool(
-            reviewer.active and reviewer.role == Role.REVIEWER and reviewer.state_id is not None
-        ),
-        "own_state": assignment.reviewer.state_id == review.state_id,
-        "unrated_sections": [
-            f"{number} ({code})" for sid, number, code in sections if sid not in rated
-        ],
-    }
+        sections = db.session.execute(
+            select(FrameworkSection.number, FrameworkSection.code)
+            .join(Cycle, Cycle.framework_id == FrameworkSection.framework_id)
+            .join(Review, Review.cycle_id == Cycle.id)
+            .where(Review.id == assignment.review_id, FrameworkSection.id.not_in(rated))
+            .order_by(FrameworkSection.number)
+        ).all()
+        return {"unrated_sections": [f"{number} ({code})" for number, code in sections]}
+
+    return LazyFacts(
+        _grouped(
+            (("review_status", "reviewer_active", "own_state"), people),
+            (("unrated_sections",), unrated),
+        )
+    )
 
 
 def cycle_facts(cycle: Cycle, now: datetime) -> dict[str, Any]:
-    from workflows import ReviewStatus
+    """Facts for every Cycle guard, all computed (see `lazy_cycle_facts`)."""
+    return dict(lazy_cycle_facts(cycle, now))
 
-    counts = dict(
-        db.session.execute(
-            select(Review.status, func.count(Review.id))
-            .where(Review.cycle_id == cycle.id)
-            .group_by(Review.status)
-        ).all()
-    )
-    finished = counts.get(ReviewStatus.CLOSED, 0) + counts.get(ReviewStatus.WITHDRAWN, 0)
-    unfinished_states = db.session.scalars(
-        select(State.name)
-        .join(Review, Review.state_id == State.id)
-        .where(
-            Review.cycle_id == cycle.id,
-            Review.status.not_in([ReviewStatus.CLOSED, ReviewStatus.WITHDRAWN]),
+
+def lazy_cycle_facts(cycle: Cycle, now: datetime) -> LazyFacts:
+    """Facts for every Cycle guard, computed when first read."""
+
+    def counts() -> dict[str, Any]:
+        by_status = dict(
+            db.session.execute(
+                select(Review.status, func.count(Review.id))
+                .where(Review.cycle_id == cycle.id)
+                .group_by(Review.status)
+            ).all()
         )
-        .order_by(State.name)
-        .limit(10)
-    ).all()
-    return {
-        "has_framework": cycle.framework_id is not None,
-        "review_count": sum(counts.values()),
-        "unfinished_reviews": sum(counts.values()) - finished,
-        "unfinished_states": unfinished_states,
-    }
+        finished = by_status.get(ReviewStatus.CLOSED, 0) + by_status.get(ReviewStatus.WITHDRAWN, 0)
+        return {
+            "review_count": sum(by_status.values()),
+            "unfinished_reviews": sum(by_status.values()) - finished,
+        }
+
+    def unfinished_states() -> dict[str, Any]:
+        names = db.session.scalars(
+            select(State.name)
+            .join(Review, Review.state_id == State.id)
+            .where(
+                Review.cycle_id == cycle.id,
+                Review.status.not_in([ReviewStatus.CLOSED, ReviewStatus.WITHDRAWN]),
+            )
+            .order_by(State.name)
+            .limit(10)
+        ).all()
+        return {"unfinished_states": names}
+
+    return LazyFacts(
+        _grouped(
+            (("has_framework",), lambda: {"has_framework": cycle.framework_id is not None}),
+            (("review_count", "unfinished_reviews"), counts),
+            (("unfinished_states",), unfinished_states),
+        )
+    )
 
 
-FACTS: dict[str, Callable[[Any, datetime], Mapping[str, Any]]] = {
-    "review": review_facts,
-    "assignment": assignment_facts,
-    "cycle": cycle_facts,
+FACTS: dict[str, Callable[[Any, datetime], LazyFacts]] = {
+    "review": lazy_review_facts,
+    "assignment": lazy_assignment_facts,
+    "cycle": lazy_cycle_facts,
 }
 
 
@@ -395,8 +524,14 @@ def _nothing(subject: Any, actor: User, reason: str, now: datetime) -> None:
     return None
 
 
-def _report_of(review: Review) -> Report | None:
-    return db.session.scalar(select(Report).where(Report.review_id == review.id))
+def _set_report(review: Review, **values: Any) -> None:
+    """Set columns of ``review``'s report, if it has one (one UPDATE, no read)."""
+    db.session.execute(
+        update(Report)
+        .where(Report.review_id == review.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)  # the commit that follows expires all
+    )
 
 
 def _close_open_assignments(review: Review, actor: User, why: str, now: datetime) -> int:
@@ -430,9 +565,7 @@ def _close_open_assignments(review: Review, actor: User, why: str, now: datetime
 
 
 def _draft_submitted(review: Review, actor: User, reason: str, now: datetime) -> None:
-    report = _report_of(review)
-    if report is not None:
-        report.submitted_at = now
+    _set_report(review, submitted_at=now)
     _close_open_assignments(
         review, actor, "Closed automatically: the review left the evaluation phase.", now
     )
@@ -443,13 +576,17 @@ def _review_withdrawn(review: Review, actor: User, reason: str, now: datetime) -
 
 
 def _report_adopted(review: Review, actor: User, reason: str, now: datetime) -> None:
-    report = _report_of(review)
-    if report is not None:
-        report.adopted_at = now
+    _set_report(review, adopted_at=now)
 
 
-def _evaluation_of(assignment: Assignment) -> Evaluation | None:
-    return db.session.scalar(select(Evaluation).where(Evaluation.assignment_id == assignment.id))
+def _set_evaluation(assignment: Assignment, **values: Any) -> None:
+    """Set columns of ``assignment``'s evaluation, if it has one (one UPDATE, no read)."""
+    db.session.execute(
+        update(Evaluation)
+        .where(Evaluation.assignment_id == assignment.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)  # the commit that follows expires all
+    )
 
 
 def _accepted(assignment: Assignment, actor: User, reason: str, now: datetime) -> None:
@@ -465,15 +602,11 @@ def _conflicted(assignment: Assignment, actor: User, reason: str, now: datetime)
 
 
 def _evaluation_submitted(assignment: Assignment, actor: User, reason: str, now: datetime) -> None:
-    evaluation = _evaluation_of(assignment)
-    if evaluation is not None:
-        evaluation.submitted_at = now
+    _set_evaluation(assignment, submitted_at=now)
 
 
 def _evaluation_returned(assignment: Assignment, actor: User, reason: str, now: datetime) -> None:
-    evaluation = _evaluation_of(assignment)
-    if evaluation is not None:
-        evaluation.submitted_at = None
+    _set_evaluation(assignment, submitted_at=None)
 
 
 def _cycle_opened(cycle: Cycle, actor: User, reason: str, now: datetime) -> None:

@@ -125,14 +125,31 @@ def _stale_message():
     )
 
 
-def _render_form(assignment, form, sections, kept=None, status=200, conflict=None, locked=False):
+#: `_render_form`'s default: the evaluation was not read by the caller.
+_UNREAD = object()
+
+
+def _render_form(
+    assignment,
+    form,
+    sections,
+    kept=None,
+    status=200,
+    conflict=None,
+    locked=False,
+    evaluation=_UNREAD,
+):
+    """The evaluation form page; ``evaluation`` as already read by the caller (read here if not
+    given: after a save, what is stored now)."""
+    if evaluation is _UNREAD:
+        evaluation = service.evaluation_of(assignment)
     page = render_template(
         "evaluation/edit.html",
         assignment=assignment,
         review=assignment.review,
         form=form,
         sections=sections,
-        evaluation=service.evaluation_of(assignment),
+        evaluation=evaluation,
         kept=kept or {},
         conflict=conflict,
         locked=locked,
@@ -190,7 +207,7 @@ def edit(assignment_id: int):
         form = build_evaluation_form(sections, data=_initial_data(evaluation, sections))
         form.expected_status.data = str(assignment.status)
         form.base_version.data = service.evaluation_version(assignment)
-        return _render_form(assignment, form, sections)
+        return _render_form(assignment, form, sections, evaluation=evaluation)
 
     form = build_evaluation_form(sections)
     action = request.form.get("action", "save")

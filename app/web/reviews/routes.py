@@ -5,10 +5,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app import access
 from app.extensions import db
-from app.models import Assignment, Review, TransitionLog
+from app.models import Assignment, Review, TransitionLog, User
 from app.services import deadlines as deadline_service
 from app.services import upr_import
 from app.services.cycles import STAGES, SetupError
@@ -31,12 +32,16 @@ def _render(review: Review, kept: dict | None = None, posted: DeadlineForm | Non
         history = db.session.scalars(
             select(TransitionLog)
             .where(TransitionLog.subject_type == "review", TransitionLog.subject_id == review.id)
+            .options(joinedload(TransitionLog.actor).joinedload(User.state))
             .order_by(TransitionLog.created_at, TransitionLog.id)
         ).all()
     team = []
     if access.can(current_user, "evaluation.list", review):
         team = db.session.scalars(
-            select(Assignment).where(Assignment.review_id == review.id).order_by(Assignment.id)
+            select(Assignment)
+            .where(Assignment.review_id == review.id)
+            .options(joinedload(Assignment.reviewer).joinedload(User.state))
+            .order_by(Assignment.id)
         ).all()
     prior = None
     if access.can(current_user, "prior_recommendations.view", review):
