@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import random
@@ -380,8 +381,9 @@ def timed_get(session: requests.Session, url: str) -> tuple[float, int]:
 
 
 def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile: the smallest value with ``share`` of the values at or below."""
     ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))
+    index = max(0, min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1))
     return ordered[index]
 
 
