@@ -70,7 +70,8 @@ class AlreadyRecorded(FollowUpError):
 
 def recommendations_of(review: Review) -> list[Recommendation]:
     """The review's recommendations in framework-section order, with section, response, progress
-    updates and assessments (and their authors) loaded: a fixed number of queries."""
+    updates and assessments (and their authors) and the carried-over original loaded: a fixed
+    number of queries."""
     return list(
         db.session.scalars(
             select(Recommendation)
@@ -81,6 +82,10 @@ def recommendations_of(review: Review) -> list[Recommendation]:
                 selectinload(Recommendation.response),
                 selectinload(Recommendation.progress_updates).selectinload(ProgressUpdate.author),
                 selectinload(Recommendation.assessments).selectinload(Assessment.author),
+                # "as recommended previously (cycle)": the original, its review and cycle
+                selectinload(Recommendation.carried_from)
+                .joinedload(Recommendation.review)
+                .joinedload(Review.cycle),
             )
             .order_by(FrameworkSection.number, Recommendation.id)
         )

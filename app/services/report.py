@@ -164,14 +164,21 @@ def save_report(
 
 
 def recommendations_of(review: Review) -> list[Recommendation]:
-    """The review's recommendations ordered by section then creation, sections loaded."""
+    """The review's recommendations ordered by section then creation, with their sections and
+    carried-over originals (review, cycle) loaded: a fixed number of queries."""
     return list(
         db.session.scalars(
             select(Recommendation)
             .join(FrameworkSection, Recommendation.section_id == FrameworkSection.id)
             .where(Recommendation.review_id == review.id)
             .order_by(FrameworkSection.number, Recommendation.id)
-            .options(joinedload(Recommendation.section))
+            .options(
+                joinedload(Recommendation.section),
+                # "as recommended previously (cycle)": the original, its review and cycle
+                selectinload(Recommendation.carried_from)
+                .joinedload(Recommendation.review)
+                .joinedload(Review.cycle),
+            )
         )
     )
 

@@ -67,7 +67,9 @@ def state_history(state: State, user: Any) -> list[ReviewHistory]:
         .options(
             selectinload(Recommendation.section),
             selectinload(Recommendation.response),
-            selectinload(Recommendation.carried_from).selectinload(Recommendation.review),
+            selectinload(Recommendation.carried_from)
+            .selectinload(Recommendation.review)
+            .joinedload(Review.cycle),
         )
         .order_by(FrameworkSection.number, Recommendation.id)
     ).all()

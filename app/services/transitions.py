@@ -1,8 +1,9 @@
 """The only code that changes a workflow status (DESIGN §4).
 
 `apply_transition` checks the role rule (``app/access.py``), locks and re-reads the row, computes
-the facts the guards need, fires the event on the lifecycle's machine, applies the event's side
-effects, writes exactly one `TransitionLog` row, and commits once — or rolls everything back.
+the facts the guards need (each when a guard first reads it: `LazyFacts`), fires the event on the
+lifecycle's machine, applies the event's side effects, writes exactly one `TransitionLog` row, and
+commits once — or rolls everything back.
 Work for after the commit (notifications) is queued with ``after_commit`` (or, from a side
 effect, `app.services.after_commit.on_commit`): it runs only once the commit succeeded.
 """

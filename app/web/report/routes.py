@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm import joinedload
 
 from app import access
 from app.extensions import db
@@ -139,7 +140,11 @@ def _load_for_drafting(review_id: int) -> tuple[Review, bool]:
     submitted from another tab) gets False, so that their text is shown back (409); anyone else
     who may not draft now gets 403.
     """
-    review = get_or_404(Review, review_id)
+    review = db.session.get(
+        Review, review_id, options=[joinedload(Review.cycle), joinedload(Review.state)]
+    )
+    if review is None:
+        abort(404)
     access.require(current_user, "report.view", review, hide=True)
     if access.can(current_user, "report.edit", review):
         return review, True
@@ -201,17 +206,21 @@ def _render_edit(
         recommendation_form = RecommendationForm(formdata=None).fill_choices(sections)
     evaluations = evaluation_service.submitted_evaluations(review)
     team = evaluation_service.team_assignments(review)
+    recommendations = service.recommendations_of(review)
+    # what `service.importable_proposals` finds, from the rows already loaded (one query less)
+    imported = {r.proposal_id for r in recommendations if r.proposal_id is not None}
+    importable = sum(1 for e in evaluations for p in e.proposals if p.id not in imported)
     page = render_template(
         "report/edit.html",
         review=review,
         sections=sections,
         form=form,
         recommendation_form=recommendation_form,
-        recommendations=service.recommendations_of(review),
+        recommendations=recommendations,
         evaluations=evaluations,
         contributions=evaluation_service.contributions_by_section(evaluations),
         team=team,
-        importable=len(service.importable_proposals(review)),
+        importable=importable,
         conflict=conflict,
         locked=locked,
         kept=kept or {},
