@@ -596,9 +596,10 @@ def main(argv: list[str] | None = None) -> int:
     summary = (
         f"{about['date']} — {data} data ({targets.counts['review']} reviews, "
         f"{targets.counts['recommendation']} recommendations) on {m['database']}; "
-        f"{about['server']}; {m['cpu']}, {m['cores']} cores, load average "
-        f"{' '.join(map(str, m['load_average']))}; Python {m['python']}. "
-        f"20 users: {args.rounds} requests each, think time {args.think} s ±50 %."
+        f"{about['server']}; {m['cpu']}, {m['cores']} cores, load average (1, 5, 15 min) "
+        f"{' '.join(map(str, load_at_start))} at start, "
+        f"{' '.join(map(str, m['load_average']))} at end; Python {m['python']}. "
+        f"{args.users} users: {args.rounds} requests each, think time {args.think} s ±50 %."
     )
     print()
     print(summary)
