@@ -3,6 +3,8 @@
 #               (another port: make run PORT=5050)
 #   make test   create .venv, install, run the test suite on SQLite
 #   make test-postgres   the same suite on PostgreSQL (127.0.0.1:5432, user postgres)
+#   make bench  the benchmark (bench/run.py) on SQLite; make bench-postgres on PostgreSQL
+#               (BENCH_ARGS="--fresh" rebuilds the bench database)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +12,7 @@ FLASK := $(BIN)/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 PORT ?= 5000
 
-.PHONY: install db demo run test test-postgres lint format babel-extract clean
+.PHONY: install db demo run test test-postgres bench bench-postgres lint format babel-extract clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +37,12 @@ test: install
 
 test-postgres: install
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python bench/run.py --db sqlite $(BENCH_ARGS)
+
+bench-postgres: install
+	$(BIN)/python bench/run.py --db postgres $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

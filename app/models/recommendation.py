@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -116,6 +116,8 @@ class ProgressUpdate(Base):
     """A dated progress report by the state on one recommendation."""
 
     __tablename__ = "progress_update"
+    #: the newest update of a recommendation (app/services/latest.py) from the index alone
+    __table_args__ = (Index("ix_progress_update_history", "recommendation_id", "created_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendation.id"), index=True)
@@ -134,6 +136,8 @@ class Assessment(Base):
     """A dated implementation assessment by the secretariat (GRECO-style compliance scale)."""
 
     __tablename__ = "assessment"
+    #: the newest assessment of a recommendation (app/services/latest.py) from the index alone
+    __table_args__ = (Index("ix_assessment_history", "recommendation_id", "created_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendation.id"), index=True)

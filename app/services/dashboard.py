@@ -1,7 +1,7 @@
 """The secretariat's dashboard of a cycle (DESIGN §8): every review's phase, days in phase, next
 deadline and overdue flag; reviewer workload; responses and implementation by section and state.
 
-Read only. The whole dashboard is built in a fixed number of queries (currently 7), whatever the
+Read only. The whole dashboard is built in a fixed number of queries (currently 6), whatever the
 number of reviews, recommendations or reviewers: every figure is a grouped query, never a query
 per row. Instants are aware UTC; the page shows them in the cycle's IANA time zone. "Days in
 phase" counts whole days from the latest TransitionLog row that moved the review into its current
@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models import (
@@ -30,26 +29,33 @@ from app.models import (
     Response,
     ResponsePosition,
     Review,
+    ReviewDeadline,
     State,
     TransitionLog,
     User,
 )
 from app.services import clock
 from app.services.latest import latest_per_recommendation
-from app.services.worklist import next_deadline
-from workflows import AssignmentStatus
+from app.services.worklist import STAGE_OF_STATUS
+from workflows import AssignmentStatus, ReviewStatus
 
 #: Response columns of the figures, in display order ("none" = not answered yet).
 RESPONSE_KEYS = (ResponsePosition.SUPPORTED.value, ResponsePosition.NOTED.value, "none")
+#: Assignments that ended without an evaluation (one column of the workload table).
+ENDED = (AssignmentStatus.DECLINED, AssignmentStatus.CONFLICTED, AssignmentStatus.WITHDRAWN)
 #: Implementation columns: the latest assessment, or "not_assessed".
 IMPLEMENTATION_KEYS = (*(s.value for s in AssessmentStatus), "not_assessed")
 
 
 @dataclass
 class ReviewRow:
-    """One review's line: phase, days in the current status, next deadline, overdue flag."""
+    """One review's line: state, phase, days in the current status, next deadline (the current
+    stage's, aware UTC, None when the status has no deadline), overdue flag."""
 
-    review: Review
+    review_id: int
+    state_name: str
+    state_code: str
+    status: ReviewStatus
     entered_at: datetime
     days_in_phase: int
     due_at: datetime | None
@@ -65,6 +71,14 @@ class Workload:
     state: str
     by_status: dict[str, int] = field(default_factory=dict)
     leads: int = 0
+
+    @property
+    def columns(self) -> tuple[int, int, int, int]:
+        """The page's columns: invited, accepted, submitted, and declined + conflicted +
+        withdrawn."""
+        get = self.by_status.get
+        ended = sum(get(s.value, 0) for s in ENDED)
+        return (get("invited", 0), get("accepted", 0), get("submitted", 0), ended)
 
     @property
     def active(self) -> int:
@@ -125,15 +139,26 @@ class Dashboard:
 def build(cycle: Cycle) -> Dashboard:
     """The dashboard of ``cycle`` at `clock.now()`; a fixed number of queries."""
     now = clock.now()
-    reviews = list(
-        db.session.scalars(
-            select(Review)
-            .join(State, Review.state_id == State.id)
-            .where(Review.cycle_id == cycle.id)
-            .options(joinedload(Review.state), selectinload(Review.deadlines))
-            .order_by(State.name)
-        ).unique()
-    )
+    # columns, not ORM objects: 193 reviews and their deadlines as instances cost more than the
+    # SQL (issue 9's benchmark); the deadline joined is the current stage's (`next_deadline`)
+    stage = case(STAGE_OF_STATUS, value=Review.status)
+    reviews = db.session.execute(
+        select(
+            Review.id,
+            State.name,
+            State.code,
+            Review.status,
+            Review.created_at,
+            ReviewDeadline.due_at,
+        )
+        .join(State, Review.state_id == State.id)
+        .outerjoin(
+            ReviewDeadline,
+            (ReviewDeadline.review_id == Review.id) & (ReviewDeadline.stage == stage),
+        )
+        .where(Review.cycle_id == cycle.id)
+        .order_by(State.name)
+    ).all()
     entered = dict(
         db.session.execute(
             select(TransitionLog.subject_id, func.max(TransitionLog.created_at))
@@ -149,12 +174,14 @@ def build(cycle: Cycle) -> Dashboard:
         ).all()
     )
     rows = []
-    for review in reviews:
-        since = entered.get(review.id) or review.created_at
-        due_at = next_deadline(review)
+    for review_id, state_name, state_code, status, created_at, due_at in reviews:
+        since = entered.get(review_id) or created_at
         rows.append(
             ReviewRow(
-                review=review,
+                review_id=review_id,
+                state_name=state_name,
+                state_code=state_code,
+                status=status,
                 entered_at=since,
                 days_in_phase=max(0, (now - since).days),
                 due_at=due_at,
