@@ -4,8 +4,8 @@
 the same recommendation: an index on (recommendation_id, created_at, id) answers it from the
 index alone.
 
-Revision ID: 0007_bench_indexes
-Revises: 0006_evidence_files
+Revision ID: 0008_bench_indexes
+Revises: 0007_notifications
 Create Date: 2026-11-29 20:10:00
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = "0007_bench_indexes"
-down_revision = "0006_evidence_files"
+revision = "0008_bench_indexes"
+down_revision = "0007_notifications"
 branch_labels = None
 depends_on = None
 
