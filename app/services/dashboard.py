@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import String, case, func, select, type_coerce
 
 from app.extensions import db
 from app.models import (
@@ -259,7 +259,8 @@ def _recommendation_figures(cycle: Cycle) -> dict[str, Figures]:
             Recommendation.section_id,
             State.name,
             Review.id,
-            Response.position,
+            # the stored value as text: no enum conversion for each of the ~5 000 grouped rows
+            type_coerce(Response.position, String),
             func.count(Recommendation.id),
         )
         .join(Review, Review.id == Recommendation.review_id)
@@ -270,7 +271,7 @@ def _recommendation_figures(cycle: Cycle) -> dict[str, Figures]:
         .order_by(State.name)
     ).all()
     for section_id, state, review_id, position, count in responses:
-        key = position.value if position else "none"
+        key = position or "none"
         by["responses_by_section"].add(section_label.get(section_id, "?"), key, count)
         by["responses_by_state"].add(state, key, count)
         by["responses_by_state"].review_of[state] = review_id
@@ -286,7 +287,7 @@ def _recommendation_figures(cycle: Cycle) -> dict[str, Figures]:
             Recommendation.section_id,
             State.name,
             Review.id,
-            latest.c.status,
+            type_coerce(latest.c.status, String),
             func.count(Recommendation.id),
         )
         .join(Review, Review.id == Recommendation.review_id)
@@ -297,7 +298,7 @@ def _recommendation_figures(cycle: Cycle) -> dict[str, Figures]:
         .order_by(State.name)
     ).all()
     for section_id, state, review_id, status, count in implementation:
-        key = str(status) if status else "not_assessed"
+        key = status or "not_assessed"
         by["implementation_by_section"].add(section_label.get(section_id, "?"), key, count)
         by["implementation_by_state"].add(state, key, count)
         by["implementation_by_state"].review_of[state] = review_id
