@@ -369,15 +369,31 @@ class _Simulation:
         db.session.execute(insert(Answer), rows)
 
     def teams(self, ids: Sequence[tuple[int, int]]) -> dict[int, list[tuple[int, int]]]:
-        """The secretariat assigns three reviewers per review (`cycles.assign_reviewer`, one
-        request and commit per review); the first is the lead. Returns review id → (reviewer
-        id, assignment id) per seat."""
+        """The secretariat assigns three reviewers per review, each through
+        `cycles.assign_reviewer` (its checks, the invitation's TransitionLog row and e-mail); the
+        first is the lead. Setup, not a status change: every team is drawn in one transaction
+        (reviews and people loaded once), as a draw for the whole cycle is. Returns review id →
+        (reviewer id, assignment id) per seat."""
         load: Counter = Counter()
         pairs: set[tuple[int, int]] = set()
         states = {s.id: s for s in self.states}
         teams: dict[int, list[tuple[int, int]]] = {}
         started = timer.perf_counter()
-        for review_id, _fp in ids:
+        db.session.close()
+        review_ids = [review_id for review_id, _fp in ids]
+        reviews = {
+            r.id: r for r in db.session.scalars(select(Review).where(Review.id.in_(review_ids)))
+        }
+        people = {
+            u.id: u
+            for u in db.session.scalars(
+                select(User).where(
+                    User.id.in_([person.id for _s, person in self.pool] + [self.secretariat_id])
+                )
+            )
+        }
+        secretariat = people[self.secretariat_id]
+        for review_id in review_ids:
             state = states[self.state_of[review_id]]
             chosen: list[tuple[_StateInfo, _Person]] = []
             for _seat in range(bench_data.TEAM_SIZE):
@@ -385,12 +401,9 @@ class _Simulation:
                 chosen.append(self.rng.choice(candidates))
                 load[chosen[-1][1].id] += 1
             pairs.update((s.id, state.id) for s, _p in chosen)
-            db.session.close()
-            review = db.session.get(Review, review_id)
-            secretariat = db.session.get(User, self.secretariat_id)
             assignments = [
                 cycles.assign_reviewer(
-                    review, db.session.get(User, person.id), secretariat, is_lead=seat == 0
+                    reviews[review_id], people[person.id], secretariat, is_lead=seat == 0
                 )
                 for seat, (_s, person) in enumerate(chosen)
             ]
@@ -398,7 +411,7 @@ class _Simulation:
                 (person.id, assignment.id)
                 for (_s, person), assignment in zip(chosen, assignments, strict=True)
             ]
-            db.session.commit()
+        db.session.commit()
         self.result.setup_seconds += timer.perf_counter() - started
         return teams
 

@@ -281,6 +281,16 @@ def notify(lifecycle: str, event: str, subject: Any, reason: str = "") -> int:
         return 0
     assignment = subject if isinstance(subject, Assignment) else None
     review: Review = subject.review if assignment is not None else subject
+    # the lookups below read the step's changes (flushed here, or by a condition's query), never
+    # the messages queued meanwhile: those are written together at the commit
+    db.session.flush()
+    with db.session.no_autoflush:
+        return _queue_all(rules, review, assignment, reason)
+
+
+def _queue_all(
+    rules: list[Rule], review: Review, assignment: Assignment | None, reason: str
+) -> int:
     facts = _review_facts(review.id, {rule.deadline for rule in rules} - {None})
     audiences: dict[str, list[User]] = {}
     queued = 0
