@@ -409,3 +409,18 @@ def test_every_email_template_renders_as_with_flask_babels_own_gettext(app, days
                 notifications._render(f"email/{name}", dict(values, **notifications._translators()))
                 == expected
             ), name
+
+
+def test_the_secretariat_is_looked_up_again_in_each_transaction(make, db):
+    """`notify` reads the secretariat accounts once per transaction (session.info), never
+    longer: an account added after a commit hears the next event."""
+    first = make.secretariat()
+    review = make.review("KEN")
+    assert notification_rules.notify("review", "escalate", review, "Late.") >= 1
+    db.session.commit()
+    second = make.secretariat()
+    db.session.commit()
+    notification_rules.notify("review", "escalate", review, "Later.")
+    db.session.commit()
+    told = _who(db, "escalation")
+    assert told.count(first.id) == 2 and told.count(second.id) == 1
