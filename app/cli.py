@@ -361,9 +361,13 @@ def bench_simulate_command(states: int, recommendations: int, seed: int, workers
     Creates the cycle "Bench simulation <date time>" (STATES states: those of `bench seed` first,
     by name) and moves
     every review from self-assessment to closed, then closes the cycle: every status change goes
-    through the transition service (guards, locks, TransitionLog, one commit each). Prints the
-    transitions fired, the time spent in them, in setting up and in writing texts, and the total.
-    Uses the bench accounts (creates the missing ones). Refused under the production config.
+    through the transition service (guards, locks, TransitionLog, one commit each). Each step
+    queues its e-mails in its transaction, but MAIL_DELIVER_AFTER_COMMIT is off for the run:
+    delivery is the outbox's job (`outbox send`, from cron), not the workflow engine's; one
+    delivery pass after the cycle sends them, timed on its own line. Prints the transitions
+    fired, the time spent in them, in setting up and in writing texts, the total, and the
+    delivery. Uses the bench accounts (creates the missing ones). Refused under the production
+    config.
     """
     from app.services import bench_simulation
     from app.services.bench_data import BenchRefused

@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from app.models import (
     Assignment,
     Cycle,
+    Notification,
+    NotificationStatus,
     Recommendation,
     Response,
     Review,
@@ -191,6 +193,43 @@ def test_simulate_takes_a_fresh_cycle_through_every_step_via_the_transition_serv
     # 5 reviews × (8 review steps + 3 invitations + 3 acceptances + 3 submissions) + 2 cycle steps
     after = db.session.scalar(select(func.count(TransitionLog.id)))
     assert after - before == 5 * 17 + 2
+    # the steps queued their e-mails; one outbox pass after the cycle sent every one of them
+    statuses = db.session.scalars(
+        select(Notification.status)
+        .join(Review, Review.id == Notification.review_id)
+        .where(Review.cycle_id == cycle.id)
+    ).all()
+    assert len(statuses) > 5 * 3 and set(statuses) == {NotificationStatus.SENT}
+    assert f"delivered {len(statuses)} messages to the log in " in result.output
+    assert f"{len(statuses)} e-mails queued by the steps" in result.output
+
+
+def test_simulate_leaves_delivery_to_the_outbox_pass_and_restores_the_setting(
+    runner, db, app, monkeypatch
+):
+    from app.services import notifications
+
+    passes = []
+    deliver_due = notifications.deliver_due
+
+    def counted(now, **kwargs):
+        # when the pass starts, every message of the run is still waiting: none was sent
+        # after a step's commit
+        passes.append(
+            db.session.scalar(
+                select(func.count(Notification.id)).where(
+                    Notification.status != NotificationStatus.QUEUED
+                )
+            )
+        )
+        return deliver_due(now, **kwargs)
+
+    monkeypatch.setattr(notifications, "deliver_due", counted)
+    app.config["MAIL_DELIVER_AFTER_COMMIT"] = True
+    result = runner.invoke(args=["bench", "simulate", "--states", "3", "--recommendations", "1"])
+    assert result.exit_code == 0, result.output
+    assert passes and passes[0] == 0
+    assert app.config["MAIL_DELIVER_AFTER_COMMIT"] is True
 
 
 def test_simulate_on_top_of_the_seed_carries_over_and_is_refused_in_production(

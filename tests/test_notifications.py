@@ -370,3 +370,57 @@ def test_a_dedupe_race_is_stopped_by_the_unique_key(make, db, monkeypatch):
             db.session.commit()
         db.session.rollback()
     assert db.session.scalar(select(func.count(Notification.id))) == 1
+
+
+@pytest.mark.parametrize("days", [1, 3])
+def test_every_email_template_renders_as_with_flask_babels_own_gettext(app, days):
+    """`queue` binds the translations once per message (`notifications._translators`); the
+    text must be what the app's own gettext callables give: escaping in HTML, %-formatting,
+    plurals."""
+    from types import SimpleNamespace
+
+    values = {
+        "recipient": SimpleNamespace(display_name="Zoë <b>Ñúñez</b> & co"),
+        "app_url": "https://pillars.example",
+        "state_name": "Côte d'Ivoire <script>",
+        "cycle_name": "2027 cycle & more",
+        "link": "/reviews/1",
+        "reason": "Because <i>late</i> 100%",
+        "deadline": "1 Mar 2027, 23:59 (Africa/Nairobi)",
+        "stage": "evaluation",
+        "stage_label": "Evaluation",
+        "days": days,
+        "passed": False,
+        "overdue_days": days,
+        "task": "Submit your evaluation",
+        "owed_by": [("Ann <x>", "Submit your evaluation")],
+        "url": "https://pillars.example/set-password/abc",
+        "expires": "2 days",
+        "hours": days,
+    }
+    names = sorted(p.name for p in (ROOT / "templates" / "email").glob("[!_]*"))
+    assert len(names) >= 3 * len(notification_rules.RULES)
+    with app.test_request_context():
+        env = app.jinja_env
+        for name in names:
+            template = env.get_template(f"email/{name}")
+            expected = template.render(values)
+            assert (
+                notifications._render(f"email/{name}", dict(values, **notifications._translators()))
+                == expected
+            ), name
+
+
+def test_the_secretariat_is_looked_up_again_in_each_transaction(make, db):
+    """`notify` reads the secretariat accounts once per transaction (session.info), never
+    longer: an account added after a commit hears the next event."""
+    first = make.secretariat()
+    review = make.review("KEN")
+    assert notification_rules.notify("review", "escalate", review, "Late.") >= 1
+    db.session.commit()
+    second = make.secretariat()
+    db.session.commit()
+    notification_rules.notify("review", "escalate", review, "Later.")
+    db.session.commit()
+    told = _who(db, "escalation")
+    assert told.count(first.id) == 2 and told.count(second.id) == 1

@@ -231,6 +231,36 @@ def test_a_refused_transition_queues_nothing(smtp, make, db):
     assert "The state left the regime." in smtp.received[0].get_body(("plain",)).get_content()
 
 
+@pytest.mark.parametrize("after_commit", [True, False])
+def test_with_delivery_after_commit_off_a_transition_leaves_its_messages_to_outbox_send(
+    smtp, make, db, app, after_commit
+):
+    app.config["MAIL_DELIVER_AFTER_COMMIT"] = after_commit
+    secretariat = make.secretariat()
+    fp = make.focal_point("KEN")
+    other_fp = make.focal_point("KEN")
+    review = make.review("KEN")
+    apply_transition(secretariat, review, "withdraw", reason="The state left the regime.")
+    db.session.expire_all()
+    statuses = db.session.scalars(select(Notification.status).order_by(Notification.id)).all()
+    sent = [m["To"].addresses[0].addr_spec for m in smtp.received]
+    if after_commit:  # tried right after the step's commit
+        assert statuses == [NotificationStatus.SENT] * 2
+        assert sorted(sent) == sorted([fp.email, other_fp.email])
+        return
+    assert statuses == [NotificationStatus.QUEUED] * 2 and sent == []
+    result = app.test_cli_runner().invoke(args=["outbox", "send"])
+    assert result.exit_code == 0, result.output
+    assert "sent 2, failed 0 (will be retried), abandoned 0" in result.output
+    db.session.expire_all()
+    statuses = db.session.scalars(select(Notification.status)).all()
+    assert statuses == [NotificationStatus.SENT] * 2
+    assert sorted(m["To"].addresses[0].addr_spec for m in smtp.received) == sorted(
+        [fp.email, other_fp.email]
+    )
+    assert "The state left the regime." in smtp.received[0].get_body(("plain",)).get_content()
+
+
 def test_a_server_that_is_down_never_fails_the_step(app, make, db, frozen_now, login_as):
     frozen_now(NOW)
     app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())

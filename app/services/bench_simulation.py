@@ -13,6 +13,12 @@ TransitionLog row, one commit each). The texts people would type are written in 
 steps (one commit per phase), as the data entry is not what is measured; its time is reported
 apart.
 
+Notifications: each step queues its e-mails inside its own transaction, as in production, but
+``MAIL_DELIVER_AFTER_COMMIT`` is switched off for the run (and restored after): delivery is the
+outbox's job (`flask --app wsgi outbox send`, from cron), not the workflow engine's. After the
+cycle is closed one `app.services.notifications.deliver_due` pass sends what the run queued; its
+time and count are reported apart (``delivery_seconds``, ``delivered``).
+
 Accounts come from the benchmark data set (`app.services.bench_data`): missing ones (run on a
 database without ``bench seed``) are created with the same e-mails and shared password hash.
 """
@@ -46,6 +52,7 @@ from app.models import (
     EvaluationSection,
     Framework,
     FrameworkSection,
+    Notification,
     Priority,
     Question,
     Recommendation,
@@ -58,7 +65,7 @@ from app.models import (
     State,
     User,
 )
-from app.services import bench_data, clock, cycles, reference
+from app.services import bench_data, clock, cycles, notifications, reference
 from app.services.bench_data import BenchRefused
 from app.services.transitions import apply_transition
 
@@ -69,7 +76,9 @@ class SimulationResult:
     ``seconds`` in all (``cpu_seconds`` of them on this process's CPU: on a shared machine the
     figure that other load does not inflate), ``transition_seconds`` inside `apply_transition`
     (with loading the actor and the object, as a request does), ``setup_seconds`` creating the
-    cycle, its reviews and teams, and ``data_seconds`` writing the typed texts."""
+    cycle, its reviews and teams, and ``data_seconds`` writing the typed texts. ``queued``:
+    e-mails the steps queued; ``delivered`` of them sent by the delivery pass after the cycle,
+    in ``delivery_seconds`` (not part of ``seconds``)."""
 
     cycle_name: str = ""
     events: Counter = field(default_factory=Counter)
@@ -78,6 +87,9 @@ class SimulationResult:
     setup_seconds: float = 0.0
     data_seconds: float = 0.0
     cpu_seconds: float = 0.0
+    queued: int = 0
+    delivered: int = 0
+    delivery_seconds: float = 0.0
 
     @property
     def transitions(self) -> int:
@@ -117,7 +129,31 @@ def simulate_cycle(
     ).all()
     if framework is None or len(chosen) < states:
         raise BenchRefused("Run `flask --app wsgi seed` first (states and framework).")
-    return _Simulation(framework.id, chosen, recommendations, random.Random(seed), workers).run()
+    simulation = _Simulation(framework.id, chosen, recommendations, random.Random(seed), workers)
+    config = current_app.config
+    deliver_after_commit = config.get("MAIL_DELIVER_AFTER_COMMIT", True)
+    # the steps queue their e-mails as in production; sending them is the outbox's job
+    config["MAIL_DELIVER_AFTER_COMMIT"] = False
+    try:
+        result = simulation.run()
+    finally:
+        config["MAIL_DELIVER_AFTER_COMMIT"] = deliver_after_commit
+    db.session.close()
+    result.queued = db.session.scalar(
+        select(db.func.count(Notification.id))
+        .join(Review, Notification.review_id == Review.id)
+        .join(Cycle, Review.cycle_id == Cycle.id)
+        .where(Cycle.name == result.cycle_name)
+    )
+    started = timer.perf_counter()
+    while True:  # one pass over everything due (deliver_due takes at most `limit` per call)
+        counts = notifications.deliver_due(clock.now(), limit=1000)
+        handled = counts.sent + counts.failed + counts.abandoned + counts.skipped
+        result.delivered += counts.sent
+        if handled == 0 or counts.deferred:
+            break
+    result.delivery_seconds = timer.perf_counter() - started
+    return result
 
 
 class _Simulation:
@@ -333,15 +369,31 @@ class _Simulation:
         db.session.execute(insert(Answer), rows)
 
     def teams(self, ids: Sequence[tuple[int, int]]) -> dict[int, list[tuple[int, int]]]:
-        """The secretariat assigns three reviewers per review (`cycles.assign_reviewer`, one
-        request and commit per review); the first is the lead. Returns review id → (reviewer
-        id, assignment id) per seat."""
+        """The secretariat assigns three reviewers per review, each through
+        `cycles.assign_reviewer` (its checks, the invitation's TransitionLog row and e-mail); the
+        first is the lead. Setup, not a status change: every team is drawn in one transaction
+        (reviews and people loaded once), as a draw for the whole cycle is. Returns review id →
+        (reviewer id, assignment id) per seat."""
         load: Counter = Counter()
         pairs: set[tuple[int, int]] = set()
         states = {s.id: s for s in self.states}
         teams: dict[int, list[tuple[int, int]]] = {}
         started = timer.perf_counter()
-        for review_id, _fp in ids:
+        db.session.close()
+        review_ids = [review_id for review_id, _fp in ids]
+        reviews = {
+            r.id: r for r in db.session.scalars(select(Review).where(Review.id.in_(review_ids)))
+        }
+        people = {
+            u.id: u
+            for u in db.session.scalars(
+                select(User).where(
+                    User.id.in_([person.id for _s, person in self.pool] + [self.secretariat_id])
+                )
+            )
+        }
+        secretariat = people[self.secretariat_id]
+        for review_id in review_ids:
             state = states[self.state_of[review_id]]
             chosen: list[tuple[_StateInfo, _Person]] = []
             for _seat in range(bench_data.TEAM_SIZE):
@@ -349,12 +401,9 @@ class _Simulation:
                 chosen.append(self.rng.choice(candidates))
                 load[chosen[-1][1].id] += 1
             pairs.update((s.id, state.id) for s, _p in chosen)
-            db.session.close()
-            review = db.session.get(Review, review_id)
-            secretariat = db.session.get(User, self.secretariat_id)
             assignments = [
                 cycles.assign_reviewer(
-                    review, db.session.get(User, person.id), secretariat, is_lead=seat == 0
+                    reviews[review_id], people[person.id], secretariat, is_lead=seat == 0
                 )
                 for seat, (_s, person) in enumerate(chosen)
             ]
@@ -362,7 +411,7 @@ class _Simulation:
                 (person.id, assignment.id)
                 for (_s, person), assignment in zip(chosen, assignments, strict=True)
             ]
-            db.session.commit()
+        db.session.commit()
         self.result.setup_seconds += timer.perf_counter() - started
         return teams
 
@@ -479,6 +528,10 @@ class _Person:
     id: int
 
 
+def _backend_name() -> str:
+    return "log" if current_app.config.get("MAIL_BACKEND") == "log" else "SMTP server"
+
+
 def summary_lines(result: SimulationResult, states: int) -> list[str]:
     """Lines to print after a simulation: what was done and how long it took."""
     return [
@@ -489,5 +542,8 @@ def summary_lines(result: SimulationResult, states: int) -> list[str]:
         f"({1000 * result.transition_seconds / max(1, result.transitions):.2f} ms each); "
         f"setting up the cycle and teams: {result.setup_seconds:.2f} s; "
         f"writing the texts: {result.data_seconds:.2f} s.",
-        f"Elapsed: {result.seconds:.2f} s ({result.cpu_seconds:.2f} s of CPU in this process).",
+        f"Elapsed: {result.seconds:.2f} s ({result.cpu_seconds:.2f} s of CPU in this process); "
+        f"{result.queued} e-mails queued by the steps, left for the outbox.",
+        f"Outbox (not part of the workflow; `outbox send` from cron): delivered "
+        f"{result.delivered} messages to the {_backend_name()} in {result.delivery_seconds:.2f} s.",
     ]

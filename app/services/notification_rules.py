@@ -20,10 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.extensions import db
-from app.models import Assignment, Cycle, Review, ReviewDeadline, Role, User
+from app.models import Assignment, Cycle, Review, ReviewDeadline, Role, State, User
 from app.services import notifications
 from workflows import AssignmentStatus
 
@@ -37,6 +38,7 @@ AUDIENCES = {
 }
 
 TEAM = (AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)
+_SECRETARIAT_KEY = "pillars_secretariat_users"
 
 
 @dataclass(frozen=True)
@@ -57,24 +59,65 @@ class Rule:
     with_reason: bool = False
 
 
-def _team_complete(assignment: Assignment) -> bool:
-    review = assignment.review
-    accepted = db.session.scalar(
-        select(db.func.count(Assignment.id)).where(
-            Assignment.review_id == review.id, Assignment.status.in_(TEAM)
-        )
+# The queries `notify` runs for every step, built once (bound parameters) rather than per call.
+_ACCEPTED_SEATS = (
+    select(db.func.count(Assignment.id))
+    .where(Assignment.review_id == Review.id, Assignment.status.in_(TEAM))
+    .correlate(Review)
+    .scalar_subquery()
+)
+_TEAM_COMPLETE = (
+    select(Cycle.team_size == _ACCEPTED_SEATS)
+    .select_from(Review)
+    .join(Cycle, Cycle.id == Review.cycle_id)
+    .where(Review.id == bindparam("review_id"))
+)
+_ANY_EVALUATION_WAITING = (
+    select(Assignment.id)
+    .where(
+        Assignment.review_id == bindparam("review_id"),
+        Assignment.status == AssignmentStatus.ACCEPTED,
     )
-    return accepted == review.cycle.team_size
+    .limit(1)
+)
+_REVIEW_FACTS = (
+    select(State.name, Cycle.name, Cycle.time_zone, ReviewDeadline.stage, ReviewDeadline.due_at)
+    .select_from(Review)
+    .join(State, State.id == Review.state_id)
+    .join(Cycle, Cycle.id == Review.cycle_id)
+    .outerjoin(
+        ReviewDeadline,
+        and_(
+            ReviewDeadline.review_id == Review.id,
+            ReviewDeadline.stage.in_(bindparam("stages", expanding=True)),
+        ),
+    )
+    .where(Review.id == bindparam("review_id"))
+)
+_FOCAL_POINTS = (
+    select(User)
+    .where(User.role == Role.FOCAL_POINT, User.state_id == bindparam("state_id"))
+    .order_by(User.id)
+)
+_SECRETARIAT = select(User).where(User.role == Role.SECRETARIAT).order_by(User.id)
+_TEAM = (
+    select(User)
+    .join(Assignment, Assignment.reviewer_id == User.id)
+    .where(Assignment.review_id == bindparam("review_id"), Assignment.status.in_(TEAM))
+    .order_by(User.id)
+)
+_LEAD = _TEAM.where(Assignment.is_lead.is_(True))
+
+
+def _team_complete(assignment: Assignment) -> bool:
+    """The review's accepted seats (accepted or submitted) number the cycle's team size."""
+    return bool(db.session.scalar(_TEAM_COMPLETE, {"review_id": assignment.review_id}))
 
 
 def _all_evaluations_in(assignment: Assignment) -> bool:
-    waiting = db.session.scalar(
-        select(db.func.count(Assignment.id)).where(
-            Assignment.review_id == assignment.review_id,
-            Assignment.status == AssignmentStatus.ACCEPTED,
-        )
-    )
-    return waiting == 0
+    """No reviewer of the review is still accepted without having submitted."""
+    waiting = db.session.scalar(_ANY_EVALUATION_WAITING, {"review_id": assignment.review_id})
+    return waiting is None
 
 
 RULES: tuple[Rule, ...] = (
@@ -224,20 +267,38 @@ def rules_for(lifecycle: str, event: str) -> list[Rule]:
 def notify(lifecycle: str, event: str, subject: Any, reason: str = "") -> int:
     """Queue the notifications `RULES` gives for ``event`` on ``subject`` (a Review or an
     Assignment) in the current transaction; returns how many were queued (inactive recipients
-    get nothing). Call after the step's changes, before the commit."""
-    rules = rules_for(lifecycle, event)
+    get nothing). Call after the step's changes, before the commit.
+
+    Cost: one query per condition, one for the review's state, cycle and the deadlines the
+    messages give, one per audience (the secretariat's accounts once per transaction), then
+    the templates rendered per recipient; nothing is cached beyond the transaction."""
+    rules = [
+        rule
+        for rule in rules_for(lifecycle, event)
+        if rule.condition is None or rule.condition(subject)
+    ]
     if not rules:
         return 0
     assignment = subject if isinstance(subject, Assignment) else None
     review: Review = subject.review if assignment is not None else subject
+    # the lookups below read the step's changes (flushed here, or by a condition's query), never
+    # the messages queued meanwhile: those are written together at the commit
+    db.session.flush()
+    with db.session.no_autoflush:
+        return _queue_all(rules, review, assignment, reason)
+
+
+def _queue_all(
+    rules: list[Rule], review: Review, assignment: Assignment | None, reason: str
+) -> int:
+    facts = _review_facts(review.id, {rule.deadline for rule in rules} - {None})
+    audiences: dict[str, list[User]] = {}
     queued = 0
     for rule in rules:
-        if rule.condition is not None and not rule.condition(subject):
-            continue
-        context = _context(review, rule, reason)
+        context = _context(review, rule, reason, facts)
         if assignment is not None and rule.audiences == ("reviewer",):
             context["link"] = f"/assignments/{assignment.id}"
-        for recipient in _recipients(rule.audiences, review, assignment):
+        for recipient in _recipients(rule.audiences, review, assignment, audiences):
             note = notifications.queue(
                 recipient,
                 rule.kind,
@@ -250,24 +311,38 @@ def notify(lifecycle: str, event: str, subject: Any, reason: str = "") -> int:
     return queued
 
 
-def _context(review: Review, rule: Rule, reason: str) -> dict[str, Any]:
-    cycle: Cycle = review.cycle
-    context: dict[str, Any] = {
-        "state_name": review.state.name,
-        "cycle_name": cycle.name,
+@dataclass(frozen=True)
+class _ReviewFacts:
+    """What the messages about one review say: names, and deadlines already formatted."""
+
+    state_name: str
+    cycle_name: str
+    deadlines: dict[str, str]
+
+
+def _review_facts(review_id: int, stages: set[str]) -> _ReviewFacts:
+    """The review's state and cycle names and the deadlines of ``stages`` (formatted in the
+    cycle's zone), in one query."""
+    rows = db.session.execute(
+        _REVIEW_FACTS, {"review_id": review_id, "stages": sorted(stages)}
+    ).all()
+    state_name, cycle_name, zone = rows[0][:3]
+    deadlines = {
+        stage: format_deadline(due_at, zone)
+        for *_names, stage, due_at in rows
+        if stage is not None and due_at is not None
+    }
+    return _ReviewFacts(state_name, cycle_name, deadlines)
+
+
+def _context(review: Review, rule: Rule, reason: str, facts: _ReviewFacts) -> dict[str, Any]:
+    return {
+        "state_name": facts.state_name,
+        "cycle_name": facts.cycle_name,
         "link": f"/reviews/{review.id}",
         "reason": reason.strip() if rule.with_reason else "",
-        "deadline": None,
+        "deadline": facts.deadlines.get(rule.deadline) if rule.deadline is not None else None,
     }
-    if rule.deadline is not None:
-        due_at = db.session.scalar(
-            select(ReviewDeadline.due_at).where(
-                ReviewDeadline.review_id == review.id, ReviewDeadline.stage == rule.deadline
-            )
-        )
-        if due_at is not None:
-            context["deadline"] = format_deadline(due_at, cycle.time_zone)
-    return context
 
 
 def format_deadline(due_at, zone: str) -> str:
@@ -279,12 +354,19 @@ def format_deadline(due_at, zone: str) -> str:
 
 
 def _recipients(
-    audiences: tuple[str, ...], review: Review, assignment: Assignment | None
+    audiences: tuple[str, ...],
+    review: Review,
+    assignment: Assignment | None,
+    known: dict[str, list[User]] | None = None,
 ) -> list[User]:
-    """The distinct active users the ``audiences`` name for ``review``, in a stable order."""
+    """The distinct active users the ``audiences`` name for ``review``, in a stable order;
+    ``known``: audiences already looked up by this call of `notify` (filled in)."""
+    known = {} if known is None else known
     found: dict[int, User] = {}
     for audience in audiences:
-        for user in _audience(audience, review, assignment):
+        if audience not in known:
+            known[audience] = _audience(audience, review, assignment)
+        for user in known[audience]:
             if user.active:
                 found.setdefault(user.id, user)
     return list(found.values())
@@ -294,28 +376,30 @@ def _audience(name: str, review: Review, assignment: Assignment | None) -> list[
     if name == "reviewer":
         return [assignment.reviewer] if assignment is not None else []
     if name == "focal_points":
-        return list(
-            db.session.scalars(
-                select(User)
-                .where(User.role == Role.FOCAL_POINT, User.state_id == review.state_id)
-                .order_by(User.id)
-            )
-        )
+        return list(db.session.scalars(_FOCAL_POINTS, {"state_id": review.state_id}))
     if name == "secretariat":
-        return list(
-            db.session.scalars(select(User).where(User.role == Role.SECRETARIAT).order_by(User.id))
-        )
+        return _secretariat()
     if name in ("team", "lead"):
-        query = (
-            select(User)
-            .join(Assignment, Assignment.reviewer_id == User.id)
-            .where(Assignment.review_id == review.id, Assignment.status.in_(TEAM))
-            .order_by(User.id)
-        )
-        if name == "lead":
-            query = query.where(Assignment.is_lead.is_(True))
-        return list(db.session.scalars(query))
+        query = _LEAD if name == "lead" else _TEAM
+        return list(db.session.scalars(query, {"review_id": review.id}))
     raise ValueError(f"unknown audience {name!r}")
+
+
+def _secretariat() -> list[User]:
+    """Every secretariat account, read once per transaction of ``db.session`` (kept in
+    ``session.info``, dropped when the transaction ends: never shared between requests or
+    processes). An account made secretariat later in the same transaction is not seen."""
+    session = db.session()
+    cached = session.info.get(_SECRETARIAT_KEY)
+    if cached is None:
+        cached = session.info[_SECRETARIAT_KEY] = list(session.scalars(_SECRETARIAT))
+    return cached
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_secretariat(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_SECRETARIAT_KEY, None)
 
 
 def markdown_table() -> str:

@@ -40,6 +40,10 @@ from email.utils import formatdate, getaddresses, make_msgid
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from sqlalchemy import event, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
@@ -114,7 +118,9 @@ def queue(
         return None
     if dedupe_key is not None and _key_taken(dedupe_key):
         return None
-    values = dict(context, recipient=recipient, app_url=current_app.config["APP_URL"])
+    values = dict(
+        context, recipient=recipient, app_url=current_app.config["APP_URL"], **_translators()
+    )
     subject = " ".join(_render(f"email/{template}.subject.txt", values).split())
     note = Notification(
         recipient=recipient,
@@ -158,6 +164,33 @@ def _render(name: str, values: dict[str, Any]) -> str:
     no request context: nothing about the person whose request caused the message leaks in;
     ``.html`` templates are autoescaped, ``.txt`` ones are not."""
     return current_app.jinja_env.get_template(name).render(values)
+
+
+def _translators() -> dict[str, Any]:
+    """``gettext`` (the templates' ``_``) and ``ngettext`` bound to the current translations,
+    resolved once for the three templates of a message: Flask-Babel's own callables look the
+    translations up again on every call. Same behaviour as Jinja's "newstyle" gettext (autoescaped
+    in ``.html``, the text always %-formatted with the keyword arguments, ``num`` for plurals)."""
+    translations = get_translations()
+
+    @pass_context
+    def gettext(context: Context, string: str, **variables: Any) -> str:
+        text = translations.ugettext(string)
+        if context.eval_ctx.autoescape:
+            # a msgid is trusted, as in Jinja's own gettext; Markup's % escapes the values
+            text = Markup(text)  # noqa: S704  # nosec B704
+        return text % variables
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        text = translations.ungettext(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            # a msgid is trusted, as in Jinja's own gettext; Markup's % escapes the values
+            text = Markup(text)  # noqa: S704  # nosec B704
+        return text % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}
 
 
 def _deliver_after_commit(note: Notification) -> None:
