@@ -242,6 +242,10 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
         or (_authenticated(user) and user.role == Role.FOCAL_POINT and user.state_id == state.id)
     ),
     # a file is seen by whoever sees the self-assessment it supports (DESIGN §5: "files" too)
+    # an in-app notification is its recipient's alone (the secretariat reads e-mails on the outbox)
+    "notification.view": lambda user, note: bool(
+        getattr(user, "is_authenticated", False) and note.recipient_id == user.id
+    ),
     "evidence.view": lambda user, evidence: (
         evidence.removed_at is None and _view_self_assessment(user, evidence.review)
     ),

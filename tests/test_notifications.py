@@ -215,10 +215,13 @@ def test_people_see_only_their_own_notifications(make, db, app, login_as):
     assert _notes(db)[0].read_at is not None  # opened: read
     assert "text-bg-warning" not in client.get("/notifications").get_data(as_text=True)
 
-    stranger = login_as(other, on=app.test_client())
-    assert stranger.get(f"/notifications/{mine.id}").status_code == 404
-    assert stranger.post(f"/notifications/{mine.id}/read").status_code == 404
-    assert mine.subject not in stranger.get("/notifications").get_data(as_text=True)
+    # another state's focal point, a reviewer and the secretariat (which reads e-mails on the
+    # outbox, not other people's in-app lists) are all refused, without learning it exists
+    for person in (other, make.reviewer("NOR"), make.secretariat()):
+        stranger = login_as(person, on=app.test_client())
+        assert stranger.get(f"/notifications/{mine.id}").status_code == 404
+        assert stranger.post(f"/notifications/{mine.id}/read").status_code == 404
+        assert mine.subject not in stranger.get("/notifications").get_data(as_text=True)
     assert app.test_client().get("/notifications").status_code == 302  # sign in first
 
 

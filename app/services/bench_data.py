@@ -147,6 +147,21 @@ class BenchRefused(RuntimeError):
     """The benchmark data cannot be built here; the message says why and what to do."""
 
 
+def refuse_unless_allowed(what: str, *, states: int, recommendations: int) -> None:
+    """The checks `bench seed` and `bench simulate` share: not under the production config
+    (``DEMO_ALLOWED`` off), 3–193 states, 1–200 recommendations per report.
+
+    Raises:
+        BenchRefused: naming the rule broken (``what`` names the command's product).
+    """
+    if not current_app.config.get("DEMO_ALLOWED"):
+        raise BenchRefused(f"{what} is not available under the production config.")
+    if not 3 <= states <= 193:
+        raise BenchRefused("--states must be between 3 and 193.")
+    if not 1 <= recommendations <= 200:
+        raise BenchRefused("--recommendations must be between 1 and 200.")
+
+
 @dataclass
 class SeedResult:
     """What `seed_bench` wrote: rows per table name, and the seconds it took."""
@@ -233,14 +248,9 @@ def seed_bench(
             of range.
     """
     started = timer.perf_counter()
-    if not current_app.config.get("DEMO_ALLOWED"):
-        raise BenchRefused("Benchmark data is not available under the production config.")
-    if not 3 <= states <= 193:
-        raise BenchRefused("--states must be between 3 and 193.")
+    refuse_unless_allowed("Benchmark data", states=states, recommendations=recommendations)
     if not 1 <= cycles <= 10:
         raise BenchRefused("--cycles must be between 1 and 10.")
-    if not 1 <= recommendations <= 200:
-        raise BenchRefused("--recommendations must be between 1 and 200.")
     framework = reference.latest_framework()
     all_states = db.session.scalars(select(State).order_by(State.code)).all()
     if framework is None or len(all_states) < states:

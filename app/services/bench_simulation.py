@@ -109,12 +109,9 @@ def simulate_cycle(
         BenchRefused: under the production config, before ``flask seed``, arguments out of range.
         workflows.TransitionRefused: a guard refused a step (a bug in the simulation or engine).
     """
-    if not current_app.config.get("DEMO_ALLOWED"):
-        raise BenchRefused("The simulation is not available under the production config.")
-    if not 3 <= states <= 193:
-        raise BenchRefused("--states must be between 3 and 193.")
-    if not 1 <= recommendations <= 200:
-        raise BenchRefused("--recommendations must be between 1 and 200.")
+    bench_data.refuse_unless_allowed(
+        "The simulation", states=states, recommendations=recommendations
+    )
     if not 1 <= workers <= 16:
         raise BenchRefused("--workers must be between 1 and 16.")
     framework = reference.latest_framework()

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app import access
 from app.extensions import db
 from app.models import Notification
 from app.services import notifications as service
@@ -31,9 +32,12 @@ def index():
 
 
 def _own(note_id: int) -> Notification:
+    """The signed-in person's notification ``note_id``; 404 for anyone else's (its existence is
+    not revealed), by the rule ``notification.view`` of `app.access`."""
     note = db.session.get(Notification, note_id)
-    if note is None or note.recipient_id != current_user.id:
+    if note is None:
         abort(404)
+    access.require(current_user, "notification.view", note, hide=True)
     return note
 
 
