@@ -63,6 +63,7 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import Assignment, Cycle, Review, ReviewDeadline, Role, User
 from app.services import clock, history
+from app.services.notification_rules import format_deadline
 from workflows import AssignmentStatus, CycleStatus, ReviewStatus
 from workflows.base import N_
 
@@ -405,7 +406,7 @@ def _context(planned: Planned, now: datetime) -> dict:
         "cycle_name": review.cycle.name,
         "stage": stage.stage,
         "stage_label": STAGE_LABELS[stage.stage],
-        "deadline": format_instant(stage.due_at, stage.zone),
+        "deadline": format_deadline(stage.due_at, stage.zone),
         "days": planned.days,
         "passed": now >= stage.due_at,
     }
@@ -422,13 +423,6 @@ def _context(planned: Planned, now: datetime) -> dict:
         context["owed_by"] = [(o.user.display_name, TASKS[o.task]) for o in stage.owed]
         context["link"] = _path("reviews.show", review_id=review.id)
     return context
-
-
-def format_instant(instant: datetime, zone: str) -> str:
-    """``"30 Mar 2027, 23:59 (Europe/Berlin)"``: ``instant`` in the cycle's zone, zone named
-    (DESIGN §8; the same format as the pages)."""
-    local = instant.astimezone(ZoneInfo(zone))
-    return f"{local.strftime('%d %b %Y, %H:%M')} ({zone})"
 
 
 TEMPLATES = {REMINDER: "deadline_reminder", ESCALATION: "overdue_escalation"}

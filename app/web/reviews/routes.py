@@ -88,7 +88,7 @@ def _render(review: Review, kept: dict | None = None, posted: DeadlineForm | Non
             # invitations whose e-mail failed: the secretariat's to act on (issue 6)
             undelivered=(
                 notifications.undelivered_invitations(review)
-                if team and access.is_secretariat(current_user)
+                if team and access.can(current_user, "reminders.view", review)
                 else {}
             ),
             own_assignment=access.assignment_of(current_user, review),
