@@ -57,7 +57,7 @@ def demo_command(url: str | None) -> None:
     """Create the demo cycle and accounts (refused under the production config)."""
     if not current_app.config.get("DEMO_ALLOWED"):
         raise click.ClickException("The demo is not available under the production config.")
-    from app.services.demo import load_demo
+    from app.demo import load_demo
 
     for line in load_demo(url) if url else load_demo():
         click.echo(line)
@@ -320,7 +320,7 @@ def bench_seed_command(states: int, cycles: int, recommendations: int, seed: int
     taken and the accounts a benchmark should use (also: `flask bench accounts`). Refused when
     bench data is already there: build it again on a fresh database.
     """
-    from app.services import bench_data
+    from bench import data as bench_data
 
     try:
         result = bench_data.seed_bench(states, cycles, recommendations, seed)
@@ -338,7 +338,7 @@ def bench_accounts_command() -> None:
     focal_point, reviewer (e-mails), cycle_id, review_id, assignment_id (null: no bench data)."""
     import json
 
-    from app.services import bench_data
+    from bench import data as bench_data
 
     click.echo(json.dumps(bench_data.bench_accounts(), indent=2))
 
@@ -369,8 +369,8 @@ def bench_simulate_command(states: int, recommendations: int, seed: int, workers
     delivery. Uses the bench accounts (creates the missing ones). Refused under the production
     config.
     """
-    from app.services import bench_simulation
-    from app.services.bench_data import BenchRefused
+    from bench import simulation as bench_simulation
+    from bench.data import BenchRefused
 
     # refusal messages are translated by Flask-Babel, which needs a request context
     with current_app.test_request_context():

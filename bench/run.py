@@ -60,7 +60,7 @@ SQLITE_PATH = ROOT / "instance" / "bench.sqlite"
 PG_URL = os.environ.get(
     "BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/pillars_bench"
 )
-#: Without `flask bench seed` (app/services/bench_data.py) the runner measures the demo.
+#: Without `flask bench seed` (bench/data.py) the runner measures the demo.
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo's published password
 SECRET_KEY = "bench-only-" + "x" * 32  # a throwaway key of a local benchmark run
 

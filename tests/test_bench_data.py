@@ -24,8 +24,9 @@ from app.models import (
     TransitionLog,
     User,
 )
-from app.services import bench_data, reference
+from app.services import reference
 from app.services.transitions import review_facts
+from bench import data as bench_data
 from workflows import CYCLE, REVIEW, AssignmentStatus, CycleStatus, ReviewStatus
 
 R = ReviewStatus

@@ -1,4 +1,4 @@
-"""The demo data set: `flask --app wsgi demo` (app/services/demo.py, app/data/demo/)."""
+"""The demo data set: `flask --app wsgi demo` (app/demo.py, app/data/demo/)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import delete, func, select
 
+from app import demo
 from app.models import (
     Assignment,
     Cycle,
@@ -20,7 +21,7 @@ from app.models import (
     TransitionLog,
     User,
 )
-from app.services import clock, demo
+from app.services import clock
 from workflows import AssignmentStatus, CycleStatus, ReviewStatus
 
 R = ReviewStatus

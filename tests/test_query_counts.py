@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app import create_app
 from app.extensions import db as _db
 from app.models import Assignment, ConsentLevel, Cycle, PublicationConsent, Review, State, User
-from app.services import bench_data
+from bench import data as bench_data
 from tests.conftest import FreshContextClient, _make_config
 from tests.test_dashboard import QueryCounter
 from workflows import ReviewStatus

@@ -24,6 +24,7 @@ from sqlalchemy import and_, bindparam, event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.extensions import db
+from app.formatting import format_instant
 from app.models import Assignment, Cycle, Review, ReviewDeadline, Role, State, User
 from app.services import notifications
 from workflows import AssignmentStatus
@@ -348,8 +349,6 @@ def _context(review: Review, rule: Rule, reason: str, facts: _ReviewFacts) -> di
 def format_deadline(due_at, zone: str) -> str:
     """``"12 Mar 2027, 23:59 (Africa/Nairobi)"``: the instant in the cycle's zone, zone named
     (DESIGN §8)."""
-    from app.web.helpers import format_instant
-
     return format_instant(due_at, zone)
 
 

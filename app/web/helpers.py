@@ -6,8 +6,7 @@ Times: instants are stored in UTC and shown in the cycle's IANA time zone with t
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from flask import Flask, Response, abort, make_response, request
 from flask_babel import gettext
@@ -16,6 +15,7 @@ from flask_login import current_user
 
 from app import access
 from app.extensions import db
+from app.formatting import format_date, format_instant
 from app.models import ACTION_CATEGORIES, CAPACITY_LEVELS, ROLE_LABELS
 from app.services import clock
 from app.services.evidence import format_size
@@ -23,20 +23,6 @@ from app.services.transitions import available_specs
 from app.services.worklist import STAGE_OF_STATUS
 from workflows import ASSIGNMENT, CYCLE, PHASES, REVIEW
 from workflows.review import phase_of
-
-
-def format_instant(value: datetime | None, zone: str = "UTC", with_zone: bool = True) -> str:
-    """``12 Mar 2027, 23:59 (Africa/Nairobi)``: an aware instant shown in ``zone``."""
-    if value is None:
-        return "—"
-    local = value.astimezone(ZoneInfo(zone))
-    text = local.strftime("%d %b %Y, %H:%M")
-    return f"{text} ({zone})" if with_zone else text
-
-
-def format_date(value: date | None) -> str:
-    return value.strftime("%d %b %Y") if value else "—"
-
 
 #: Delivery statuses of an e-mail (``app.models.notification.NotificationStatus``).
 NOTIFICATION_STATUS_LABELS = {

@@ -19,7 +19,7 @@ outbox's job (`flask --app wsgi outbox send`, from cron), not the workflow engin
 cycle is closed one `app.services.notifications.deliver_due` pass sends what the run queued; its
 time and count are reported apart (``delivery_seconds``, ``delivered``).
 
-Accounts come from the benchmark data set (`app.services.bench_data`): missing ones (run on a
+Accounts come from the benchmark data set (`bench.data`): missing ones (run on a
 database without ``bench seed``) are created with the same e-mails and shared password hash.
 """
 
@@ -65,9 +65,10 @@ from app.models import (
     State,
     User,
 )
-from app.services import bench_data, clock, cycles, notifications, reference
-from app.services.bench_data import BenchRefused
+from app.services import clock, cycles, notifications, reference
 from app.services.transitions import apply_transition
+from bench import data as bench_data
+from bench.data import BenchRefused
 
 
 @dataclass
