@@ -66,7 +66,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: long forms must not expire
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
-    LANGUAGES = ["en"]
+    #: The six UN languages (DESIGN §11); `app.i18n.LANGUAGES` names them.
+    LANGUAGES = ["en", "ar", "es", "fr", "ru", "zh"]
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

@@ -121,11 +121,22 @@ def register_extensions(app: Flask) -> None:
 
 
 def _select_locale() -> str | None:
-    """The browser's best language; outside a request (a CLI command) the default locale."""
-    from flask import current_app, has_request_context
+    """The language of a request (DESIGN §11): the signed-in user's stored choice, else the
+    choice made on the switcher before signing in (kept in the session), else the browser's best
+    match among the interface languages, else the default (English). Outside a request (a CLI
+    command) the default, unless an e-mail forces its recipient's."""
+    from flask import current_app, has_request_context, session
+    from flask_login import current_user
+
+    from app.i18n import normalise_language
 
     if not has_request_context():
         return None
+    if current_user.is_authenticated and normalise_language(current_user.locale):
+        return normalise_language(current_user.locale)
+    chosen = normalise_language(session.get("language"))
+    if chosen:
+        return chosen
     return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 

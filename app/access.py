@@ -163,6 +163,8 @@ def _view_assignment(user: Any, assignment: Assignment) -> bool:
 #: The rule table. Keys are actions; values take (user, object) and answer True or False.
 RULES: dict[str, Callable[[Any, Any], bool]] = {
     "admin": lambda user, _obj: is_secretariat(user),
+    # anyone, signed in or not, may choose the interface language (DESIGN §11)
+    "language.choose": lambda _user, _obj: True,
     "review.view": _view_review,
     "review.view_history": lambda user, review: (
         is_secretariat(user) or is_focal_point_of(user, review) or is_team_member(user, review)

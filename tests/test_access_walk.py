@@ -28,6 +28,7 @@ PUBLIC_TO_SIGNED_IN = {
     "main.index",
     "main.home",
     "main.states",
+    "main.choose_language",  # the language switcher: the chooser's own account or session only
     "auth.login",
     "auth.logout",
     "auth.forgot_password",

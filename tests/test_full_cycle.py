@@ -647,7 +647,8 @@ def follow_up_until_closed(world: World) -> None:
     assert "History" in page and '<span class="badge text-bg-dark">Closed</span>' in page
     assert escalation in page and "Funding secured." in page
     assert "Return to the state" in page  # the timeline names each event
-    nairobi = (world.instant + timedelta(hours=3)).strftime("%d %b %Y, %H:%M")  # UTC+3
+    local = world.instant + timedelta(hours=3)  # UTC+3
+    nairobi = f"{local.day} {local:%b %Y, %H:%M}"  # Babel's en_GB medium date, 24-hour time
     assert f"{nairobi} (Africa/Nairobi)" in page
     assert "Nothing is waiting for you." in get(fp, "/home")
     everyone_still_sees_their_pages(world)

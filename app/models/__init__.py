@@ -24,7 +24,7 @@ from app.models.recommendation import (
 )
 from app.models.report import FactualComment, Report, ReportSection
 from app.models.review import DeadlineChange, Review, ReviewDeadline
-from app.models.state import RegionalGroup, State, TreatyRatification
+from app.models.state import REGIONAL_GROUP_LABELS, RegionalGroup, State, TreatyRatification
 from app.models.upr import PriorRecommendation, upr_cycle_of
 from app.models.user import ROLE_LABELS, Role, User
 
@@ -62,6 +62,7 @@ __all__ = [
     "PublicationConsent",
     "Question",
     "Recommendation",
+    "REGIONAL_GROUP_LABELS",
     "RegionalGroup",
     "Report",
     "ReportSection",

@@ -9,10 +9,30 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.i18n import translated
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
+from workflows.base import N_
+
+
+def _localised(field: str):
+    """A text field read in the reader's language (`app.i18n.translated`: the data file's
+    translation for that field, else English); the SQL expression and assignment use the
+    English column ``<field>_en``."""
+
+    def getter(self):
+        return translated(self, field)
+
+    def setter(self, value):
+        setattr(self, f"{field}_en", value)
+
+    def expression(cls):
+        return getattr(cls, f"{field}_en")
+
+    return hybrid_property(getter, setter, expr=expression)
 
 
 class AnswerType(enum.StrEnum):
@@ -22,7 +42,13 @@ class AnswerType(enum.StrEnum):
 
 
 #: The 0–4 capacity scale of the framework (DESIGN §7).
-CAPACITY_LEVELS = {0: "Absent", 1: "Initial", 2: "Developing", 3: "Established", 4: "Advanced"}
+CAPACITY_LEVELS = {
+    0: N_("Absent"),
+    1: N_("Initial"),
+    2: N_("Developing"),
+    3: N_("Established"),
+    4: N_("Advanced"),
+}
 
 
 class Framework(Base):
@@ -32,13 +58,17 @@ class Framework(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column("title", String(200))
     source: Mapped[str] = mapped_column(Text, default="")
+    #: ``{locale: {field: text}}`` from the data file's translations (DESIGN §11).
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     sections: Mapped[list[FrameworkSection]] = relationship(
         back_populates="framework", order_by="FrameworkSection.number"
     )
+
+    title = _localised("title")
 
     @property
     def label(self) -> str:
@@ -53,15 +83,19 @@ class FrameworkSection(Base):
     framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(10))
-    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column("title", String(200))
     pillar: Mapped[int] = mapped_column(Integer, default=1)
-    description: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column("description", Text, default="")
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
     brief_section: Mapped[str] = mapped_column(String(200), default="")
 
     framework: Mapped[Framework] = relationship(back_populates="sections")
     questions: Mapped[list[Question]] = relationship(
         back_populates="section", order_by="Question.position"
     )
+
+    title = _localised("title")
+    description = _localised("description")
 
 
 class Question(Base):
@@ -72,12 +106,17 @@ class Question(Base):
     section_id: Mapped[int] = mapped_column(ForeignKey("framework_section.id"), index=True)
     code: Mapped[str] = mapped_column(String(20))
     position: Mapped[int] = mapped_column(Integer)
-    prompt: Mapped[str] = mapped_column(Text)
-    guidance: Mapped[str] = mapped_column(Text, default="")
+    prompt_en: Mapped[str] = mapped_column("prompt", Text)
+    guidance_en: Mapped[str] = mapped_column("guidance", Text, default="")
     answer_type: Mapped[AnswerType] = mapped_column(enum_column(AnswerType, "answer_type"))
     required: Mapped[bool] = mapped_column(Boolean, default=True)
-    expected_evidence: Mapped[str] = mapped_column(Text, default="")
+    expected_evidence_en: Mapped[str] = mapped_column("expected_evidence", Text, default="")
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
     brief_section: Mapped[str] = mapped_column(String(200), default="")
     prefill: Mapped[str | None] = mapped_column(String(40))
 
     section: Mapped[FrameworkSection] = relationship(back_populates="questions")
+
+    prompt = _localised("prompt")
+    guidance = _localised("guidance")
+    expected_evidence = _localised("expected_evidence")

@@ -16,14 +16,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
 from app.models.framework import FrameworkSection
 from app.models.user import User
+from workflows.base import N_
 
 ACTION_CATEGORIES = {
-    1: "Minimal action — addressed to states other than the state under review, or calls for "
-    "minimal effort",
-    2: "Continuing action — asks the state to continue or maintain an existing effort",
-    3: "Considering action — asks the state to consider, review or reflect on a change",
-    4: "General action — calls for action in general terms",
-    5: "Specific action — calls for a specific, measurable action",
+    1: N_(
+        "Minimal action — addressed to states other than the state under review, or calls for "
+        "minimal effort"
+    ),
+    2: N_("Continuing action — asks the state to continue or maintain an existing effort"),
+    3: N_("Considering action — asks the state to consider, review or reflect on a change"),
+    4: N_("General action — calls for action in general terms"),
+    5: N_("Specific action — calls for a specific, measurable action"),
 }
 
 

@@ -7,7 +7,9 @@ import enum
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.i18n import state_name
 from app.models.base import Base, enum_column
+from workflows.base import N_
 
 
 class RegionalGroup(enum.StrEnum):
@@ -18,6 +20,16 @@ class RegionalGroup(enum.StrEnum):
     EASTERN_EUROPEAN = "Eastern European Group"
     GRULAC = "GRULAC"
     WEOG = "WEOG"
+
+
+#: How each regional group is named to people (translated where shown).
+REGIONAL_GROUP_LABELS = {
+    RegionalGroup.AFRICAN: N_("African Group"),
+    RegionalGroup.ASIA_PACIFIC: N_("Asia-Pacific Group"),
+    RegionalGroup.EASTERN_EUROPEAN: N_("Eastern European Group"),
+    RegionalGroup.GRULAC: N_("Latin American and Caribbean Group (GRULAC)"),
+    RegionalGroup.WEOG: N_("Western European and Others Group (WEOG)"),
+}
 
 
 class State(Base):
@@ -36,6 +48,11 @@ class State(Base):
     ratifications: Mapped[list[TreatyRatification]] = relationship(
         back_populates="state", order_by="TreatyRatification.treaty"
     )
+
+    @property
+    def local_name(self) -> str:
+        """The state's name in the reader's language (`app.i18n.state_name`)."""
+        return state_name(self.code, self.name)
 
     def __repr__(self) -> str:
         return f"<State {self.code}>"

@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
 from app.models.state import State
+from workflows.base import N_
 
 
 class Role(enum.StrEnum):
@@ -23,9 +24,9 @@ class Role(enum.StrEnum):
 
 
 ROLE_LABELS = {
-    Role.FOCAL_POINT: "Focal point",
-    Role.REVIEWER: "Peer reviewer",
-    Role.SECRETARIAT: "Secretariat",
+    Role.FOCAL_POINT: N_("Focal point"),
+    Role.REVIEWER: N_("Peer reviewer"),
+    Role.SECRETARIAT: N_("Secretariat"),
 }
 
 
@@ -48,6 +49,9 @@ class User(UserMixin, Base):
     # part of the id Flask-Login keeps in the session and the remember-me cookie: changing it
     # (sign-out, new password) ends every session of the account, copied cookies included
     session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    #: The interface and e-mail language the person chose (`app.i18n.LANGUAGES`); None: the
+    #: browser's, else English (DESIGN §11).
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     state: Mapped[State | None] = relationship()
 

@@ -24,7 +24,7 @@ from sqlalchemy import and_, bindparam, event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.extensions import db
-from app.formatting import format_instant
+from app.formatting import LocalInstant
 from app.models import Assignment, Cycle, Review, ReviewDeadline, Role, State, User
 from app.services import notifications
 from workflows import AssignmentStatus
@@ -346,10 +346,10 @@ def _context(review: Review, rule: Rule, reason: str, facts: _ReviewFacts) -> di
     }
 
 
-def format_deadline(due_at, zone: str) -> str:
+def format_deadline(due_at, zone: str) -> LocalInstant:
     """``"12 Mar 2027, 23:59 (Africa/Nairobi)"``: the instant in the cycle's zone, zone named
-    (DESIGN §8)."""
-    return format_instant(due_at, zone)
+    (DESIGN §8), formatted when printed in the recipient's language (`LocalInstant`)."""
+    return LocalInstant(due_at, zone)
 
 
 def _recipients(

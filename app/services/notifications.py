@@ -40,7 +40,7 @@ from email.utils import formatdate, getaddresses, make_msgid
 from typing import Any
 
 from flask import current_app
-from flask_babel import get_translations
+from flask_babel import force_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -49,6 +49,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.extensions import db
+from app.i18n import DEFAULT_LANGUAGE, normalise_language, state_name_from_english
 from app.models import Assignment, Notification, NotificationStatus, Review, User
 from app.services import clock
 from app.services.after_commit import on_commit
@@ -96,7 +97,8 @@ def queue(
     dedupe_key: str | None = None,
     secret: bool = False,
 ) -> Notification | None:
-    """Render ``template`` for ``recipient`` and add the message to the current transaction.
+    """Render ``template`` for ``recipient`` in the recipient's language (their stored choice,
+    else English; DESIGN §11) and add the message to the current transaction.
 
     ``kind`` names the event (``"invitation"``, ``"reminder"``, ``"escalation"``…, see
     `app.services.notification_rules`); ``context`` is passed to the three templates together
@@ -118,17 +120,22 @@ def queue(
         return None
     if dedupe_key is not None and _key_taken(dedupe_key):
         return None
-    values = dict(
-        context, recipient=recipient, app_url=current_app.config["APP_URL"], **_translators()
-    )
-    subject = " ".join(_render(f"email/{template}.subject.txt", values).split())
+    language = normalise_language(recipient.locale) or DEFAULT_LANGUAGE
+    with force_locale(language):
+        values = dict(
+            context, recipient=recipient, app_url=current_app.config["APP_URL"], **_translators()
+        )
+        if isinstance(values.get("state_name"), str):
+            values["state_name"] = state_name_from_english(values["state_name"], language)
+        subject = " ".join(_render(f"email/{template}.subject.txt", values).split())
+        body_text = re.sub(r"\n{3,}", "\n\n", _render(f"email/{template}.txt", values)).strip()
+        body_html = _render(f"email/{template}.html", values)
     note = Notification(
         recipient=recipient,
         kind=kind,
         subject=subject[:300],
-        body_text=re.sub(r"\n{3,}", "\n\n", _render(f"email/{template}.txt", values)).strip()
-        + "\n",
-        body_html=_render(f"email/{template}.html", values),
+        body_text=body_text + "\n",
+        body_html=body_html,
         review=review,
         assignment=assignment,
         created_at=clock.now(),

@@ -18,6 +18,7 @@ import yaml
 from sqlalchemy import Select, select
 
 from app.extensions import db
+from app.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from app.models import (
     AnswerType,
     Cycle,
@@ -212,6 +213,7 @@ def load_framework(path: Path) -> tuple[Framework, bool]:
         )
     )
     if found is not None:
+        apply_framework_translations(found, path)
         return found, False
     framework = Framework(
         code=data["code"],
@@ -251,11 +253,104 @@ def load_framework(path: Path) -> tuple[Framework, bool]:
                 )
             )
     db.session.flush()
+    apply_framework_translations(framework, path)
     return framework, True
 
 
+#: Text fields of a framework that its translation files translate (DESIGN §11).
+FRAMEWORK_FIELDS = ("title",)
+SECTION_FIELDS = ("title", "description")
+QUESTION_FIELDS = ("prompt", "guidance", "expected_evidence")
+LEVEL_FIELDS = ("label", "description")
+
+
+def translation_files(path: Path) -> dict[str, Path]:
+    """The translation files of the framework file ``path``: ``r2p-capacity-v1.yaml`` →
+    ``{"fr": r2p-capacity-v1.fr.yaml, ...}``, one per interface language present."""
+    found = {}
+    for language in LANGUAGES:
+        candidate = path.with_name(f"{path.stem}.{language}.yaml")
+        if language != DEFAULT_LANGUAGE and candidate.exists():
+            found[language] = candidate
+    return found
+
+
+def apply_framework_translations(framework: Framework, path: Path) -> list[str]:
+    """Store the translations of ``framework``'s text from the translation files beside its data
+    file (same codes and structure, only text fields: see `translation_files`) in the
+    ``translations`` column of the framework, its sections and questions; returns the languages
+    applied. A field missing from a translation falls back to English when shown, per field.
+
+    Translations may be updated on a framework a cycle uses: they change how its text reads, not
+    what it asks.
+
+    Raises:
+        ValueError: when a translation file names a section or question code that the framework
+            does not have (a translation of another version).
+    """
+    files = translation_files(path)
+    framework_tr: dict = {}
+    section_tr: dict[str, dict] = {}
+    question_tr: dict[str, dict] = {}
+    sections = {section.code: section for section in framework.sections}
+    questions = {q.code: q for section in framework.sections for q in section.questions}
+    for language, file in files.items():
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        framework_tr[language] = _fields(data, FRAMEWORK_FIELDS)
+        for section_data in data.get("sections") or []:
+            if section_data.get("code") not in sections:
+                raise ValueError(f"{file.name}: unknown section {section_data.get('code')!r}")
+            section_tr.setdefault(section_data["code"], {})[language] = _fields(
+                section_data, SECTION_FIELDS
+            )
+            for q in section_data.get("questions") or []:
+                if q.get("code") not in questions:
+                    raise ValueError(f"{file.name}: unknown question {q.get('code')!r}")
+                question_tr.setdefault(q["code"], {})[language] = _fields(q, QUESTION_FIELDS)
+    framework.translations = framework_tr
+    for code, section in sections.items():
+        section.translations = section_tr.get(code, {})
+    for code, question in questions.items():
+        question.translations = question_tr.get(code, {})
+    db.session.flush()
+    return sorted(files)
+
+
+def _fields(data: dict, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: str(data[name]).strip() for name in names if str(data.get(name) or "").strip()}
+
+
+def capacity_level_descriptions(path: Path, language: str) -> dict[int, str]:
+    """What each capacity level 0–4 means, from the framework file ``path`` in ``language`` (its
+    translation file, falling back to English per level)."""
+    english = _levels(path)
+    translation = translation_files(path).get(language)
+    if translation is None:
+        return english
+    return {level: text for level, text in {**english, **_levels(translation)}.items() if text}
+
+
+def _levels(path: Path) -> dict[int, str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {
+        int(item["level"]): " ".join(str(item.get("description", "")).split())
+        for item in data.get("capacity_levels") or []
+        if str(item.get("description", "")).strip()
+    }
+
+
+def framework_files(directory: Path = FRAMEWORK_DIR) -> list[Path]:
+    """The framework data files in ``directory``, without their translation files
+    (``<name>.<language>.yaml``)."""
+    return [
+        path
+        for path in sorted(directory.glob("*.yaml"))
+        if path.stem.rpartition(".")[2] not in LANGUAGES or "." not in path.stem
+    ]
+
+
 def load_all_frameworks(directory: Path = FRAMEWORK_DIR) -> list[tuple[Framework, bool]]:
-    return [load_framework(path) for path in sorted(directory.glob("*.yaml"))]
+    return [load_framework(path) for path in framework_files(directory)]
 
 
 def latest_framework() -> Framework | None:

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.i18n import current_language
 from app.models import (
     ASSISTANCE_KINDS,
     CAPACITY_LEVELS,
@@ -39,7 +40,7 @@ from app.models import (
     SectionGaps,
     User,
 )
-from app.services import clock
+from app.services import clock, reference
 from app.services.concurrency import fingerprint, is_stale, locked_value
 from app.services.reference import FRAMEWORK_DIR
 from workflows import ReviewStatus
@@ -374,23 +375,21 @@ def _gaps_change(gaps: SectionGaps | None, data: dict[str, Any]) -> tuple | None
     return None if stored == values else values
 
 
-@lru_cache(maxsize=8)
-def _levels_in_file(code: str, version: int) -> dict[int, str]:
-    for path in sorted(FRAMEWORK_DIR.glob("*.yaml")):
+@lru_cache(maxsize=32)
+def _levels_in_file(code: str, version: int, language: str) -> dict[int, str]:
+    for path in reference.framework_files(FRAMEWORK_DIR):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if data.get("code") == code and int(data.get("version", 0)) == version:
-            return {
-                int(item["level"]): str(item.get("description", "")).strip()
-                for item in data.get("capacity_levels") or []
-            }
+            return reference.capacity_level_descriptions(path, language)
     return {}
 
 
 def level_descriptions(framework: Framework | None) -> dict[int, str]:
-    """What each capacity level 0–4 means in ``framework``, from its data file (DESIGN §7).
+    """What each capacity level 0–4 means in ``framework``, from its data file (DESIGN §7), in the
+    reader's language (its translation file; English per level where missing).
 
     Empty when the framework's file is not found (the labels alone are then shown).
     """
     if framework is None:
         return {}
-    return _levels_in_file(framework.code, framework.version)
+    return _levels_in_file(framework.code, framework.version, current_language())

@@ -15,8 +15,15 @@ from flask_login import current_user
 
 from app import access
 from app.extensions import db
-from app.formatting import format_date, format_instant
-from app.models import ACTION_CATEGORIES, CAPACITY_LEVELS, ROLE_LABELS
+from app.formatting import (
+    format_date,
+    format_instant,
+    format_list,
+    format_number,
+    format_share,
+)
+from app.i18n import LANGUAGES, current_language, state_name_from_english, text_direction
+from app.models import ACTION_CATEGORIES, CAPACITY_LEVELS, REGIONAL_GROUP_LABELS, ROLE_LABELS
 from app.services import clock
 from app.services.evidence import format_size
 from app.services.transitions import available_specs
@@ -31,6 +38,24 @@ NOTIFICATION_STATUS_LABELS = {
     "failed": _l("Failed (will be retried)"),
     "abandoned": _l("Abandoned"),
 }
+
+
+def group_label(group) -> str:
+    """A regional group (`RegionalGroup` or its stored value) named in the reader's language."""
+    for known, label in REGIONAL_GROUP_LABELS.items():
+        if group == known or group == known.value:
+            return gettext(label)
+    return str(group) if group else "—"
+
+
+def state_label(state) -> str:
+    """A state (a `State`, or the stored English name that rows and e-mail contexts carry)
+    named in the reader's language."""
+    if state is None:
+        return "—"
+    if hasattr(state, "local_name"):
+        return state.local_name
+    return state_name_from_english(str(state))
 
 
 def status_label(lifecycle: str, status: str) -> str:
@@ -167,8 +192,20 @@ def init_app(app: Flask) -> None:
         now=clock.now,
         current_stage=lambda review: STAGE_OF_STATUS.get(review.status),
         unread_notifications=_unread_notifications,
+        languages=LANGUAGES,
+        current_language=current_language,
+        text_direction=text_direction,
     )
-    app.jinja_env.filters.update(instant=format_instant, day=format_date, filesize=format_size)
+    app.jinja_env.filters.update(
+        instant=format_instant,
+        day=format_date,
+        filesize=format_size,
+        number=format_number,
+        share=format_share,
+        join_list=format_list,
+        state=state_label,
+        group=group_label,
+    )
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.context_processor

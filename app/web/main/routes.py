@@ -1,11 +1,16 @@
 """Home page ("what needs me now") and the reference list of states."""
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.access import require
+from app.extensions import db
+from app.i18n import normalise_language
 from app.models import RegionalGroup, State
-from app.services import reference
+from app.services import preferences, reference
 from app.services.worklist import next_deadline, own_assignments, tasks_for, visible_reviews
+from app.web.helpers import safe_next
 from app.web.listing import paginate
 
 bp = Blueprint("main", __name__)
@@ -58,3 +63,18 @@ def states():
         group=chosen.value if chosen else "",
         ignored_group=bool(group) and chosen is None,
     )
+
+
+@bp.route("/language", methods=["POST"])
+def choose_language():
+    """The language switcher on every page (DESIGN §11): stores the choice on the signed-in
+    user's account (their e-mails follow it) and in the session, then returns to ``next``."""
+    require(current_user, "language.choose")
+    language = normalise_language(request.form.get("language", ""))
+    if language is None:
+        flash(_("That language is not offered here; please choose one from the list."), "warning")
+    else:
+        preferences.choose_language(current_user, language)
+        session["language"] = language
+        db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("main.index"))
