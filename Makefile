@@ -3,6 +3,9 @@
 #               (another port: make run PORT=5050)
 #   make test   create .venv, install, run the test suite on SQLite
 #   make test-postgres   the same suite on PostgreSQL (127.0.0.1:5432, user postgres)
+#   make i18n-extract / i18n-update / i18n-compile   the interface catalogs of the six UN
+#               languages (translations/): extract the messages, merge them into each language's
+#               catalog, compile the catalogs (done by make install; compiled files are not committed)
 #   make bench  the benchmark (bench/run.py) on SQLite; make bench-postgres on PostgreSQL
 #               (BENCH_ARGS="--fresh" rebuilds the bench database)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -12,7 +15,11 @@ FLASK := $(BIN)/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 PORT ?= 5000
 
-.PHONY: install db demo run test test-postgres bench bench-postgres lint format babel-extract clean
+.PHONY: install db demo run test test-postgres bench bench-postgres lint format babel-extract \
+	i18n-extract i18n-update i18n-compile clean
+LANGS := ar es fr ru zh
+CATALOGS := $(foreach lang,$(LANGS),translations/$(lang)/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +27,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(COMPILED)
+
+# each language's catalog compiled when it changed (the .mo files are build output, not committed)
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel -q compile -d translations -l $*
+
+i18n-compile: $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations --statistics
 
 db: install
 	$(FLASK) db upgrade
@@ -53,9 +67,15 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-babel-extract: install
+babel-extract i18n-extract: $(VENV)/.installed
 	mkdir -p translations
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k Np_:1,2 -o translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k N_ -k Np_:1,2 --ignore-dirs=".* node_modules" --no-wrap --sort-by-file \
+		--project Pillars --copyright-holder "Pillars" -o translations/messages.pot .
+
+# new and changed messages go into every catalog, to be translated before the change lands
+# (tests/test_translations.py fails on any untranslated or fuzzy message)
+i18n-update: i18n-extract
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -66,6 +66,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: long forms must not expire
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
+    #: The compiled catalogs (``make install`` compiles ``translations/<lang>/LC_MESSAGES``).
+    BABEL_TRANSLATION_DIRECTORIES = os.environ.get(
+        "BABEL_TRANSLATION_DIRECTORIES", str(BASE_DIR / "translations")
+    )
     #: The six UN languages (DESIGN §11); `app.i18n.LANGUAGES` names them.
     LANGUAGES = ["en", "ar", "es", "fr", "ru", "zh"]
     SESSION_COOKIE_HTTPONLY = True

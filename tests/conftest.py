@@ -214,3 +214,11 @@ def team(make, db):
             )
         ),
     }
+
+
+def pytest_configure(config):
+    """Compile the interface catalogs when they changed (as ``make install`` does), so that
+    running pytest directly shows translated pages."""
+    from tests.catalogs import compile_catalogs
+
+    compile_catalogs()

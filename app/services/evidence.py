@@ -29,6 +29,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
+from app.formatting import format_number
 from app.models import EvidenceFile, Question, Review, User
 from app.services import clock
 
@@ -71,7 +72,7 @@ def format_size(size: int | None) -> str:
         return _("%(n)d bytes", n=size)
     if size < 1024 * 1024:
         return _("%(n)d KB", n=round(size / 1024))
-    return _("%(n)s MB", n=f"{size / (1024 * 1024):.1f}")
+    return _("%(n)s MB", n=format_number(round(size / (1024 * 1024), 1)))
 
 
 def max_bytes() -> int:

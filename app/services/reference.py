@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pycountry
@@ -337,6 +338,24 @@ def _levels(path: Path) -> dict[int, str]:
         for item in data.get("capacity_levels") or []
         if str(item.get("description", "")).strip()
     }
+
+
+@cache
+def section_titles(language: str) -> dict[str, str]:
+    """English section title → its title in ``language``, for every framework data file (read
+    from the files, no query: for rows that carry only the stored English title)."""
+    titles: dict[str, str] = {}
+    for path in framework_files(FRAMEWORK_DIR):
+        english = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        translation = translation_files(path).get(language)
+        if translation is None:
+            continue
+        theirs = yaml.safe_load(translation.read_text(encoding="utf-8")) or {}
+        by_code = {s.get("code"): s.get("title") for s in theirs.get("sections") or []}
+        for section in english.get("sections") or []:
+            if by_code.get(section["code"]):
+                titles[section["title"]] = str(by_code[section["code"]]).strip()
+    return titles
 
 
 def framework_files(directory: Path = FRAMEWORK_DIR) -> list[Path]:

@@ -17,6 +17,7 @@ from app.models import Assignment, Cycle, Review, Role, User
 from app.services import history
 from workflows import AssignmentStatus, CycleStatus, ReviewStatus
 from workflows.assignment import TEAM_FORMING
+from workflows.base import N_
 
 R = ReviewStatus
 A = AssignmentStatus
@@ -168,11 +169,11 @@ def _reviewer_tasks(user: User) -> list[Task]:
 
 
 SECRETARIAT_ACTIONS = {
-    R.SCREENING: ("Screen the submitted self-assessment", "reviews.show"),
-    R.PEER_ASSIGNMENT: ("Assign peer reviewers and start the evaluation", "admin.review_team"),
-    R.FACTUAL_CHECK: ("Adopt the report after the factual check", "report.show"),
-    R.FOLLOW_UP: ("Assess implementation of the recommendations", "follow_up.show"),
-    R.ENHANCED_FOLLOW_UP: ("Assess implementation (enhanced follow-up)", "follow_up.show"),
+    R.SCREENING: (N_("Screen the submitted self-assessment"), "reviews.show"),
+    R.PEER_ASSIGNMENT: (N_("Assign peer reviewers and start the evaluation"), "admin.review_team"),
+    R.FACTUAL_CHECK: (N_("Adopt the report after the factual check"), "report.show"),
+    R.FOLLOW_UP: (N_("Assess implementation of the recommendations"), "follow_up.show"),
+    R.ENHANCED_FOLLOW_UP: (N_("Assess implementation (enhanced follow-up)"), "follow_up.show"),
 }
 
 

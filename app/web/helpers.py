@@ -24,7 +24,7 @@ from app.formatting import (
 )
 from app.i18n import LANGUAGES, current_language, state_name_from_english, text_direction
 from app.models import ACTION_CATEGORIES, CAPACITY_LEVELS, REGIONAL_GROUP_LABELS, ROLE_LABELS
-from app.services import clock
+from app.services import clock, reference
 from app.services.evidence import format_size
 from app.services.transitions import available_specs
 from app.services.worklist import STAGE_OF_STATUS
@@ -56,6 +56,17 @@ def state_label(state) -> str:
     if hasattr(state, "local_name"):
         return state.local_name
     return state_name_from_english(str(state))
+
+
+def section_label(title: str | None) -> str:
+    """A framework section's stored English title (as rows carry it, optionally numbered
+    ``"3. Title"``) in the reader's language."""
+    if not title:
+        return "—"
+    number, dot, rest = title.partition(". ")
+    if dot and number.isdigit():
+        return f"{number}. {section_label(rest)}"
+    return reference.section_titles(current_language()).get(title, title)
 
 
 def status_label(lifecycle: str, status: str) -> str:
@@ -205,6 +216,7 @@ def init_app(app: Flask) -> None:
         join_list=format_list,
         state=state_label,
         group=group_label,
+        section=section_label,
     )
     app.jinja_env.add_extension("jinja2.ext.do")
 

@@ -1,11 +1,21 @@
 """Sign in and sign out (Flask-Login); forgotten passwords and set-password links."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
 from app.extensions import db, limiter
+from app.i18n import current_language
 from app.models import User
 from app.services import password_links
 from app.services.admin import SetupError
@@ -45,9 +55,12 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # the sign-in page that follows stays in the language the person was using
+    language = current_language()
     current_user.end_sessions()
     db.session.commit()
     logout_user()
+    session["language"] = language
     flash(_("You are signed out, on this device and every other one."), "info")
     return redirect(url_for("auth.login"))
 
