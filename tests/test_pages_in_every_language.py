@@ -110,4 +110,4 @@ def test_the_check_finds_an_untranslated_sentence_and_ignores_peoples_text():
         '</p><div dir="auto">The state has a police oversight body.</div>'
         '<option lang="en">English</option></body></html>'
     )
-    assert _english_in(page, "fr") == ["Submit your self-assessment to the secretariat"]
+    assert _english_in(page, "fr") == ["Submit your self assessment to the secretariat"]
