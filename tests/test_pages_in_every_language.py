@@ -106,8 +106,9 @@ def test_the_arabic_pages_read_right_to_left_with_the_rtl_stylesheet(app, db, cl
 
 def test_the_check_finds_an_untranslated_sentence_and_ignores_peoples_text():
     page = (
-        '<html lang="fr"><body><p>Vous avez 3 tâches.</p><p>Submit your self-assessment to the secretariat'
-        '</p><div dir="auto">The state has a police oversight body.</div>'
+        '<html lang="fr"><body><p>Vous avez 3 tâches.</p>'
+        "<p>Submit your self-assessment to the secretariat</p>"
+        '<div dir="auto">The state has a police oversight body.</div>'
         '<option lang="en">English</option></body></html>'
     )
     assert _english_in(page, "fr") == ["Submit your self assessment to the secretariat"]

@@ -29,6 +29,7 @@ from app.services.evidence import format_size
 from app.services.transitions import available_specs
 from app.services.worklist import STAGE_OF_STATUS
 from workflows import ASSIGNMENT, CYCLE, PHASES, REVIEW
+from workflows.base import N_
 from workflows.review import phase_of
 
 #: Delivery statuses of an e-mail (``app.models.notification.NotificationStatus``).
@@ -148,10 +149,40 @@ def lifecycle_diagram(lifecycle: str, current: str | None = None) -> str:
     return machine.mermaid(current, translate=gettext, actors=actors)
 
 
+#: What each workflow guard checks, in words (translated where shown); a guard not listed reads
+#: as its function name with spaces.
+GUARD_LABELS = {
+    "active_reviewer": N_("the reviewer's account is active"),
+    "all_recommendations_answered": N_("every recommendation answered"),
+    "all_recommendations_assessed": N_("every recommendation assessed"),
+    "all_required_answers_given": N_("every required answer given"),
+    "all_responses_complete": N_("every response complete"),
+    "all_reviews_finished": N_("every review closed or withdrawn"),
+    "commented_or_deadline_passed": N_("the state commented, or the factual-check deadline passed"),
+    "conflict_details_given": N_("details of the conflict given"),
+    "cycle_not_closed": N_("the cycle is not closed"),
+    "cycle_open": N_("the cycle is open"),
+    "draft_report_ready": N_("draft report ready"),
+    "every_section_rated": N_("every section rated"),
+    "no_conflict_declared": N_("no conflict of interest declared"),
+    "not_own_state": N_("not the reviewer's own state"),
+    "ready_to_open": N_("framework chosen and at least one state"),
+    "reason_given": N_("reason given"),
+    "review_forming_team": N_("the review is forming its team"),
+    "review_in_evaluation": N_("the review is in evaluation"),
+    "team_complete": N_("team complete"),
+}
+
+
 def guard_names(spec) -> list[str]:
-    """Readable names of a spec's guards (``all_required_answers_given`` → "all required answers
-    given"), for the text version of the diagrams."""
-    return [getattr(g, "__name__", "guard").replace("_", " ") for g in spec.guards]
+    """Readable names of a spec's guards in the reader's language (``all_required_answers_given``
+    → "every required answer given"), for the text version of the diagrams."""
+    names = []
+    for guard in spec.guards:
+        name = getattr(guard, "__name__", "guard")
+        label = GUARD_LABELS.get(name)
+        names.append(gettext(label) if label else name.replace("_", " "))
+    return names
 
 
 def diagram_page(body, status: int = 200) -> Response:
