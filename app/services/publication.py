@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 
 from app.access import REPORT_ADOPTED
 from app.extensions import db
+from app.i18n import sorted_by_name, state_name
 from app.models import (
     Assessment,
     AssessmentStatus,
@@ -587,10 +588,11 @@ def section_choices() -> list[tuple[str, str]]:
 
 
 def state_choices() -> list[tuple[str, str]]:
-    """``[(code, name)]`` of states with at least one published review."""
+    """``[(code, name)]`` of states with at least one published review, named and sorted
+    alphabetically in the reader's language."""
     published = published_reviews().subquery()
-    return [
-        (code, name)
+    rows = [
+        (code, state_name(code, name))
         for code, name in db.session.execute(
             select(State.code, State.name)
             .join(Review, Review.state_id == State.id)
@@ -599,3 +601,4 @@ def state_choices() -> list[tuple[str, str]]:
             .order_by(State.name)
         )
     ]
+    return sorted_by_name(rows, lambda row: row[1])

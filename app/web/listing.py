@@ -8,7 +8,7 @@ per list whatever its length: one count, one page of rows (the caller adds eager
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from flask import request, url_for
 from sqlalchemy import Select, func, select
 
 from app.extensions import db
+from app.i18n import DEFAULT_LANGUAGE, current_language, sorted_by_name
 
 PER_PAGE = 50
 
@@ -71,12 +72,16 @@ def paginate(
     default: str,
     tiebreak: Any,
     per_page: int = PER_PAGE,
+    by_reader: dict[str, Callable[[Any], str]] | None = None,
 ) -> Listing:
     """Sort ``query`` by the ``sort`` parameter and return the requested page of its rows.
 
     ``columns`` maps each sort key to the SQL expressions it orders by; ``default`` is the key
     used when none (or an unknown one) is asked; ``tiebreak`` (a unique column, usually the id)
     keeps the order stable between pages. Rows are ``query``'s scalars (first entity).
+    ``by_reader`` maps sort keys whose order depends on the reader's language (names shown
+    translated, e.g. states) to the text shown: outside English, those keys sort every row in
+    Python with `app.i18n.sort_key` — only for short lists (the 193 states).
     """
     sort = request.args.get("sort", default)
     key = sort.removeprefix("-")
@@ -91,6 +96,13 @@ def paginate(
         page = 1
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
+    if by_reader and key in by_reader and current_language() != DEFAULT_LANGUAGE:
+        rows = db.session.scalars(query.order_by(tiebreak)).unique().all()
+        ordered = sorted_by_name(rows, by_reader[key])
+        if descending:
+            ordered.reverse()
+        items = ordered[(page - 1) * per_page : page * per_page]
+        return Listing(items=items, total=total, page=page, per_page=per_page, sort=sort)
     items = (
         db.session.scalars(
             query.order_by(*order, tiebreak).limit(per_page).offset((page - 1) * per_page)

@@ -16,6 +16,7 @@ from wtforms import SelectChoice
 
 from app import access
 from app.extensions import db
+from app.i18n import sorted_by_name
 from app.models import (
     Cycle,
     Framework,
@@ -44,7 +45,7 @@ from app.web.admin.forms import (
     role_choices,
 )
 from app.web.events import fire_from_form
-from app.web.helpers import diagram_page, get_or_404
+from app.web.helpers import diagram_page, get_or_404, group_label
 from app.web.listing import Listing, paginate
 from workflows import ASSIGNMENT, CYCLE, REVIEW, ReviewStatus
 
@@ -69,8 +70,10 @@ def _refusal_status(refused: SetupError) -> int:
 
 
 def _state_choices(states, blank: str) -> list[SelectChoice]:
+    """The states as choices, named and sorted alphabetically in the reader's language."""
     return [SelectChoice("", blank)] + [
-        SelectChoice(s.id, f"{s.name} — {s.regional_group.value}") for s in states
+        SelectChoice(s.id, f"{s.local_name} — {group_label(s.regional_group)}")
+        for s in sorted_by_name(states, lambda s: s.local_name)
     ]
 
 
@@ -238,8 +241,11 @@ def cycle_new():
 def _add_states_form(cycle: Cycle, form: AddStatesForm | None = None) -> AddStatesForm:
     form = form or AddStatesForm(formdata=None)
     form.states.choices = [
-        SelectChoice(state.id, state.name, optgroup=state.regional_group.value)
-        for state in service.states_not_in(cycle)
+        SelectChoice(state.id, state.local_name, optgroup=group_label(state.regional_group))
+        for state in sorted_by_name(
+            service.states_not_in(cycle),
+            lambda s: f"{group_label(s.regional_group)}\u0000{s.local_name}",
+        )
     ]
     return form
 

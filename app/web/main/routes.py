@@ -54,6 +54,7 @@ def states():
         },
         default="name",
         tiebreak=State.id,
+        by_reader={"name": lambda state: state.local_name},
     )
     return render_template(
         "main/states.html",
