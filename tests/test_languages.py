@@ -83,9 +83,7 @@ def test_a_spanish_focal_point_gets_spanish_mail_and_the_secretariat_english(mak
     fill_required_answers(db, review, fp)
     apply_transition(fp, review, "submit_self_assessment")
     apply_transition(secretariat, review, "return_self_assessment", reason="Falta la ley.")
-    to_fp = db.session.scalars(
-        select(Notification).where(Notification.recipient_id == fp.id)
-    ).all()
+    to_fp = db.session.scalars(select(Notification).where(Notification.recipient_id == fp.id)).all()
     to_secretariat = db.session.scalars(
         select(Notification).where(Notification.recipient_id == secretariat.id)
     ).all()
