@@ -44,9 +44,10 @@ def seed_command() -> None:
         f"treaty ratifications: {ratifications.added} added, {ratifications.updated} updated"
     )
     for framework, created in frameworks:
+        languages = ", ".join(sorted(framework.translations or {})) or "none"
         click.echo(
             f"framework {framework.code} v{framework.version}: "
-            f"{'loaded' if created else 'already present'}"
+            f"{'loaded' if created else 'already present'}; translations: {languages}"
         )
 
 
