@@ -204,3 +204,64 @@ def test_the_self_assessment_is_saved_by_keyboard_alone(live, people):
         page.keyboard.press("Enter")
     expect(page.locator(".alert-success")).to_contain_text("Saved.")
     expect(narrative).to_have_value("Typed by keyboard alone.")
+
+
+@pytest.mark.parametrize("language", ["ar", "zh"])
+def test_arabic_and_chinese_pages_have_no_serious_axe_violation(live, browser, request, language):
+    """The main pages of a focal point, a reviewer and the secretariat in Arabic (right to left)
+    and Chinese, and the public pages for a visitor whose browser asks for that language
+    (issue 15): no serious axe violation, and the page declares its language and direction."""
+    make, db = live.make, live.db
+    prepared = prepared_review(make)
+    review = prepared.review
+    ids = prepared.identities
+    r = f"/reviews/{review.id}"
+    review.status = ReviewStatus.FOLLOW_UP
+    for user in ids.values():
+        user.locale = language
+    db.session.commit()
+    found: dict[str, list[str]] = {}
+    lead_a = live.one(select(Assignment).where(Assignment.reviewer_id == ids["lead_reviewer"].id))
+    walk(
+        browser,
+        live,
+        f"focal-point-{language}",
+        ids["focal_point"],
+        ["/home", r, f"{r}/self-assessment", f"{r}/report", f"{r}/response", f"{r}/follow-up"],
+        found,
+        request.node,
+    )
+    walk(
+        browser,
+        live,
+        f"lead-{language}",
+        ids["lead_reviewer"],
+        ["/home", r, f"/assignments/{lead_a.id}", f"{r}/self-assessment/2"],
+        found,
+        request.node,
+    )
+    walk(
+        browser,
+        live,
+        f"secretariat-{language}",
+        ids["secretariat"],
+        ["/home", f"/admin/cycles/{review.cycle_id}", "/admin/users", "/states"],
+        found,
+        request.node,
+    )
+    context = browser.new_context(
+        base_url=live.url, bypass_csp=True, extra_http_headers={"Accept-Language": language}
+    )
+    page = context.new_page()
+    try:
+        for url in ("/login", "/public/", "/public/recommendations"):
+            page.goto(url)
+            direction = "rtl" if language == "ar" else "ltr"
+            expect(page.locator("html")).to_have_attribute("lang", language)
+            expect(page.locator("html")).to_have_attribute("dir", direction)
+            problems = serious_violations(page)
+            if problems:
+                found[f"anonymous-{language} {url}"] = problems
+    finally:
+        context.close()
+    assert found == {}
