@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -36,6 +37,11 @@ DECISION_LABELS = {
 }
 
 
+def choices(pairs) -> list[SelectChoice]:
+    """``(value, label)`` pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 class CheckboxList(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
@@ -51,7 +57,7 @@ class MeasureForm(FlaskForm):
     due_date = DateField(_l("Due date"), validators=[Optional()])
     budget_line = StringField(_l("Budget line"), description=_l("Optional. Never published."))
     status = SelectField(
-        _l("Status"), choices=list(MEASURE_STATUS_LABELS.items()), default="planned"
+        _l("Status"), choices=choices(MEASURE_STATUS_LABELS.items()), default="planned"
     )
     cancel_reason = TextAreaField(_l("Reason for the cancellation"))
     version = HiddenField()
@@ -69,7 +75,7 @@ class IndicatorForm(FlaskForm):
     baseline = StringField(_l("Baseline"))
     target = StringField(_l("Target"))
     frequency = SelectField(
-        _l("Reporting frequency"), choices=list(FREQUENCY_LABELS.items()), default="annual"
+        _l("Reporting frequency"), choices=choices(FREQUENCY_LABELS.items()), default="annual"
     )
     submit = SubmitField(_l("Add indicator"))
 
@@ -84,7 +90,7 @@ class ProgressForm(FlaskForm):
     narrative = TextAreaField(_l("What has been done"))
     status = SelectField(
         _l("Status of the measure now"),
-        choices=[(k, v) for k, v in MEASURE_STATUS_LABELS.items() if k != "cancelled"],
+        choices=choices((k, v) for k, v in MEASURE_STATUS_LABELS.items() if k != "cancelled"),
     )
     measured_on = DateField(_l("Values as of"), validators=[Optional()])
     milestones = CheckboxList(_l("Milestones completed"), coerce=int, validate_choice=False)

@@ -42,6 +42,7 @@ from app.web.action_plan.forms import (
     MeasureForm,
     MilestoneForm,
     ProgressForm,
+    choices,
 )
 from app.web.helpers import get_or_404
 
@@ -98,14 +99,14 @@ def show(review_id: int):
 
 def _measure_form(review: Review, form: MeasureForm) -> MeasureForm:
     plan_recs = service.plan_of(review).recommendations
-    form.recommendations.choices = [
+    form.recommendations.choices = choices(
         (rec.id, f"{rec.section.number} — {rec.text[:160]}") for rec in plan_recs
-    ]
+    )
     institutions = service.institutions_of(review.state_id)
-    form.lead_institution.choices = [("", _("— none yet —"))] + [
-        (str(i.id), i.name) for i in institutions
-    ]
-    form.contributors.choices = [(i.id, i.name) for i in institutions]
+    form.lead_institution.choices = choices(
+        [("", _("— none yet —"))] + [(str(i.id), i.name) for i in institutions]
+    )
+    form.contributors.choices = choices((i.id, i.name) for i in institutions)
     return form
 
 
@@ -219,9 +220,9 @@ def delete_measure(review_id: int, measure_id: int):
 def _render_measure(review, measure, *, forms=None, error=None, status=200):
     forms = forms or {}
     progress_form = forms.get("progress") or ProgressForm(formdata=None)
-    progress_form.milestones.choices = [
+    progress_form.milestones.choices = choices(
         (m.id, m.title) for m in measure.milestones if m.completed_on is None
-    ]
+    )
     if not progress_form.version.data:
         progress_form.version.data = str(measure.version_id)
         progress_form.status.data = (
@@ -323,7 +324,7 @@ def report_progress(review_id: int, measure_id: int):
     measure = _measure(review, measure_id)
     access.require(current_user, "action_plan.report", review)
     form = ProgressForm()
-    form.milestones.choices = [(m.id, m.title) for m in measure.milestones]
+    form.milestones.choices = choices((m.id, m.title) for m in measure.milestones)
     values = {
         indicator.id: request.form.get(f"value-{indicator.id}", "")
         for indicator in measure.indicators
