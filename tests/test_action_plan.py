@@ -403,3 +403,57 @@ def test_indicator_and_milestone_input_is_checked(db, plan):
     with pytest.raises(service.PlanError, match="date"):
         service.add_milestone(measure, fp, title="Bill tabled", due_date=None)
     assert db.session.scalar(select(func.count(Indicator.id))) == 0
+
+
+# --- reminders ------------------------------------------------------------------------------
+
+
+def test_measure_and_indicator_reminders_fire_once_per_offset(db, plan, frozen_now):
+    from app.models import Notification
+    from app.services import reminders
+
+    plan.review.cycle.status = "open"
+    db.session.commit()
+    measure = _measure(db, plan, start_date=date(2027, 1, 1), due_date=date(2027, 6, 30))
+    service.add_indicator(
+        measure, plan.identities["focal_point"], name="Officers trained", frequency="semiannual"
+    )
+    db.session.commit()  # next indicator report due 1 July 2027
+
+    def pass_at(instant):
+        frozen_now(instant)
+        result = reminders.run_pass(instant)
+        db.session.commit()
+        return result
+
+    def plan_keys():
+        return sorted(
+            key
+            for key in db.session.scalars(select(Notification.dedupe_key))
+            if key and ("measure-" in key or "indicator-" in key)
+        )
+
+    def offsets():
+        return sorted(
+            (k.split(":")[2].split("-")[0], int(k.rsplit(":", 1)[1])) for k in plan_keys()
+        )
+
+    # the measure is due in 7 days, the indicator report (1 July) in a little more
+    pass_at(datetime(2027, 6, 24, 12, 0, tzinfo=UTC))
+    assert offsets() == [("indicator", 14), ("measure", 7)]
+    pass_at(datetime(2027, 6, 24, 12, 5, tzinfo=UTC))  # the same pass again: nothing new
+    assert offsets() == [("indicator", 14), ("measure", 7)]
+    pass_at(datetime(2027, 6, 30, 8, 0, tzinfo=UTC))
+    assert offsets() == [("indicator", 7), ("indicator", 14), ("measure", 1), ("measure", 7)]
+    note = db.session.scalar(select(Notification).where(Notification.dedupe_key == plan_keys()[-1]))
+    assert note.recipient_id == plan.identities["focal_point"].id
+    assert "/action-plan" in note.body_text
+    # completing the measure stops its reminders; nothing escalates to the secretariat
+    service.report_progress(
+        measure, plan.identities["focal_point"], narrative="Done.", status="completed"
+    )
+    db.session.commit()
+    before = len(plan_keys())
+    pass_at(datetime(2027, 7, 1, 23, 0, tzinfo=UTC))
+    assert len(plan_keys()) == before
+    assert not [k for k in plan_keys() if k.startswith("overdue")]

@@ -295,7 +295,7 @@ SPECS = [
         (S.ENHANCED_FOLLOW_UP,),
         None,
         "secretariat",
-        N_("Give formal notice: the plenary will discuss compliance"),
+        N_("Give formal notice — the plenary will discuss compliance"),
         (reason_given,),
         needs_reason=True,
         style="danger",

@@ -499,8 +499,14 @@ def measure_overdue(measure: Measure, today: date) -> bool:
 def next_report_due(indicator: Indicator, start: date) -> date:
     """When the indicator's next value is due: its frequency after its latest value (or after
     ``start``, the measure's start or creation day, when it has none)."""
-    last = indicator.values[-1].measured_on if indicator.values else start
-    return add_months(last, FREQUENCY_MONTHS[indicator.frequency])
+    last = indicator.values[-1].measured_on if indicator.values else None
+    return next_report_day(indicator.frequency, last, start)
+
+
+def next_report_day(frequency: str, last: date | None, start: date) -> date:
+    """`next_report_due` from plain values: ``frequency`` (`ReportingFrequency`), the latest
+    value's date or None, and the measure's start day."""
+    return add_months(last or start, FREQUENCY_MONTHS[ReportingFrequency(frequency)])
 
 
 def measures_of(review: Review) -> list[Measure]:

@@ -33,7 +33,7 @@ FREQUENCY_LABELS = {
 DECISION_LABELS = {
     "back_to_regular": _l("Back to regular follow-up"),
     "another_round": _l("Another enhanced round"),
-    "formal_notice": _l("Formal notice: the plenary will discuss compliance"),
+    "formal_notice": _l("Formal notice — the plenary will discuss compliance"),
 }
 
 
