@@ -58,9 +58,7 @@ class Cycle(Base):
     # at a progress deadline from which enhanced follow-up is proposed
     regular_interval_months: Mapped[int] = mapped_column(Integer, default=12, server_default="12")
     enhanced_interval_months: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
-    not_implemented_threshold: Mapped[int] = mapped_column(
-        Integer, default=50, server_default="50"
-    )
+    not_implemented_threshold: Mapped[int] = mapped_column(Integer, default=50, server_default="50")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -100,7 +100,7 @@ def show(review_id: int):
 def _measure_form(review: Review, form: MeasureForm) -> MeasureForm:
     plan_recs = service.plan_of(review).recommendations
     form.recommendations.choices = choices(
-        (rec.id, f"{rec.section.number} — {rec.text[:160]}") for rec in plan_recs
+        (rec.id, f"{rec.section.number}. {rec.section.title} — {rec.text}") for rec in plan_recs
     )
     institutions = service.institutions_of(review.state_id)
     form.lead_institution.choices = choices(
