@@ -201,3 +201,27 @@ def test_enhanced_follow_up_is_proposed_once_when_the_threshold_is_passed(
     apply_transition(prepared.identities["secretariat"], review, "escalate", reason="Proposed.")
     assert enhanced_follow_up.open_proposal(review) is None
     assert db.session.scalar(select(func.count(EnhancedRound.id))) == 1
+
+
+def test_the_secretariat_sets_the_follow_up_intervals_and_threshold_of_a_cycle(
+    client, db, login_as, make
+):
+    from app.models import Cycle
+    from tests.test_admin import _cycle_form
+
+    login_as(make.secretariat())
+    data = _cycle_form(db) | {
+        "regular_interval_months": "9",
+        "enhanced_interval_months": "3",
+        "not_implemented_threshold": "40",
+    }
+    assert client.post("/admin/cycles/new", data=data).status_code == 302
+    cycle = db.session.scalar(select(Cycle).where(Cycle.name == "2028 cycle"))
+    assert (cycle.regular_interval_months, cycle.enhanced_interval_months) == (9, 3)
+    assert cycle.not_implemented_threshold == 40
+    page = client.get(f"/admin/cycles/{cycle.id}").get_data(as_text=True)
+    assert "every 9 months; in enhanced follow-up every 3 months" in page
+    refused = client.post(
+        "/admin/cycles/new", data=data | {"name": "Other", "enhanced_interval_months": "0"}
+    )
+    assert refused.status_code == 422
