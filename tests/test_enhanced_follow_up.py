@@ -153,6 +153,7 @@ def test_the_secretariat_runs_a_round_to_its_decision_in_the_browser(
     )
     page = client.get(f"/reviews/{review.id}/action-plan").get_data(as_text=True)
     assert "Enhanced follow-up" in page and "Hold another enhanced round" in page
+    assert "Withdraw review" not in page  # only the procedure's own steps here
     assert (
         client.post(
             f"{url}/give_formal_notice",
