@@ -372,6 +372,8 @@ def test_public_plan_follows_the_states_consent_and_never_shows_the_budget(
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "Police Oversight Bill" in page
     assert BUDGET not in page and "Budget" not in page
+    report = client.get(f"/public/reports/{plan.review.id}").get_data(as_text=True)
+    assert f"/public/reports/{plan.review.id}/action-plan" in report
 
 
 def test_secretariat_sees_measures_rolled_up_per_state_and_section(db, plan, login_as):
