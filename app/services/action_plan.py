@@ -617,7 +617,8 @@ def plan_of(review: Review) -> Plan:
 
 def roll_up(review_ids: Iterable[int] | None = None) -> list[dict]:
     """Measures per state and framework section for the secretariat's dashboard: one dict per
-    (state, section) with ``state``, ``section`` (code), ``measures`` and a count per status, plus
+    (state's review, section) with ``state``, ``review_id``, ``section`` (code), ``measures`` and a
+    count per status, plus
     ``overdue`` (due before today in UTC, not finished). A measure answering recommendations of
     two sections counts in both. One query."""
     from app.models import State
@@ -627,6 +628,7 @@ def roll_up(review_ids: Iterable[int] | None = None) -> list[dict]:
         select(
             State.name,
             State.code,
+            Review.id,
             FrameworkSection.number,
             FrameworkSection.code,
             Measure.id,
@@ -644,10 +646,17 @@ def roll_up(review_ids: Iterable[int] | None = None) -> list[dict]:
     if review_ids is not None:
         query = query.where(Measure.review_id.in_(list(review_ids)))
     rows: dict[tuple, dict] = {}
-    for name, code, number, section, _id, status, due in db.session.execute(query):
+    for name, code, review_id, number, section, _id, status, due in db.session.execute(query):
         row = rows.setdefault(
-            (name, number, section),
-            {"state": name, "state_code": code, "section": section, "measures": 0, "overdue": 0}
+            (name, review_id, number, section),
+            {
+                "state": name,
+                "state_code": code,
+                "review_id": review_id,
+                "section": section,
+                "measures": 0,
+                "overdue": 0,
+            }
             | {s.value: 0 for s in MeasureStatus},
         )
         row["measures"] += 1
