@@ -160,6 +160,38 @@ def _view_assignment(user: Any, assignment: Assignment) -> bool:
     )
 
 
+#: Review statuses in which the state's focal points write their action plan (issue 17: from
+#: the response phase on, while the review runs).
+PLAN_EDITABLE = (R.RESPONSE, R.FOLLOW_UP, R.ENHANCED_FOLLOW_UP)
+
+
+def _view_action_plan(user: Any, review: Review) -> bool:
+    """The action plan (issue 17): the secretariat; the state's focal points once the report is
+    adopted. Reviewers never (their task ended with the adopted report), other states never."""
+    return is_secretariat(user) or (
+        is_focal_point_of(user, review) and review.status in REPORT_ADOPTED
+    )
+
+
+def _public_action_plan(_user: Any, review: Review) -> bool:
+    """Published only with the state's full consent (then without budget lines); a summary
+    consent publishes nothing of the plan (issue 17)."""
+    from app.models import ConsentLevel
+    from app.services.publication import public_report_level
+
+    return public_report_level(review.id) == ConsentLevel.FULL
+
+
+def _view_evidence(user: Any, record: Any) -> bool:
+    """A self-assessment file: whoever sees the self-assessment; an action plan's progress file
+    (no question): whoever sees the plan."""
+    if record.removed_at is not None:
+        return False
+    if record.question_id is None:
+        return _view_action_plan(user, record.review)
+    return _view_self_assessment(user, record.review)
+
+
 #: The rule table. Keys are actions; values take (user, object) and answer True or False.
 RULES: dict[str, Callable[[Any, Any], bool]] = {
     "admin": lambda user, _obj: is_secretariat(user),
@@ -234,6 +266,23 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "publication.set": lambda user, review: (
         is_focal_point_of(user, review) and review.status in REPORT_ADOPTED
     ),
+    # national action plans (issue 17): measures, institutions, indicators, milestones, progress
+    "action_plan.view": _view_action_plan,
+    # budget lines are the state's and the secretariat's only: never published
+    "action_plan.view_budget": _view_action_plan,
+    "action_plan.edit": lambda user, review: (
+        is_focal_point_of(user, review)
+        and review.status in PLAN_EDITABLE
+        and review.cycle.status != CycleStatus.CLOSED
+    ),
+    "action_plan.report": lambda user, review: (
+        is_focal_point_of(user, review)
+        and review.status in FOLLOW_UP
+        and review.cycle.status != CycleStatus.CLOSED
+    ),
+    "action_plan.public": _public_action_plan,
+    # the roll-up of every state's measures: the secretariat's monitoring
+    "action_plan.roll_up": lambda user, _obj: is_secretariat(user),
     # mid-term reports are monitoring between the state and the secretariat: the review team's
     # task ended with the report, other states never see them unless published
     "midterm.view": lambda user, review: is_secretariat(user) or is_focal_point_of(user, review),
@@ -248,9 +297,7 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "notification.view": lambda user, note: bool(
         getattr(user, "is_authenticated", False) and note.recipient_id == user.id
     ),
-    "evidence.view": lambda user, evidence: (
-        evidence.removed_at is None and _view_self_assessment(user, evidence.review)
-    ),
+    "evidence.view": _view_evidence,
     # removed only while the self-assessment is editable: never once submitted
     "evidence.remove": lambda user, evidence: (
         evidence.removed_at is None

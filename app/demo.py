@@ -436,6 +436,8 @@ class _ReviewPlayer:
                 self.fp, self.review, "submit_response", self.when["response_submitted"], 15
             )
             self.follow_up(recommendations)
+        if self.reaches(R.RESPONSE) and self.content.get("action_plan"):
+            self.action_plan([recommendation for recommendation, _data in recommendations])
         if self.reaches(R.ENHANCED_FOLLOW_UP) and not self.reaches(R.CLOSED):
             self.b.fire(
                 self.b.secretariat,
@@ -710,6 +712,75 @@ class _ReviewPlayer:
                         created_at=self.b.time.at(assessment["days_ago"], 14),
                     )
                 )
+        db.session.commit()
+
+    def action_plan(self, recommendations: list[Recommendation]) -> None:
+        """The state's action plan (issue 17), written through `app.services.action_plan` as the
+        focal point would: ``institutions`` (names), and per measure of ``action_plan`` its
+        ``recommendations`` (1-based positions in the file), lead and contributing institutions,
+        dates (``start_days_ago``, ``due_days_ago`` or ``due_in_days``), budget line, indicators
+        (with ``frequency``), milestones, and dated ``progress`` entries with indicator values
+        (by indicator position) and milestones completed (by position)."""
+        from app.services import action_plan as plans
+
+        written = self.b.time.at(self.when.get("response_submitted", 60) + 2, 9)
+        with self.b.time.clock_at(written):
+            names = {
+                name: plans.add_institution(self.review.state_id, name, self.fp)
+                for name in self.content.get("institutions", [])
+            }
+        for item in self.content["action_plan"]:
+            where = self.where(f"action plan, {item['title']}")
+            try:
+                with self.b.time.clock_at(written):
+                    measure = plans.save_measure(
+                        self.review,
+                        self.fp,
+                        title=item["title"],
+                        description=_text(item.get("description")),
+                        recommendation_ids=[
+                            recommendations[n - 1].id for n in item["recommendations"]
+                        ],
+                        lead_institution_id=names[item["lead"]].id,
+                        contributor_ids=[names[n].id for n in item.get("contributors", [])],
+                        start_date=self.b.time.day(item["start_days_ago"]),
+                        due_date=self.b.time.day(-item["due_in_days"])
+                        if "due_in_days" in item
+                        else self.b.time.day(item["due_days_ago"]),
+                        budget_line=_text(item.get("budget")),
+                    )
+                    indicators = [
+                        plans.add_indicator(measure, self.fp, **indicator)
+                        for indicator in item.get("indicators", [])
+                    ]
+                    milestones = [
+                        plans.add_milestone(
+                            measure,
+                            self.fp,
+                            title=m["title"],
+                            due_date=self.b.time.day(-m["due_in_days"])
+                            if "due_in_days" in m
+                            else self.b.time.day(m["due_days_ago"]),
+                        )
+                        for m in item.get("milestones", [])
+                    ]
+                for entry in item.get("progress", []):
+                    with self.b.time.clock_at(self.b.time.at(entry["days_ago"], 11)):
+                        plans.report_progress(
+                            measure,
+                            self.fp,
+                            narrative=_text(entry["narrative"]),
+                            status=entry["status"],
+                            values={
+                                indicators[int(k) - 1].id: v
+                                for k, v in (entry.get("values") or {}).items()
+                            },
+                            completed_milestone_ids=[
+                                milestones[n - 1].id for n in entry.get("milestones", [])
+                            ],
+                        )
+            except (KeyError, IndexError, plans.PlanError) as error:
+                raise DemoUnavailable(f"Demo data {where}: {error}") from error
         db.session.commit()
 
 

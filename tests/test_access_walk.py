@@ -44,6 +44,7 @@ PUBLIC = {
     "public.recommendations",
     "public.recommendations_csv",
     "public.good_practices",
+    "action_plan_public.public_plan",  # the action plan, with the state's full consent only
 }
 #: Routes anyone signed in may use whose rows are filtered by who-sees-what (DESIGN §5): the walk
 #: checks that no text of Kenya's review appears in what outsiders get.
@@ -79,6 +80,18 @@ def _prepare(make, db, status):
     prepared.file = evidence.attach(
         prepared.review, question, upload, prepared.identities["focal_point"]
     )
+    # Kenya's action plan (issue 17): a measure answering the recommendation, named after it
+    from app.models import Measure
+
+    recommendation = db.session.scalar(
+        select(Recommendation).where(Recommendation.review_id == prepared.review.id)
+    )
+    prepared.measure = Measure(
+        review_id=prepared.review.id, title=f"Measure: {SECRET}", budget_line="KES 1"
+    )
+    prepared.measure.recommendations = [recommendation]
+    db.session.add(prepared.measure)
+    db.session.flush()
     prepared.review.status = status
     # a notification of Kenya's focal point naming the file: nobody else may read it (issue 6)
     prepared.note = Notification(
@@ -115,6 +128,7 @@ def _values(rule, prepared, db):
         "stage": "factual_check",
         "file_id": prepared.file.id,
         "note_id": prepared.note.id,
+        "measure_id": prepared.measure.id,
         "token": "not-a-signed-token",  # auth.reset_password: refuses it (404), whoever asks
     }
     values = {}

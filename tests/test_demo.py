@@ -303,6 +303,11 @@ def test_reminders_on_the_demo_remind_the_brazil_lead_and_escalate_costa_rica_on
     assert "queued reminder (7 d before): Brazil" in first.output
     assert "queued reminder (at the deadline): Costa Rica" in first.output
     assert "queued overdue (3 d overdue): Costa Rica" in first.output
-    assert first.output.strip().splitlines()[-1] == "reminders queued: 3"
+    # Indonesia's action plan has a measure past its due date (issue 17): told once, not escalated
+    assert (
+        "queued reminder (at the deadline): Indonesia — 2027 review cycle, measure" in first.output
+    )
+    assert "overdue): Indonesia" not in first.output
+    assert first.output.strip().splitlines()[-1] == "reminders queued: 4"
     second = runner.invoke(args=["reminders", "run"])
     assert second.output.strip().splitlines()[-1] == "reminders queued: 0"

@@ -693,6 +693,9 @@ EXPECTED_MESSAGES = [
     ("progress_report_due", "fp_ken"),
     ("escalation", "fp_ken"),
     ("escalation", "secretariat"),
+    # the round of enhanced follow-up ends with the secretariat's decision (issue 17)
+    ("back_to_regular_follow_up", "fp_ken"),
+    ("back_to_regular_follow_up", "secretariat"),
 ]
 
 

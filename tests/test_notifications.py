@@ -400,6 +400,8 @@ def test_every_email_template_renders_as_with_flask_babels_own_gettext(app, days
         "url": "https://pillars.example/set-password/abc",
         "expires": "2 days",
         "hours": days,
+        "share": 60,  # enhanced_proposed (issue 17)
+        "threshold": 50,
     }
     names = sorted(p.name for p in (ROOT / "templates" / "email").glob("[!_]*"))
     assert len(names) >= 3 * len(notification_rules.RULES)

@@ -54,6 +54,8 @@ def test_review_table_covers_every_event_of_the_design():
         "submit_response",
         "escalate",
         "deescalate",
+        "hold_another_round",
+        "give_formal_notice",
         "close_review",
         "withdraw",
         "reopen",

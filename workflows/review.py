@@ -267,6 +267,10 @@ SPECS = [
         needs_reason=True,
         style="warning",
     ),
+    # each round of enhanced follow-up ends with one of three decisions of the secretariat
+    # (issue 17; GRECO's non-compliance procedure, FATF's enhanced follow-up): back to regular
+    # follow-up, another enhanced round, or a formal notice that the plenary will discuss the
+    # state's compliance (the procedure then continues with a new round)
     TransitionSpec(
         "deescalate",
         (S.ENHANCED_FOLLOW_UP,),
@@ -275,6 +279,26 @@ SPECS = [
         N_("Return to regular follow-up"),
         (reason_given,),
         needs_reason=True,
+    ),
+    TransitionSpec(
+        "hold_another_round",
+        (S.ENHANCED_FOLLOW_UP,),
+        None,
+        "secretariat",
+        N_("Hold another enhanced round"),
+        (reason_given,),
+        needs_reason=True,
+        style="warning",
+    ),
+    TransitionSpec(
+        "give_formal_notice",
+        (S.ENHANCED_FOLLOW_UP,),
+        None,
+        "secretariat",
+        N_("Give formal notice — the plenary will discuss compliance"),
+        (reason_given,),
+        needs_reason=True,
+        style="danger",
     ),
     TransitionSpec(
         "close_review",

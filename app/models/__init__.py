@@ -1,5 +1,18 @@
 """The domain model (DESIGN §3), one module per aggregate; imported here for Alembic and callers."""
 
+from app.models.action_plan import (
+    EnhancedProposal,
+    EnhancedRound,
+    Indicator,
+    IndicatorValue,
+    Institution,
+    Measure,
+    MeasureProgress,
+    MeasureStatus,
+    Milestone,
+    ReportingFrequency,
+    RoundDecision,
+)
 from app.models.assessment import ASSISTANCE_KINDS, Answer, Choice, SectionGaps
 from app.models.assignment import Assignment, Evaluation, EvaluationSection, ProposedRecommendation
 from app.models.audit import TransitionLog
@@ -44,6 +57,17 @@ __all__ = [
     "ConsentLevel",
     "Cycle",
     "Draw",
+    "EnhancedProposal",
+    "EnhancedRound",
+    "Indicator",
+    "IndicatorValue",
+    "Institution",
+    "Measure",
+    "MeasureProgress",
+    "MeasureStatus",
+    "Milestone",
+    "ReportingFrequency",
+    "RoundDecision",
     "DeadlineChange",
     "Evaluation",
     "EvaluationSection",

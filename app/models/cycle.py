@@ -24,6 +24,14 @@ class Cycle(Base):
             "AND response_days > 0 AND follow_up_days > 0",
             name="positive_durations",
         ),
+        CheckConstraint(
+            "regular_interval_months BETWEEN 1 AND 60 "
+            "AND enhanced_interval_months BETWEEN 1 AND 60",
+            name="follow_up_intervals_range",
+        ),
+        CheckConstraint(
+            "not_implemented_threshold BETWEEN 1 AND 100", name="not_implemented_threshold_range"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,6 +53,12 @@ class Cycle(Base):
     draw_same_group: Mapped[bool] = mapped_column(Boolean, default=False)
     draw_max_per_reviewer: Mapped[int] = mapped_column(Integer, default=2)
     draw_no_reciprocal: Mapped[bool] = mapped_column(Boolean, default=True)
+    # follow-up reporting (issue 17; FATF regular vs enhanced follow-up): months between progress
+    # deadlines, and the share (percent) of supported recommendations assessed "not implemented"
+    # at a progress deadline from which enhanced follow-up is proposed
+    regular_interval_months: Mapped[int] = mapped_column(Integer, default=12, server_default="12")
+    enhanced_interval_months: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
+    not_implemented_threshold: Mapped[int] = mapped_column(Integer, default=50, server_default="50")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 

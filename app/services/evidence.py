@@ -159,6 +159,28 @@ def attach(review: Review, question: Question, upload: FileStorage, user: User) 
         EvidenceRefused: the file is empty, larger than `max_bytes`, not an accepted type by its
             content, or its name's extension does not match its content.
     """
+    name, data, kind = checked_upload(upload)
+    digest = hashlib.sha256(data).hexdigest()
+    already = db.session.scalar(
+        select(EvidenceFile).where(
+            EvidenceFile.review_id == review.id,
+            EvidenceFile.question_id == question.id,
+            EvidenceFile.sha256 == digest,
+            EvidenceFile.removed_at.is_(None),
+        )
+    )
+    if already is not None:
+        return already
+    return store(review, name, data, kind, user, question=question)
+
+
+def checked_upload(upload: FileStorage) -> tuple[str, bytes, FileKind]:
+    """Read ``upload`` and check it: return (display name, bytes, accepted type).
+
+    Raises:
+        EvidenceRefused: the file is empty, larger than `max_bytes`, not an accepted type by its
+            content, or its name's extension does not match its content.
+    """
     name = clean_name(upload.filename)
     limit = max_bytes()
     data = upload.stream.read(limit + 1)
@@ -183,17 +205,20 @@ def attach(review: Review, question: Question, upload: FileStorage, user: User) 
                 types=accepted_labels(),
             )
         )
-    digest = hashlib.sha256(data).hexdigest()
-    already = db.session.scalar(
-        select(EvidenceFile).where(
-            EvidenceFile.review_id == review.id,
-            EvidenceFile.question_id == question.id,
-            EvidenceFile.sha256 == digest,
-            EvidenceFile.removed_at.is_(None),
-        )
-    )
-    if already is not None:
-        return already
+    return name, data, kind
+
+
+def store(
+    review: Review,
+    name: str,
+    data: bytes,
+    kind: FileKind,
+    user: User,
+    *,
+    question: Question | None = None,
+) -> EvidenceFile:
+    """Write checked bytes (see `checked_upload`) under a new random key and add their record
+    to ``review`` (for ``question``, or none: an action plan's progress entry); flush."""
     key = uuid.uuid4().hex
     target = upload_folder() / key
     partial = target.with_name(key + ".part")
@@ -201,12 +226,12 @@ def attach(review: Review, question: Question, upload: FileStorage, user: User) 
     partial.replace(target)
     record = EvidenceFile(
         review_id=review.id,
-        question_id=question.id,
+        question_id=question.id if question is not None else None,
         storage_key=key,
         original_name=name,
         content_type=kind.mime,
         size_bytes=len(data),
-        sha256=digest,
+        sha256=hashlib.sha256(data).hexdigest(),
         uploaded_at=clock.now(),
         uploaded_by_id=user.id,
     )

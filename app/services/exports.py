@@ -291,3 +291,106 @@ def filter_choices(user: User) -> dict[str, list[tuple]]:
         "states": [tuple(s) for s in states],
         "sections": section_choices,
     }
+
+
+# --- the national action plan (issue 17) --------------------------------------------------------
+
+#: Columns of the action plan export: (key, header). ``budget_line`` only for those who may see
+#: it (``action_plan.view_budget``: the state's focal points and the secretariat).
+PLAN_COLUMNS = (
+    ("measure_id", "Measure ID"),
+    ("measure", "Measure"),
+    ("status", "Status"),
+    ("overdue", "Overdue"),
+    ("recommendations", "Recommendations answered"),
+    ("sections", "Sections"),
+    ("lead_institution", "Lead institution"),
+    ("contributors", "Contributing institutions"),
+    ("start_date", "Start date"),
+    ("due_date", "Due date"),
+    ("indicators", "Indicators (latest value / target)"),
+    ("milestones", "Milestones"),
+    ("latest_progress", "Latest progress (UTC)"),
+    ("budget_line", "Budget line"),
+)
+
+
+def action_plan_rows(review: Review, *, budget: bool) -> list[dict]:
+    """One row per measure of ``review``'s plan under `PLAN_COLUMNS` (dates ISO, instants UTC);
+    ``budget`` False leaves the budget line out (and its column, see `plan_columns`). The caller
+    checked ``action_plan.view``. A fixed number of queries."""
+    from app.services.action_plan import measure_overdue, measures_of, today_for
+
+    today = today_for(review)
+    rows = []
+    for measure in measures_of(review):
+        indicators = []
+        for indicator in measure.indicators:
+            latest = indicator.values[-1].value if indicator.values else None
+            shown = "" if latest is None else f"{latest:g}"
+            target = "" if indicator.target is None else f"{indicator.target:g}"
+            indicators.append(f"{indicator.name}: {shown} / {target} {indicator.unit}".strip())
+        milestones = [
+            f"{m.due_date.isoformat()} {m.title}"
+            + (f" (done {m.completed_on.isoformat()})" if m.completed_on else "")
+            for m in measure.milestones
+        ]
+        row = {
+            "measure_id": measure.id,
+            "measure": measure.title,
+            "status": _value(measure.status),
+            "overdue": "yes" if measure_overdue(measure, today) else "",
+            "recommendations": " | ".join(r.text for r in measure.recommendations),
+            "sections": ", ".join(sorted({r.section.code for r in measure.recommendations})),
+            "lead_institution": measure.lead_institution.name if measure.lead_institution else "",
+            "contributors": ", ".join(i.name for i in measure.contributors),
+            "start_date": measure.start_date.isoformat() if measure.start_date else "",
+            "due_date": measure.due_date.isoformat() if measure.due_date else "",
+            "indicators": " | ".join(indicators),
+            "milestones": " | ".join(milestones),
+            "latest_progress": _instant(measure.progress[-1].created_at)
+            if measure.progress
+            else "",
+        }
+        if budget:
+            row["budget_line"] = measure.budget_line
+        rows.append(row)
+    return rows
+
+
+def plan_columns(rows: list[dict]) -> list[tuple[str, str]]:
+    """`PLAN_COLUMNS` without the budget line when the rows do not carry it."""
+    with_budget = bool(rows) and "budget_line" in rows[0]
+    return [(k, h) for k, h in PLAN_COLUMNS if k != "budget_line" or with_budget]
+
+
+def action_plan_csv(rows: list[dict]) -> bytes:
+    """UTF-8 CSV (with BOM) of `action_plan_rows`, spreadsheet-safe (`neutralise`)."""
+    columns = plan_columns(rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([header for _key, header in columns])
+    for row in rows:
+        writer.writerow([neutralise(row[key]) for key, _header in columns])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def action_plan_xlsx(rows: list[dict]) -> bytes:
+    """An XLSX workbook (one sheet, "Action plan", written in openpyxl's write-only mode) of
+    `action_plan_rows`, spreadsheet-safe; control characters XLSX cannot hold are dropped."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    columns = plan_columns(rows)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Action plan")
+    sheet.append([header for _key, header in columns])
+    for row in rows:
+        cells = []
+        for key, _header in columns:
+            value = neutralise(row[key])
+            cells.append(ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value)
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -95,6 +95,10 @@ TASKS = {
     "factual_check": N_("send the state's factual-accuracy comments on the draft report"),
     "response": N_("answer each recommendation of the adopted report"),
     "follow_up": N_("report progress on the implementation of the recommendations"),
+    "measure": N_(
+        "complete the measures of the action plan that are due, or report their progress"
+    ),
+    "indicator": N_("report the values of the action plan's indicators that are due"),
 }
 
 #: Stage key → its name inside a sentence (translated when rendered).
@@ -104,6 +108,8 @@ STAGE_LABELS = {
     "factual_check": N_("factual check"),
     "response": N_("response"),
     "follow_up": N_("follow-up"),
+    "measure": N_("action plan measure"),
+    "indicator": N_("indicator report"),
 }
 
 
@@ -202,6 +208,9 @@ class OpenStage:
     stage: str
     due_at: datetime
     owed: list[Owed] = field(default_factory=list)
+    #: for an action plan's due date (``stage`` "measure" or "indicator", issue 17): the
+    #: measure's or indicator's id; such items are reminded about, never escalated
+    item: int | None = None
 
     @property
     def zone(self) -> str:
@@ -209,7 +218,8 @@ class OpenStage:
 
     @property
     def key(self) -> str:
-        return f"{self.review.id}:{self.stage}:{_instant_key(self.due_at)}"
+        stage = self.stage if self.item is None else f"{self.stage}-{self.item}"
+        return f"{self.review.id}:{stage}:{_instant_key(self.due_at)}"
 
 
 def open_stages() -> list[OpenStage]:
@@ -285,7 +295,68 @@ def open_stages() -> list[OpenStage]:
         else:
             for user in focal_points.get(stage.review.state_id, []):
                 stage.owed.append(Owed(user, stage.stage))
-    return stages
+    return stages + plan_items(stages)
+
+
+#: Review statuses whose action plan's due dates are reminded about (issue 17).
+PLAN_STAGES = (R.RESPONSE, R.FOLLOW_UP, R.ENHANCED_FOLLOW_UP)
+
+
+def plan_items(stages: Sequence[OpenStage]) -> list[OpenStage]:
+    """The due dates of the action plans of ``stages``' reviews in response or (enhanced)
+    follow-up, as stages owed by the same focal points: each unfinished measure's due date and
+    each of its indicators' next report (`app.services.action_plan.next_report_due`), the end of
+    that day in the cycle's zone. One SELECT, none when no review is in those statuses."""
+    from sqlalchemy import func
+
+    from app.models import Indicator, IndicatorValue, Measure
+    from app.services.action_plan import FINISHED, next_report_day
+
+    reviews = {s.review.id: s for s in stages if s.review.status in PLAN_STAGES and s.item is None}
+    if not reviews:
+        return []
+    rows = db.session.execute(
+        select(
+            Measure.id,
+            Measure.review_id,
+            Measure.due_date,
+            Measure.start_date,
+            Measure.created_at,
+            Indicator.id,
+            Indicator.frequency,
+            func.max(IndicatorValue.measured_on),
+        )
+        .outerjoin(Indicator, Indicator.measure_id == Measure.id)
+        .outerjoin(IndicatorValue, IndicatorValue.indicator_id == Indicator.id)
+        .where(Measure.review_id.in_(list(reviews)), Measure.status.not_in(FINISHED))
+        .group_by(
+            Measure.id,
+            Measure.review_id,
+            Measure.due_date,
+            Measure.start_date,
+            Measure.created_at,
+            Indicator.id,
+            Indicator.frequency,
+        )
+        .order_by(Measure.id, Indicator.id)
+    ).all()
+    items: list[OpenStage] = []
+    seen: set[int] = set()
+    for measure_id, review_id, due, start, created, indicator_id, frequency, last in rows:
+        parent = reviews[review_id]
+        zone = parent.zone
+        if due is not None and measure_id not in seen:
+            seen.add(measure_id)
+            items.append(_item(parent, "measure", measure_id, clock.end_of_day(due, zone)))
+        if indicator_id is not None:
+            day = next_report_day(frequency, last, start or created.date())
+            items.append(_item(parent, "indicator", indicator_id, clock.end_of_day(day, zone)))
+    return items
+
+
+def _item(parent: OpenStage, stage: str, ident: int, due_at: datetime) -> OpenStage:
+    owed = [Owed(o.user, stage) for o in parent.owed if o.assignment is None]
+    return OpenStage(parent.review, stage, due_at, owed, item=ident)
 
 
 def _evaluation_task(assignment: Assignment) -> str | None:
@@ -356,7 +427,7 @@ def plan(
         days = due_reminder(stage.due_at, stage.zone, offsets, now)
         if days is not None:
             planned.extend(Planned(REMINDER, stage, days, o.user, o) for o in stage.owed)
-        if escalation_due(stage.due_at, stage.zone, escalation_days, now):
+        if stage.item is None and escalation_due(stage.due_at, stage.zone, escalation_days, now):
             planned.extend(Planned(ESCALATION, stage, escalation_days, s) for s in secretariat)
     return planned
 
@@ -387,6 +458,8 @@ TASK_PAGES = {
     "factual_check": ("report.show", False),
     "response": ("follow_up.response", False),
     "follow_up": ("follow_up.show", False),
+    "measure": ("action_plan.show", False),
+    "indicator": ("action_plan.show", False),
 }
 
 
@@ -438,6 +511,8 @@ class PassResult:
     already: int = 0
     cancelled: int = 0
     dry_run: bool = False
+    #: reviews for which enhanced follow-up was proposed by this pass (issue 17)
+    proposals: int = 0
 
     @property
     def reminders(self) -> int:
@@ -458,7 +533,7 @@ def run_pass(now: datetime | None = None, *, dry_run: bool = False) -> PassResul
     message queued costs the outbox's own duplicate check and INSERT (and, on PostgreSQL, a
     SAVEPOINT): 5 SELECTs for a pass with nothing new, at 10 reviews as at 193.
     """
-    from app.services import notifications
+    from app.services import enhanced_follow_up, notifications
 
     now = now or clock.now()
     offsets, escalation_days = settings()
@@ -467,8 +542,9 @@ def run_pass(now: datetime | None = None, *, dry_run: bool = False) -> PassResul
     due = plan(stages, secretariat, now, offsets, escalation_days)
     used = _used_keys([p.dedupe_key for p in due])
     fresh = [p for p in due if p.dedupe_key not in used]
+    proposals = len(enhanced_follow_up.propose_due(now, dry_run=dry_run))
     if dry_run:
-        return PassResult(fresh, already=len(due) - len(fresh), dry_run=True)
+        return PassResult(fresh, already=len(due) - len(fresh), dry_run=True, proposals=proposals)
     cancelled = cancel_stale(stages)
     queued = []
     for planned in fresh:
@@ -484,7 +560,9 @@ def run_pass(now: datetime | None = None, *, dry_run: bool = False) -> PassResul
         if note is not None:
             queued.append(planned)
     db.session.flush()
-    return PassResult(queued, already=len(due) - len(queued), cancelled=cancelled)
+    return PassResult(
+        queued, already=len(due) - len(queued), cancelled=cancelled, proposals=proposals
+    )
 
 
 def _used_keys(keys: list[str]) -> set[str]:

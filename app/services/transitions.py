@@ -619,7 +619,23 @@ def _cycle_opened(cycle: Cycle, actor: User, reason: str, now: datetime) -> None
     carry_into_cycle(cycle)
 
 
+def _enhanced(step: str) -> Callable[[Review, User, str, datetime], None]:
+    """The enhanced follow-up procedure's side effect ``step`` (issue 17): rounds, decisions and
+    the progress deadline they set (`app.services.enhanced_follow_up`)."""
+
+    def run(review: Review, actor: User, reason: str, now: datetime) -> None:
+        from app.services import enhanced_follow_up
+
+        getattr(enhanced_follow_up, step)(review, actor, reason, now)
+
+    return run
+
+
 SIDE_EFFECTS: dict[tuple[str, str], Callable[[Any, User, str, datetime], None]] = {
+    ("review", "escalate"): _enhanced("escalated"),
+    ("review", "deescalate"): _enhanced("deescalated"),
+    ("review", "hold_another_round"): _enhanced("another_round"),
+    ("review", "give_formal_notice"): _enhanced("formal_notice"),
     ("cycle", "open_cycle"): _cycle_opened,
     ("review", "submit_draft_report"): _draft_submitted,
     ("review", "adopt_report"): _report_adopted,

@@ -1,5 +1,8 @@
 """Web blueprints, one package per area (routes.py thin: load, check, call a service, render)."""
 
+from app.web.action_plan.routes import bp as action_plan_bp
+from app.web.action_plan.routes import public_bp as action_plan_public_bp
+from app.web.action_plan.routes import roll_up_bp as action_plan_roll_up_bp
 from app.web.admin.routes import bp as admin_bp
 from app.web.auth.routes import bp as auth_bp
 from app.web.draws.routes import bp as draws_bp
@@ -24,6 +27,9 @@ BLUEPRINTS = [
     evaluation_bp,
     report_bp,
     follow_up_bp,
+    action_plan_bp,
+    action_plan_public_bp,
+    action_plan_roll_up_bp,
     draws_bp,
     recommendations_bp,
     publication_bp,

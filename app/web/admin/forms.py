@@ -31,6 +31,7 @@ from wtforms.validators import (
     InputRequired,
     Length,
     NumberRange,
+    Optional,
     StopValidation,
     ValidationError,
 )
@@ -245,6 +246,25 @@ class CycleForm(FlaskForm):
         _l("Reviewers per review team"),
         validators=[InputRequired(), NumberRange(min=1, max=7)],
         default=model_default("team_size"),
+    )
+    # follow-up reporting (issue 17; FATF regular vs enhanced follow-up)
+    regular_interval_months = IntegerField(
+        _l("Regular follow-up: months between progress reports"),
+        validators=[Optional(), NumberRange(min=1, max=60)],
+        default=model_default("regular_interval_months"),
+    )
+    enhanced_interval_months = IntegerField(
+        _l("Enhanced follow-up: months between progress reports"),
+        validators=[Optional(), NumberRange(min=1, max=60)],
+        default=model_default("enhanced_interval_months"),
+    )
+    not_implemented_threshold = IntegerField(
+        _l("Threshold for proposing enhanced follow-up (%)"),
+        validators=[Optional(), NumberRange(min=1, max=100)],
+        default=model_default("not_implemented_threshold"),
+        description=_l(
+            'Share of supported recommendations assessed "not implemented" at a progress deadline.'
+        ),
     )
     submit = SubmitField(_l("Create cycle"))
 

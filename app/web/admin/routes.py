@@ -221,6 +221,7 @@ def cycle_new():
                 form.starts_on.data,
                 form.time_zone.data,
                 team_size=form.team_size.data,
+                **follow_up_settings(form),
                 **durations,
             )
         except SetupError as refused:
@@ -236,6 +237,13 @@ def cycle_new():
     return render_template(
         "admin/cycle_form.html", form=form, error=error, time_zones=TIME_ZONES
     ), _invalid_status(form)
+
+
+def follow_up_settings(form: CycleForm) -> dict[str, int]:
+    """The follow-up intervals and threshold the form gives (issue 17); left empty, the
+    model's defaults apply (12 and 6 months, 50 %)."""
+    names = ("regular_interval_months", "enhanced_interval_months", "not_implemented_threshold")
+    return {name: form[name].data for name in names if form[name].data is not None}
 
 
 def _add_states_form(cycle: Cycle, form: AddStatesForm | None = None) -> AddStatesForm:

@@ -1,0 +1,1 @@
+"""National action plan pages (issue 17): measures, institutions, indicators, progress, exports."""
