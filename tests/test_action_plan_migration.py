@@ -1,4 +1,4 @@
-"""Migration 0009_i17_action_plans keeps existing responses' planned actions as measures (issue 17),
+"""Migration 0010_action_plans keeps existing responses' planned actions as measures (issue 17),
 on SQLite and PostgreSQL (``TEST_DATABASE_URL``)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from app.extensions import db as _db
 from tests.conftest import _make_config
 from tests.test_migrations import FIRST, MIGRATIONS, SEED, WHEN
 
-BEFORE = "0008_bench_indexes"
+BEFORE = "0009_i15_languages"
 RECOMMENDATIONS = [
     {
         "id": 1,

@@ -7,8 +7,8 @@ that recommendation (title from the planned action's first line, description the
 date the response's target date, lead institution the responsible institution added to the
 state's list); the response itself is kept unchanged.
 
-Revision ID: 0009_i17_action_plans
-Revises: 0008_bench_indexes
+Revision ID: 0010_action_plans
+Revises: 0009_i15_languages
 Create Date: 2026-12-06 03:35:22.109521
 
 """
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_i17_action_plans'
-down_revision = '0008_bench_indexes'
+revision = "0010_action_plans"
+down_revision = "0009_i15_languages"
 branch_labels = None
 depends_on = None
 
