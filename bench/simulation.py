@@ -172,7 +172,7 @@ class _Simulation:
         self.result = SimulationResult()
         # plain rows, not ORM objects: the session is closed between steps
         self.sections = db.session.execute(
-            select(FrameworkSection.id, FrameworkSection.title)
+            select(FrameworkSection.id, FrameworkSection.title_en.label("title"))
             .where(FrameworkSection.framework_id == framework_id)
             .order_by(FrameworkSection.number)
         ).all()

@@ -804,7 +804,7 @@ def test_add_states_select_offers_only_states_not_yet_in_grouped_by_regional_gro
     assert f'<option value="{kenya.id}">' not in page
     assert f'<option value="{make.state("GHA").id}">Ghana</option>' in page
     assert '<optgroup label="African Group">' in page
-    assert '<optgroup label="WEOG">' in page
+    assert '<optgroup label="Western European and Others Group (WEOG)">' in page
 
 
 def test_adding_no_state_is_refused(client, make, secretariat):

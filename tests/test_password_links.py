@@ -124,7 +124,9 @@ def test_forgot_password_answers_the_same_for_any_address_and_logs_only_real_lin
             response = client.post("/forgot-password", data={"email": email})
             assert response.status_code == 302 and response.headers["Location"] == "/login"
             answers.append(client.get("/login").get_data(as_text=True))
-    assert re.sub(r"\s+", " ", answers[0]) == re.sub(r"\s+", " ", answers[1])
+    # the same page but for the session's own CSRF token (the language switcher's form)
+    same = [re.sub(r'name="csrf_token" value="[^"]*"', "", re.sub(r"\s+", " ", a)) for a in answers]
+    assert same[0] == same[1]
     assert "If an active account uses this address" in answers[0]
     assert "has been sent to it by e-mail" in answers[0]
     # the link went to the outbox for the real account only, marked secret (issue 6)

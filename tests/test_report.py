@@ -220,7 +220,7 @@ def test_factual_comments_are_separate_rows_beside_findings_never_altering_them(
     assert "The police act was amended in 2026." in comments_part
     assert "Oversight board exists since 2019." in comments_part
     assert "Wanjiru Kamau" in comments_part
-    assert "01 Sep 2027, 08:00 (UTC)" in comments_part
+    assert "1 Sept 2027, 08:00 (UTC)" in comments_part  # CLDR en_GB
     assert "General comments of the state" in text
     assert "Thank you for a careful report." in text
 

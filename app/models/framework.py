@@ -61,7 +61,7 @@ class Framework(Base):
     title_en: Mapped[str] = mapped_column("title", String(200))
     source: Mapped[str] = mapped_column(Text, default="")
     #: ``{locale: {field: text}}`` from the data file's translations (DESIGN §11).
-    translations: Mapped[dict] = mapped_column(JSON, default=dict)
+    translations: Mapped[dict | None] = mapped_column(JSON, default=dict)
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     sections: Mapped[list[FrameworkSection]] = relationship(
@@ -86,7 +86,7 @@ class FrameworkSection(Base):
     title_en: Mapped[str] = mapped_column("title", String(200))
     pillar: Mapped[int] = mapped_column(Integer, default=1)
     description_en: Mapped[str] = mapped_column("description", Text, default="")
-    translations: Mapped[dict] = mapped_column(JSON, default=dict)
+    translations: Mapped[dict | None] = mapped_column(JSON, default=dict)
     brief_section: Mapped[str] = mapped_column(String(200), default="")
 
     framework: Mapped[Framework] = relationship(back_populates="sections")
@@ -111,7 +111,7 @@ class Question(Base):
     answer_type: Mapped[AnswerType] = mapped_column(enum_column(AnswerType, "answer_type"))
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     expected_evidence_en: Mapped[str] = mapped_column("expected_evidence", Text, default="")
-    translations: Mapped[dict] = mapped_column(JSON, default=dict)
+    translations: Mapped[dict | None] = mapped_column(JSON, default=dict)
     brief_section: Mapped[str] = mapped_column(String(200), default="")
     prefill: Mapped[str | None] = mapped_column(String(40))
 
