@@ -148,11 +148,8 @@ def accepted_labels() -> str:
     return ", ".join(kind.label for kind in ACCEPTED)
 
 
-def attach(review: Review, question: Question, upload: FileStorage, user: User) -> EvidenceFile:
-    """Check and store one uploaded file as evidence for ``question`` of ``review``; flush.
-
-    The same bytes already attached (not removed) to that question are not stored twice — a
-    browser re-posting the form, or the file chosen again — the existing record is returned.
+def check_upload(upload: FileStorage) -> tuple[str, bytes, FileKind]:
+    """Read and check one uploaded file: (clean display name, bytes, recognised kind).
 
     Raises:
         EvidenceRefused: the file is empty, larger than `max_bytes`, not an accepted type by its
@@ -182,6 +179,29 @@ def attach(review: Review, question: Question, upload: FileStorage, user: User) 
                 types=accepted_labels(),
             )
         )
+    return name, data, kind
+
+
+def store_bytes(data: bytes) -> str:
+    """Write ``data`` under a new random key in the upload folder; return the key."""
+    key = uuid.uuid4().hex
+    target = upload_folder() / key
+    partial = target.with_name(key + ".part")
+    partial.write_bytes(data)
+    partial.replace(target)
+    return key
+
+
+def attach(review: Review, question: Question, upload: FileStorage, user: User) -> EvidenceFile:
+    """Check and store one uploaded file as evidence for ``question`` of ``review``; flush.
+
+    The same bytes already attached (not removed) to that question are not stored twice — a
+    browser re-posting the form, or the file chosen again — the existing record is returned.
+
+    Raises:
+        EvidenceRefused: see `check_upload`.
+    """
+    name, data, kind = check_upload(upload)
     digest = hashlib.sha256(data).hexdigest()
     already = db.session.scalar(
         select(EvidenceFile).where(
@@ -193,11 +213,7 @@ def attach(review: Review, question: Question, upload: FileStorage, user: User) 
     )
     if already is not None:
         return already
-    key = uuid.uuid4().hex
-    target = upload_folder() / key
-    partial = target.with_name(key + ".part")
-    partial.write_bytes(data)
-    partial.replace(target)
+    key = store_bytes(data)
     record = EvidenceFile(
         review_id=review.id,
         question_id=question.id,
@@ -212,6 +228,20 @@ def attach(review: Review, question: Question, upload: FileStorage, user: User) 
     db.session.add(record)
     db.session.flush()
     return record
+
+
+def stored_key_path(key: str) -> Path:
+    """The path of the bytes stored under ``key`` (checked to be a UUID's hex).
+
+    Raises:
+        FileNotFoundError: a malformed key, or the bytes are missing.
+    """
+    if len(key) != 32 or any(ch not in "0123456789abcdef" for ch in key):
+        raise FileNotFoundError(key)
+    path = upload_folder() / key
+    if not path.is_file():
+        raise FileNotFoundError(key)
+    return path
 
 
 def files_by_question(review: Review) -> dict[int, list[EvidenceFile]]:

@@ -3,7 +3,7 @@
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.models import RegionalGroup, State
+from app.models import RegionalGroup, Role, State
 from app.services import reference
 from app.services.worklist import next_deadline, own_assignments, tasks_for, visible_reviews
 from app.web.listing import paginate
@@ -21,6 +21,11 @@ def index():
 @bp.route("/home")
 @login_required
 def home():
+    # partners and stakeholders have no review of their own: their home is their area (issue 18)
+    if current_user.role == Role.PARTNER:
+        return redirect(url_for("assistance.index"))
+    if current_user.role == Role.STAKEHOLDER:
+        return redirect(url_for("stakeholders.index"))
     reviews = visible_reviews(current_user)
     return render_template(
         "main/home.html",
