@@ -161,7 +161,7 @@ def request_new(review_id: int):
     access.require(current_user, "request.create", review, hide=True)
     form = _request_form(review, RequestForm())
     error = None
-    if request.method == "GET":
+    if request.method != "POST":
         area = _area(request.args.get("area"))
         if area:
             form.area.data = area.value
@@ -194,7 +194,7 @@ def request_edit(request_id: int):
     access.require(current_user, "request.edit", item)
     form = _request_form(item.review, RequestForm(obj=None))
     error = None
-    if request.method == "GET":
+    if request.method != "POST":
         form.title.data = item.title
         form.area.data = item.area.value
         form.purpose_code.data = item.purpose_code

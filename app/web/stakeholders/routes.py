@@ -92,7 +92,7 @@ def submission_new(review_id: int):
     review = get_or_404(Review, review_id)
     access.require(current_user, "submission.create", review, hide=True)
     form = SubmissionForm()
-    if request.method == "GET":
+    if request.method != "POST":
         return _render_form(review, form, {})
     texts = _texts(review)
     try:
@@ -124,7 +124,7 @@ def submission_edit(submission_id: int):
     access.require(current_user, "submission.edit", submission)
     review = submission.review
     form = SubmissionForm()
-    if request.method == "GET":
+    if request.method != "POST":
         form.identity.data = "anonymous" if submission.anonymous else "named"
         texts = {part.section_id: part.body for part in submission.sections}
         return _render_form(review, form, texts, submission)
