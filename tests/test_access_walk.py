@@ -114,16 +114,16 @@ def _prepare_pillar_two(make, db, prepared):
         outsider_partner=make.partner("Unrelated Foundation"),
         outsider_stakeholder=make.stakeholder("Unrelated Civil Society Group"),
     )
-    fields = dict(
-        state=review.state,
-        review=review,
-        user=fp,
-        area=AssistanceArea.SECURITY_SECTOR_REFORM,
-        purpose_code="",
-        shared_details=FILE_MARK,
-        section_id=None,
-        recommendation_ids=[],
-    )
+    fields = {
+        "state": review.state,
+        "review": review,
+        "user": fp,
+        "area": AssistanceArea.SECURITY_SECTOR_REFORM,
+        "purpose_code": "",
+        "shared_details": FILE_MARK,
+        "section_id": None,
+        "recommendation_ids": [],
+    }
     prepared.draft_request = assistance.save_request(
         None, title="Unshared", need=f"{SECRET} {FILE_MARK}", **fields
     )

@@ -71,9 +71,7 @@ def test_submission_needs_text_and_keeps_what_was_typed(app, setting, login_as):
     assert "at least one section" in response.get_data(as_text=True)
 
 
-def test_submissions_are_closed_outside_self_assessment_and_evaluation(
-    app, db, setting, login_as
-):
+def test_submissions_are_closed_outside_self_assessment_and_evaluation(app, db, setting, login_as):
     setting["review"].status = ReviewStatus.FACTUAL_CHECK
     db.session.commit()
     client = login_as(setting["stakeholder"], on=app.test_client())
@@ -143,7 +141,8 @@ def test_anonymous_submission_reaches_the_team_and_the_state_sees_only_the_summa
     assert "ill-treatment in police custody" in summary
     for hidden in (ORG, "(Central)", "Anonymous organisation", f"/submissions/{submission.id}"):
         assert hidden not in summary, hidden
-    for url in (f"/reviews/{review.id}", f"/reviews/{review.id}/history", "/home", "/notifications"):
+    pages = (f"/reviews/{review.id}", f"/reviews/{review.id}/history", "/home", "/notifications")
+    for url in pages:
         response = state.get(url)
         assert ORG not in response.get_data(as_text=True), url
 
