@@ -71,7 +71,8 @@ class User(UserMixin, Base):
             name="organisation_required",
         ),
         CheckConstraint(
-            "(role = 'stakeholder') = (stakeholder_kind IS NOT NULL)", name="stakeholder_kind"
+            "(role = 'stakeholder') = (stakeholder_kind IS NOT NULL)",
+            name="kind_only_for_stakeholders",
         ),
     )
 

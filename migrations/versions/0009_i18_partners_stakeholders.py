@@ -5,7 +5,8 @@ The role is a VARCHAR(32) guarded by the CHECK constraint ``ck_user_account_role
 and PostgreSQL (``enum_column``: no native enum type), so the two new roles need only that
 constraint widened; SQLite's batch mode recreates the table, copying every row. Partners and
 stakeholders carry an organisation name and no state (``ck_user_account_state_required``
-relaxed, ``ck_user_account_organisation_required`` and ``ck_user_account_stakeholder_kind`` added).
+relaxed; ``ck_user_account_organisation_required`` and
+``ck_user_account_kind_only_for_stakeholders`` added).
 
 Revision ID: 0009_i18_partners_stakeholders
 Revises: 0008_bench_indexes
@@ -54,7 +55,7 @@ def upgrade():
             "(state_id IS NULL AND organisation IS NOT NULL)",
         )
         batch_op.create_check_constraint(
-            op.f("ck_user_account_stakeholder_kind"),
+            op.f("ck_user_account_kind_only_for_stakeholders"),
             "(role = 'stakeholder') = (stakeholder_kind IS NOT NULL)",
         )
 
@@ -402,7 +403,7 @@ def downgrade():
     # reviewers-less rows, so they are removed with their organisation columns
     op.execute("DELETE FROM user_account WHERE role IN ('partner', 'stakeholder')")
     with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f("ck_user_account_stakeholder_kind"), type_="check")
+        batch_op.drop_constraint(op.f("ck_user_account_kind_only_for_stakeholders"), type_="check")
         batch_op.drop_constraint(op.f("ck_user_account_organisation_required"), type_="check")
         batch_op.drop_constraint(op.f("ck_user_account_state_required"), type_="check")
         batch_op.drop_constraint(op.f("ck_user_account_role"), type_="check")
