@@ -411,5 +411,6 @@ def downgrade():
         batch_op.create_check_constraint(
             op.f("ck_user_account_state_required"), "role = 'secretariat' OR state_id IS NOT NULL"
         )
+        batch_op.drop_constraint(op.f("ck_user_account_stakeholder_kind"), type_="check")
         batch_op.drop_column("stakeholder_kind")
         batch_op.drop_column("organisation")
