@@ -15,7 +15,20 @@ from flask import abort, g
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Assignment, Review, Role, User
+from app.models import (
+    Assignment,
+    AssistanceRequest,
+    Offer,
+    OfferStatus,
+    Programme,
+    ProgrammeStatus,
+    RequestStatus,
+    Review,
+    Role,
+    StakeholderSubmission,
+    SubmissionStatus,
+    User,
+)
 from workflows import AssignmentStatus, CycleStatus, ReviewStatus, TransitionSpec
 
 R = ReviewStatus
@@ -192,6 +205,97 @@ def _view_evidence(user: Any, record: Any) -> bool:
     return _view_self_assessment(user, record.review)
 
 
+# --- pillar two: international partners (issue 18) -------------------------------------------
+
+
+def is_partner(user: Any) -> bool:
+    return _authenticated(user) and user.role == Role.PARTNER and user.active
+
+
+def is_stakeholder(user: Any) -> bool:
+    return _authenticated(user) and user.role == Role.STAKEHOLDER and user.active
+
+
+def is_focal_point_of_state(user: Any, state_id: int) -> bool:
+    return _authenticated(user) and user.role == Role.FOCAL_POINT and user.state_id == state_id
+
+
+def _engaged_with(user: Any, state_id: int) -> bool:
+    """A partner that made an offer on one of the state's requests (cached per request)."""
+    if not is_partner(user):
+        return False
+    cache = g.setdefault("_engaged_cache", {})
+    if user.id not in cache:
+        cache[user.id] = set(
+            db.session.scalars(
+                select(AssistanceRequest.state_id)
+                .join(Offer, Offer.request_id == AssistanceRequest.id)
+                .where(Offer.partner_id == user.id)
+            )
+        )
+    return state_id in cache[user.id]
+
+
+def _view_request(user: Any, request: AssistanceRequest) -> bool:
+    """The secretariat and the state always; a partner only while the state shares it, or
+    afterwards when it made an offer on it (DESIGN §5: nothing unshared)."""
+    if is_secretariat(user) or is_focal_point_of_state(user, request.state_id):
+        return True
+    if not is_partner(user):
+        return False
+    if request.status == RequestStatus.SHARED:
+        return True
+    return request.status == RequestStatus.WITHDRAWN and any(
+        o.partner_id == user.id for o in request.offers
+    )
+
+
+def _party_to_offer(user: Any, offer: Offer) -> bool:
+    return (
+        is_secretariat(user)
+        or (is_partner(user) and offer.partner_id == user.id)
+        or is_focal_point_of_state(user, offer.request.state_id)
+    )
+
+
+def _party_to_programme(user: Any, programme: Programme) -> bool:
+    return (is_partner(user) and programme.partner_id == user.id) or is_focal_point_of_state(
+        user, programme.state_id
+    )
+
+
+def _view_coordination(user: Any, state: Any) -> bool:
+    return (
+        is_secretariat(user)
+        or is_focal_point_of_state(user, state.id)
+        or _engaged_with(user, state.id)
+    )
+
+
+# --- civil society: stakeholder submissions (issue 18) ----------------------------------------
+
+
+def _view_submission(user: Any, submission: StakeholderSubmission) -> bool:
+    """The secretariat; the author; the review team once the secretariat accepted it. Never the
+    reviewed state (it reads the secretariat's summary only, DESIGN §5)."""
+    if is_secretariat(user):
+        return True
+    if is_stakeholder(user) and submission.author_id == user.id:
+        return True
+    return submission.status == SubmissionStatus.ACCEPTED and is_team_member(
+        user, submission.review
+    )
+
+
+def _edit_submission(user: Any, submission: StakeholderSubmission) -> bool:
+    return (
+        is_stakeholder(user)
+        and submission.author_id == user.id
+        and submission.status in (SubmissionStatus.SUBMITTED, SubmissionStatus.CHANGES_REQUESTED)
+        and submission.review.status in (R.SELF_ASSESSMENT, R.EVALUATION)
+    )
+
+
 #: The rule table. Keys are actions; values take (user, object) and answer True or False.
 RULES: dict[str, Callable[[Any, Any], bool]] = {
     "admin": lambda user, _obj: is_secretariat(user),
@@ -304,6 +408,62 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
         and evidence.question_id is not None
         and RULES["self_assessment.edit"](user, evidence.review)
     ),
+    # --- pillar two (issue 18) ---
+    "assistance.browse": lambda user, _obj: is_secretariat(user) or is_partner(user),
+    "assistance.partner": lambda user, _obj: is_partner(user),
+    "assistance.state": lambda user, _obj: _authenticated(user) and user.role == Role.FOCAL_POINT,
+    "assistance.overview": lambda user, _obj: is_secretariat(user),
+    # a request is drafted from a review of the focal point's own state
+    "request.create": lambda user, review: is_focal_point_of(user, review),
+    "request.view": _view_request,
+    "request.edit": lambda user, request: (
+        is_focal_point_of_state(user, request.state_id) and request.status == RequestStatus.DRAFT
+    ),
+    "request.share": lambda user, request: (
+        is_focal_point_of_state(user, request.state_id) and request.status == RequestStatus.DRAFT
+    ),
+    "request.withdraw": lambda user, request: (
+        is_focal_point_of_state(user, request.state_id) and request.status == RequestStatus.SHARED
+    ),
+    "offer.create": lambda user, request: (
+        is_partner(user) and request.status == RequestStatus.SHARED
+    ),
+    "offer.view": _party_to_offer,
+    "offer.decide": lambda user, offer: (
+        is_focal_point_of_state(user, offer.request.state_id)
+        and offer.status == OfferStatus.PENDING
+        and offer.request.status == RequestStatus.SHARED
+    ),
+    "programme.view": lambda user, programme: (
+        is_secretariat(user) or _party_to_programme(user, programme)
+    ),
+    "programme.note": lambda user, programme: (
+        _party_to_programme(user, programme) and programme.status == ProgrammeStatus.UNDER_WAY
+    ),
+    "programme.complete": lambda user, programme: (
+        _party_to_programme(user, programme) and programme.status == ProgrammeStatus.UNDER_WAY
+    ),
+    "programme.evaluate": lambda user, programme: (
+        _party_to_programme(user, programme) and programme.status == ProgrammeStatus.COMPLETED
+    ),
+    "coordination.view": _view_coordination,
+    # --- stakeholder submissions (issue 18) ---
+    "submission.home": lambda user, _obj: is_stakeholder(user),
+    "submission.create": lambda user, review: (
+        is_stakeholder(user) and review.status in (R.SELF_ASSESSMENT, R.EVALUATION)
+    ),
+    "submission.view": _view_submission,
+    "submission.edit": _edit_submission,
+    "submission.screen": lambda user, submission: (
+        is_secretariat(user) and submission.status == SubmissionStatus.SUBMITTED
+    ),
+    # the list of accepted submissions beside the self-assessment: the secretariat and the team
+    "submissions.list": lambda user, review: is_secretariat(user) or is_team_member(user, review),
+    "submissions.summary_edit": lambda user, review: is_secretariat(user),
+    # the summary is what the reviewed state reads of civil society's submissions
+    "submissions.summary_view": lambda user, review: (
+        is_secretariat(user) or is_focal_point_of(user, review) or is_team_member(user, review)
+    ),
 }
 
 
@@ -347,6 +507,8 @@ def visible_review_ids_clause(user: User):
         return Review.id.is_not(None)
     if user.role == Role.FOCAL_POINT:
         return Review.state_id == user.state_id
+    if user.role != Role.REVIEWER:  # partners and stakeholders see no review (issue 18)
+        return Review.id.is_(None)
     return Review.id.in_(
         select(Assignment.review_id).where(
             Assignment.reviewer_id == user.id, Assignment.status.in_(VISIBLE_TO_REVIEWER)
@@ -365,6 +527,8 @@ def visible_recommendations_clause(user: User):
         return Review.id.is_(None)
     if user.role == Role.FOCAL_POINT:
         return (Review.state_id == user.state_id) & Review.status.in_(REPORT_VISIBLE_TO_STATE)
+    if user.role != Role.REVIEWER:
+        return Review.id.is_(None)
     mine = select(Assignment.review_id).where(
         Assignment.reviewer_id == user.id,
         (Assignment.status == A.SUBMITTED)

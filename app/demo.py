@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,6 +39,7 @@ from app.models import (
     Assessment,
     AssessmentStatus,
     Assignment,
+    AssistanceArea,
     Choice,
     ConsentLevel,
     Cycle,
@@ -46,6 +48,7 @@ from app.models import (
     FactualComment,
     Framework,
     FrameworkSection,
+    OfferKind,
     Priority,
     ProgressStatus,
     ProgressUpdate,
@@ -60,10 +63,11 @@ from app.models import (
     Review,
     Role,
     SectionGaps,
+    StakeholderKind,
     State,
     User,
 )
-from app.services import clock, cycles, reference
+from app.services import assistance, clock, cycles, reference, stakeholders
 from app.services.transitions import apply_transition
 from workflows import REVIEW, AssignmentStatus, ReviewStatus
 
@@ -106,6 +110,9 @@ def read_plan(directory: Path = DEMO_DIR) -> dict[str, Any]:
         for entry in plan["states"]:
             path = directory / f"{entry['code'].lower()}.yaml"
             entry["content"] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        plan["pillar_two"] = yaml.safe_load(
+            (directory / "pillar_two.yaml").read_text(encoding="utf-8")
+        )
     except FileNotFoundError as missing:
         raise DemoUnavailable(f"Demo data file missing: {missing.filename}") from None
     codes = {entry["code"] for entry in plan["states"]}
@@ -164,6 +171,19 @@ def accounts_of(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "state": entry["code"],
             }
         )
+    pillar_two = plan.get("pillar_two") or {}
+    for role, key in ((Role.PARTNER, "partners"), (Role.STAKEHOLDER, "stakeholders")):
+        for entry in pillar_two.get(key, []):
+            accounts.append(
+                {
+                    "email": entry["email"],
+                    "name": entry["name"],
+                    "role": role,
+                    "state": None,
+                    "organisation": entry["organisation"],
+                    "kind": entry.get("kind"),
+                }
+            )
     return accounts
 
 
@@ -245,6 +265,8 @@ def _account_lines(plan: Mapping[str, Any]) -> list[str]:
         code = account["state"]
         if account["role"] == Role.SECRETARIAT:
             note = "—  sees every review"
+        elif account.get("organisation"):
+            note = account["organisation"]
         elif account["role"] == Role.FOCAL_POINT:
             status = statuses.get(code)
             note = names[code] + (f"  —  review: {REVIEW.label(status).lower()}" if status else "")
@@ -373,17 +395,135 @@ class _Builder:
         self.fire(self.secretariat, cycle, "open_cycle", settings["starts_days_ago"], 9)
         for entry, review in zip(self.plan["states"], reviews, strict=True):
             _ReviewPlayer(self, review, entry).play()
+        _PillarTwo(
+            self, dict(zip([e["code"] for e in self.plan["states"]], reviews, strict=True))
+        ).play()
 
     def _accounts(self, created: datetime) -> None:
         for account in accounts_of(self.plan):
             user = db.session.scalar(select(User).where(User.email == account["email"]))
             if user is None:
                 state = self.states.get(account["state"]) if account["state"] else None
+                kind = account.get("kind")
                 user = cycles.create_user(
-                    account["email"], account["name"], account["role"], PASSWORD, state
+                    account["email"],
+                    account["name"],
+                    account["role"],
+                    PASSWORD,
+                    state,
+                    organisation=account.get("organisation"),
+                    stakeholder_kind=StakeholderKind(kind) if kind else None,
                 )
                 user.created_at = created
             self.users[account["email"]] = user
+
+
+class _PillarTwo:
+    """Plays ``pillar_two.yaml`` (issue 18): partners' requests, offers and programmes, and
+    stakeholders' screened submissions, each step through its service at its planned time."""
+
+    def __init__(self, builder: _Builder, reviews: dict[str, Review]):
+        self.b = builder
+        self.reviews = reviews
+        self.data = builder.plan.get("pillar_two") or {}
+        self.people = {
+            e["key"]: builder.users[e["email"]]
+            for key in ("partners", "stakeholders")
+            for e in self.data.get(key, [])
+        }
+
+    def at(self, days_ago: int):
+        return self.b.time.clock_at(self.b.time.at(days_ago, 11))
+
+    def play(self) -> None:
+        for entry in self.data.get("requests", []):
+            self.request(entry)
+        for entry in self.data.get("submissions", []):
+            self.submission(entry)
+        for entry in self.data.get("summaries", []):
+            review = self.reviews[entry["state"]]
+            stakeholders.save_summary(
+                review, self.section(review, entry["section"]).id, entry["body"], self.b.secretariat
+            )
+        db.session.commit()
+
+    @staticmethod
+    def section(review: Review, number: int):
+        return next(s for s in review.cycle.framework.sections if s.number == number)
+
+    def request(self, entry: Mapping[str, Any]) -> None:
+        review = self.reviews[entry["state"]]
+        fp = self.b.focal_point(entry["state"])
+        with self.at(entry.get("shared_days_ago", 1) + 2):
+            item = assistance.save_request(
+                None,
+                state=review.state,
+                review=review,
+                user=fp,
+                area=AssistanceArea(entry["area"]),
+                purpose_code="",
+                title=entry["title"],
+                need=entry["need"],
+                shared_details=entry.get("shared", ""),
+                section_id=None,
+                recommendation_ids=[],
+            )
+        if entry.get("draft"):
+            return
+        with self.at(entry["shared_days_ago"]):
+            assistance.share_request(item, fp)
+        for number, plan in enumerate(entry.get("offers", [])):
+            with self.at(entry["shared_days_ago"] - 1 - number):
+                offer = assistance.make_offer(
+                    item,
+                    self.people[plan["partner"]],
+                    kind=OfferKind(plan["kind"]),
+                    description=plan["description"],
+                    safeguards=plan.get("safeguards", ""),
+                    amount=Decimal(str(plan["amount"])) if "amount" in plan else None,
+                    currency=plan.get("currency", ""),
+                    starts_on=self.b.time.day(plan["starts_days_ago"]),
+                    ends_on=self.b.time.day(plan["ends_days_ago"]),
+                )
+            if plan.get("decision") != "accept":
+                continue
+            with self.at(plan["decided_days_ago"]):
+                programme = assistance.decide_offer(offer, fp, accept=True, reason="")
+            for note in plan.get("notes", []):
+                author = fp if note["side"] == "state" else self.people[plan["partner"]]
+                with self.at(note["days_ago"]):
+                    assistance.add_note(programme, author, note["body"])
+            if "completed_days_ago" in plan:
+                with self.at(plan["completed_days_ago"]):
+                    assistance.complete_programme(programme, fp)
+            for side, evaluation in (plan.get("evaluations") or {}).items():
+                author = fp if side == "state" else self.people[plan["partner"]]
+                with self.at(plan.get("completed_days_ago", 1) - 2):
+                    assistance.save_evaluation(
+                        programme,
+                        author,
+                        what_was_done=evaluation["what_was_done"],
+                        outcomes=evaluation["outcomes"],
+                        what_worked=evaluation["what_worked"],
+                        what_did_not=evaluation["what_did_not"],
+                        would_repeat=evaluation["would_repeat"],
+                        consent_to_publish=evaluation["consent"],
+                    )
+        db.session.commit()
+
+    def submission(self, entry: Mapping[str, Any]) -> None:
+        review = self.reviews[entry["state"]]
+        texts = {self.section(review, n).id: body for n, body in entry["sections"].items()}
+        with self.at(entry["days_ago"]):
+            submission = stakeholders.submit(
+                review, self.people[entry["stakeholder"]], anonymous=entry["anonymous"], texts=texts
+            )
+        if entry.get("screening"):
+            with self.at(entry["screened_days_ago"]):
+                stakeholders.screen(
+                    submission, self.b.secretariat, entry["screening"], entry.get("reason", "")
+                )
+        db.session.commit()
 
 
 class _ReviewPlayer:

@@ -36,6 +36,31 @@ class Factories:
         self.db.session.commit()
         return user
 
+    def organisation(
+        self, role: Role, organisation: str, name: str | None = None, kind: str = "cso"
+    ) -> User:
+        """A partner or stakeholder account of ``organisation`` (issue 18)."""
+        from app.models import StakeholderKind
+
+        self._n += 1
+        label = "partner" if role == Role.PARTNER else "sh"
+        user = cycle_service.create_user(
+            f"{label}{self._n}@org.example",
+            name or f"{role.value} {self._n}",
+            role,
+            PASSWORD,
+            organisation=organisation,
+            stakeholder_kind=StakeholderKind(kind) if role == Role.STAKEHOLDER else None,
+        )
+        self.db.session.commit()
+        return user
+
+    def partner(self, organisation: str = "Nordic Development Agency") -> User:
+        return self.organisation(Role.PARTNER, organisation)
+
+    def stakeholder(self, organisation: str = "Haki Rights Watch", kind: str = "cso") -> User:
+        return self.organisation(Role.STAKEHOLDER, organisation, kind=kind)
+
     def secretariat(self) -> User:
         return self.user(Role.SECRETARIAT)
 

@@ -12,6 +12,7 @@ OPTIONS is left out: Flask answers it for every route with the allowed methods o
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -45,6 +46,7 @@ PUBLIC = {
     "public.recommendations_csv",
     "public.good_practices",
     "action_plan_public.public_plan",  # the action plan, with the state's full consent only
+    "assistance.library",  # evaluated programmes both parties consented to publish (issue 18)
 }
 #: Routes anyone signed in may use whose rows are filtered by who-sees-what (DESIGN §5): the walk
 #: checks that no text of Kenya's review appears in what outsiders get.
@@ -105,7 +107,63 @@ def _prepare(make, db, status):
     )
     db.session.add(prepared.note)
     db.session.commit()
+    _prepare_pillar_two(make, db, prepared)
     return prepared
+
+
+def _prepare_pillar_two(make, db, prepared):
+    """Kenya's assistance requests (a draft naming the secret, a shared one with a partner's
+    offer turned programme) and an anonymous accepted stakeholder submission (issue 18); the
+    identities: a partner and a stakeholder with standing, and one of each with none."""
+    from app.models import AssistanceArea, OfferKind, SubmissionStatus
+    from app.services import assistance, stakeholders
+
+    review = prepared.review
+    fp = prepared.identities["focal_point"]
+    partner = make.partner("Engaged Agency")
+    stakeholder = make.stakeholder("Kenya Rights Watch")
+    prepared.identities.update(
+        partner=partner,
+        stakeholder=stakeholder,
+        outsider_partner=make.partner("Unrelated Foundation"),
+        outsider_stakeholder=make.stakeholder("Unrelated Civil Society Group"),
+    )
+    fields = {
+        "state": review.state,
+        "review": review,
+        "user": fp,
+        "area": AssistanceArea.SECURITY_SECTOR_REFORM,
+        "purpose_code": "",
+        "shared_details": FILE_MARK,
+        "section_id": None,
+        "recommendation_ids": [],
+    }
+    prepared.draft_request = assistance.save_request(
+        None, title="Unshared", need=f"{SECRET} {FILE_MARK}", **fields
+    )
+    shared = assistance.save_request(None, title="Shared", need="Training", **fields)
+    assistance.share_request(shared, fp)
+    prepared.offer = assistance.make_offer(
+        shared,
+        partner,
+        kind=OfferKind.TRAINING,
+        description="Training",
+        safeguards="",
+        amount=None,
+        currency="",
+        starts_on=date(2028, 1, 1),
+        ends_on=date(2028, 6, 30),
+    )
+    prepared.programme = assistance.decide_offer(prepared.offer, fp, accept=True, reason="")
+    status = review.status
+    review.status = ReviewStatus.SELF_ASSESSMENT
+    section = review.cycle.framework.sections[1]
+    prepared.submission = stakeholders.submit(
+        review, stakeholder, anonymous=True, texts={section.id: SECRET}
+    )
+    prepared.submission.status = SubmissionStatus.ACCEPTED
+    review.status = status
+    db.session.commit()
 
 
 def _values(rule, prepared, db):
@@ -129,6 +187,12 @@ def _values(rule, prepared, db):
         "file_id": prepared.file.id,
         "note_id": prepared.note.id,
         "measure_id": prepared.measure.id,
+        # issue 18: Kenya's unshared request, a partner's offer and programme on a shared one,
+        # and an anonymous organisation's accepted submission
+        "request_id": prepared.draft_request.id,
+        "offer_id": prepared.offer.id,
+        "programme_id": prepared.programme.id,
+        "submission_id": prepared.submission.id,
         "token": "not-a-signed-token",  # auth.reset_password: refuses it (404), whoever asks
     }
     values = {}
@@ -168,7 +232,9 @@ def _walk(app, client, prepared, db, allowed=frozenset(), *, anonymous=False):
             tried += 1
             where = f"{method} {url} ({rule.endpoint})"
             if (method, rule.endpoint) in allowed:
-                assert response.status_code == 200, where
+                expected = allowed[method, rule.endpoint] if isinstance(allowed, dict) else {200}
+                assert response.status_code in expected, f"{response.status_code} on {where}"
+                assert FILE_MARK not in response.get_data(as_text=True), where
                 continue
             if anonymous and response.status_code == 302:
                 assert response.headers["Location"].startswith("/login"), where
@@ -183,16 +249,80 @@ def _walk(app, client, prepared, db, allowed=frozenset(), *, anonymous=False):
 @pytest.mark.parametrize(
     "status", [ReviewStatus.SELF_ASSESSMENT, ReviewStatus.FACTUAL_CHECK, ReviewStatus.FOLLOW_UP]
 )
-@pytest.mark.parametrize("identity", ["anonymous", "other_focal_point", "unassigned_reviewer"])
+@pytest.mark.parametrize(
+    "identity",
+    [
+        "anonymous",
+        "other_focal_point",
+        "unassigned_reviewer",
+        "outsider_partner",
+        "outsider_stakeholder",
+    ],
+)
 def test_outsiders_get_nothing_of_another_states_review(app, db, make, login_as, status, identity):
     prepared = _prepare(make, db, status)
     client = app.test_client()
     if identity != "anonymous":
         login_as(prepared.identities[identity], on=client)
-    tried = _walk(app, client, prepared, db, anonymous=identity == "anonymous")
+    tried = _walk(
+        app,
+        client,
+        prepared,
+        db,
+        _own_area(identity, status),
+        anonymous=identity == "anonymous",
+    )
     db.session.expire_all()
     assert prepared.review.status == status
     assert prepared.file.removed_at is None
+    assert tried >= 30 * len(METHODS)
+
+
+GET = {"GET": {200}, "HEAD": {200}}
+
+
+def _own_area(identity: str, status) -> dict:
+    """What an outsider of Kenya's review still reaches (issue 18): a focal point its own
+    state's assistance page; a partner the shared requests; a stakeholder its home and, while
+    the review takes submissions, the form to write one (a POST without text answers 422)."""
+    allowed: dict = {}
+    if identity in ("other_focal_point", "outsider_partner"):
+        allowed.update({(m, "assistance.index"): codes for m, codes in GET.items()})
+    if identity == "outsider_stakeholder":
+        allowed.update({(m, "stakeholders.index"): codes for m, codes in GET.items()})
+        if status in (ReviewStatus.SELF_ASSESSMENT, ReviewStatus.EVALUATION):
+            allowed.update({(m, "stakeholders.submission_new"): codes for m, codes in GET.items()})
+            allowed["POST", "stakeholders.submission_new"] = {422}
+    return allowed
+
+
+@pytest.mark.parametrize("status", [ReviewStatus.SELF_ASSESSMENT, ReviewStatus.FOLLOW_UP])
+@pytest.mark.parametrize("identity", ["partner", "stakeholder"])
+def test_partner_and_stakeholder_with_standing_reach_only_their_own(
+    app, db, make, login_as, status, identity
+):
+    """The engaged partner reaches its programme and Kenya's coordination page, never the
+    review, the self-assessment or the unshared request; the stakeholder its own submission,
+    never anything else of the review (DESIGN §5)."""
+    prepared = _prepare(make, db, status)
+    client = login_as(prepared.identities[identity], on=app.test_client())
+    if identity == "partner":
+        allowed = {
+            **{(m, e): c for m, c in GET.items() for e in ("assistance.index",)},
+            **{(m, "assistance.programme_show"): c for m, c in GET.items()},
+            **{(m, "assistance.coordination"): c for m, c in GET.items()},
+            # the walk completes the programme on the way: before, a note ("reason" is not a
+            # note's body: 422) and completing are open; after, only the evaluation (422: empty)
+            ("POST", "assistance.programme_note"): {422, 403},
+            ("POST", "assistance.programme_complete"): {302, 403},
+            ("POST", "assistance.programme_evaluate"): {422, 403},
+        }
+    else:
+        allowed = {
+            **_own_area("outsider_stakeholder", status),
+            **{(m, "stakeholders.submission_show"): c for m, c in GET.items()},
+        }
+    tried = _walk(app, client, prepared, db, allowed)
     assert tried >= 30 * len(METHODS)
 
 

@@ -69,7 +69,8 @@ def test_demo_command_prints_accounts_password_and_address(runner):
         for line in lines
     )
     assert "demo-password" in lines[-1] and "http://127.0.0.1:5000" in lines[-1]
-    assert len([line for line in lines if "@demo.test" in line]) == 20
+    # 20 of the review cycle, 2 international partners and 2 stakeholders (issue 18)
+    assert len([line for line in lines if "@demo.test" in line]) == 24
 
 
 def test_demo_cycle_is_open_on_the_latest_framework_with_reviews_in_every_phase(runner, db):
@@ -240,13 +241,13 @@ def test_demo_without_seeded_reference_data_says_to_run_seed(runner, db):
 def test_every_demo_account_can_sign_in_with_the_demo_password(runner, client, db):
     run_demo(runner)
     emails = [account["email"] for account in demo.accounts_of(demo.read_plan())]
-    assert len(emails) == 20
+    assert len(emails) == 24  # with the partners and stakeholders of issue 18
 
     for email in emails:
         client.post("/logout")
         response = client.post("/login", data={"email": email, "password": "demo-password"})
         assert response.status_code == 302, email
-        assert client.get("/home").status_code == 200, email
+        assert client.get("/home", follow_redirects=True).status_code == 200, email
 
 
 def test_demo_accounts_have_unicode_names_and_their_states(runner, db):
@@ -311,3 +312,36 @@ def test_reminders_on_the_demo_remind_the_brazil_lead_and_escalate_costa_rica_on
     assert first.output.strip().splitlines()[-1] == "reminders queued: 4"
     second = runner.invoke(args=["reminders", "run"])
     assert second.output.strip().splitlines()[-1] == "reminders queued: 0"
+
+
+def test_demo_has_partners_programmes_and_screened_submissions(runner, db, app):
+    """Issue 18: a programme under way and one evaluated by both parties and published; an
+    anonymous stakeholder's accepted submission on Brazil whose identity Brazil never sees."""
+    from sqlalchemy import select
+
+    from app.models import (
+        Programme,
+        ProgrammeStatus,
+        StakeholderSubmission,
+        SubmissionStatus,
+        User,
+    )
+
+    run_demo(runner)
+    programmes = db.session.scalars(select(Programme)).all()
+    assert {p.status for p in programmes} == {ProgrammeStatus.UNDER_WAY, ProgrammeStatus.COMPLETED}
+    assert any(p.published for p in programmes)
+    library = app.test_client().get("/library/assistance").get_data(as_text=True)
+    assert "Paralegal network for remote provinces" in library
+    submissions = db.session.scalars(select(StakeholderSubmission)).all()
+    assert {s.status for s in submissions} >= {
+        SubmissionStatus.ACCEPTED,
+        SubmissionStatus.CHANGES_REQUESTED,
+    }
+    assert any(s.anonymous and s.status == SubmissionStatus.ACCEPTED for s in submissions)
+    client = app.test_client()
+    client.post("/login", data={"email": "fp.bra@demo.test", "password": "demo-password"})
+    brazil = db.session.scalar(select(User).where(User.email == "fp.bra@demo.test"))
+    review_id = next(s.review_id for s in submissions if s.review.state_id == brazil.state_id)
+    page = client.get(f"/reviews/{review_id}/stakeholders").get_data(as_text=True)
+    assert "body-worn cameras" in page and "Instituto Vozes da Periferia" not in page

@@ -11,7 +11,14 @@ import pytest
 from tests.test_access_walk import _prepare, _values
 from workflows import ReviewStatus
 
-IDENTITIES = ["secretariat", "focal_point", "lead_reviewer", "member_reviewer"]
+IDENTITIES = [
+    "secretariat",
+    "focal_point",
+    "lead_reviewer",
+    "member_reviewer",
+    "partner",  # issue 18: engaged with Kenya (an offer turned programme)
+    "stakeholder",  # issue 18: author of an anonymous accepted submission on Kenya
+]
 
 
 @pytest.mark.parametrize("status", list(ReviewStatus))

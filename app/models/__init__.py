@@ -15,6 +15,22 @@ from app.models.action_plan import (
 )
 from app.models.assessment import ASSISTANCE_KINDS, Answer, Choice, SectionGaps
 from app.models.assignment import Assignment, Evaluation, EvaluationSection, ProposedRecommendation
+from app.models.assistance import (
+    AREA_LABELS,
+    DEFAULT_PURPOSE,
+    PURPOSE_CODES,
+    AssistanceArea,
+    AssistanceRequest,
+    Offer,
+    OfferKind,
+    OfferStatus,
+    Programme,
+    ProgrammeEvaluation,
+    ProgrammeNote,
+    ProgrammeStatus,
+    RequestStatus,
+    Side,
+)
 from app.models.audit import TransitionLog
 from app.models.base import Base, utcnow
 from app.models.cycle import Cycle
@@ -37,11 +53,47 @@ from app.models.recommendation import (
 )
 from app.models.report import FactualComment, Report, ReportSection
 from app.models.review import DeadlineChange, Review, ReviewDeadline
+from app.models.stakeholder import (
+    StakeholderSubmission,
+    StakeholderSummary,
+    SubmissionFile,
+    SubmissionSection,
+    SubmissionStatus,
+)
 from app.models.state import REGIONAL_GROUP_LABELS, RegionalGroup, State, TreatyRatification
 from app.models.upr import PriorRecommendation, upr_cycle_of
-from app.models.user import ROLE_LABELS, Role, User
+from app.models.user import (
+    ORGANISATION_ROLES,
+    ROLE_LABELS,
+    STAKEHOLDER_KIND_LABELS,
+    Role,
+    StakeholderKind,
+    User,
+)
 
 __all__ = [
+    "AREA_LABELS",
+    "DEFAULT_PURPOSE",
+    "PURPOSE_CODES",
+    "AssistanceArea",
+    "AssistanceRequest",
+    "Offer",
+    "OfferKind",
+    "OfferStatus",
+    "Programme",
+    "ProgrammeEvaluation",
+    "ProgrammeNote",
+    "ProgrammeStatus",
+    "RequestStatus",
+    "Side",
+    "StakeholderSubmission",
+    "StakeholderSummary",
+    "SubmissionFile",
+    "SubmissionSection",
+    "SubmissionStatus",
+    "ORGANISATION_ROLES",
+    "STAKEHOLDER_KIND_LABELS",
+    "StakeholderKind",
     "ACTION_CATEGORIES",
     "ASSISTANCE_KINDS",
     "CAPACITY_LEVELS",

@@ -1,4 +1,5 @@
-"""Accounts: focal points, peer reviewers and secretariat staff (DESIGN §1, §3)."""
+"""Accounts: focal points, peer reviewers, secretariat staff, international partners and
+stakeholders (DESIGN §1, §3; issue 18)."""
 
 from __future__ import annotations
 
@@ -21,21 +22,58 @@ class Role(enum.StrEnum):
     FOCAL_POINT = "focal_point"
     REVIEWER = "reviewer"
     SECRETARIAT = "secretariat"
+    #: a donor agency, UN entity, regional organisation or foundation (pillar two; no state)
+    PARTNER = "partner"
+    #: a civil-society organisation or national human-rights institution (no state)
+    STAKEHOLDER = "stakeholder"
+
+
+#: Roles that speak for an organisation rather than a state: an organisation name, no state.
+ORGANISATION_ROLES = (Role.PARTNER, Role.STAKEHOLDER)
+
+
+class StakeholderKind(enum.StrEnum):
+    """What kind of organisation a stakeholder is (DESIGN §1; the UPR's "other stakeholders")."""
+
+    CSO = "cso"
+    NHRI = "nhri"
+
+
+STAKEHOLDER_KIND_LABELS = {
+    StakeholderKind.CSO: N_("Civil-society organisation"),
+    StakeholderKind.NHRI: N_("National human-rights institution"),
+}
 
 
 ROLE_LABELS = {
     Role.FOCAL_POINT: N_("Focal point"),
     Role.REVIEWER: N_("Peer reviewer"),
     Role.SECRETARIAT: N_("Secretariat"),
+    Role.PARTNER: N_("International partner"),
+    Role.STAKEHOLDER: N_("Stakeholder"),
 }
 
 
 class User(UserMixin, Base):
-    """A person who signs in. Focal points and reviewers belong to exactly one state."""
+    """A person who signs in. Focal points and reviewers belong to exactly one state; partners
+    and stakeholders to no state but to an organisation (``organisation``), and a stakeholder's
+    ``stakeholder_kind`` says whether it is a civil-society organisation or an NHRI."""
 
     __tablename__ = "user_account"
     __table_args__ = (
-        CheckConstraint("role = 'secretariat' OR state_id IS NOT NULL", name="state_required"),
+        CheckConstraint(
+            "role IN ('secretariat', 'partner', 'stakeholder') OR state_id IS NOT NULL",
+            name="state_required",
+        ),
+        CheckConstraint(
+            "role NOT IN ('partner', 'stakeholder') OR "
+            "(state_id IS NULL AND organisation IS NOT NULL)",
+            name="organisation_required",
+        ),
+        CheckConstraint(
+            "(role = 'stakeholder') = (stakeholder_kind IS NOT NULL)",
+            name="kind_only_for_stakeholders",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +82,10 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     state_id: Mapped[int | None] = mapped_column(ForeignKey("state.id"), index=True)
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    stakeholder_kind: Mapped[StakeholderKind | None] = mapped_column(
+        enum_column(StakeholderKind, "stakeholder_kind")
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # part of the id Flask-Login keeps in the session and the remember-me cookie: changing it

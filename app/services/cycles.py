@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
+    ORGANISATION_ROLES,
     Answer,
     Assignment,
     Choice,
@@ -24,6 +25,7 @@ from app.models import (
     Review,
     ReviewDeadline,
     Role,
+    StakeholderKind,
     State,
     TreatyRatification,
     User,
@@ -367,12 +369,45 @@ def assign_reviewer(
 
 
 def create_user(
-    email: str, display_name: str, role: Role, password: str, state: State | None = None
+    email: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    state: State | None = None,
+    *,
+    organisation: str | None = None,
+    stakeholder_kind: StakeholderKind | None = None,
 ) -> User:
-    """Create an account. Raises `SetupError` on a duplicate e-mail or a missing state."""
+    """Create an account. Partners and stakeholders (issue 18) take an ``organisation`` name and
+    no state; a stakeholder also its ``stakeholder_kind``.
+
+    Raises `SetupError` on a duplicate e-mail, a missing state or a missing organisation."""
     email = email.strip().lower()
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise SetupError(_("An account with e-mail %(email)s already exists.", email=email))
+    if role in ORGANISATION_ROLES:
+        if not (organisation or "").strip():
+            raise SetupError(_("Give the name of the organisation."))
+        if role == Role.STAKEHOLDER and stakeholder_kind is None:
+            raise SetupError(_("Choose what kind of organisation this is."))
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise SetupError(
+                _(
+                    "The password must have at least %(count)d characters.",
+                    count=MIN_PASSWORD_LENGTH,
+                )
+            )
+        user = User(
+            email=email,
+            display_name=display_name.strip(),
+            role=role,
+            organisation=organisation.strip(),
+            stakeholder_kind=stakeholder_kind if role == Role.STAKEHOLDER else None,
+        )
+        user.set_password(password)
+        db.session.add(user)
+        db.session.flush()
+        return user
     if role != Role.SECRETARIAT and state is None:
         raise SetupError(_("Focal points and peer reviewers must belong to a state."))
     if len(password) < MIN_PASSWORD_LENGTH:

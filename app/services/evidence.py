@@ -149,31 +149,6 @@ def accepted_labels() -> str:
     return ", ".join(kind.label for kind in ACCEPTED)
 
 
-def attach(review: Review, question: Question, upload: FileStorage, user: User) -> EvidenceFile:
-    """Check and store one uploaded file as evidence for ``question`` of ``review``; flush.
-
-    The same bytes already attached (not removed) to that question are not stored twice — a
-    browser re-posting the form, or the file chosen again — the existing record is returned.
-
-    Raises:
-        EvidenceRefused: the file is empty, larger than `max_bytes`, not an accepted type by its
-            content, or its name's extension does not match its content.
-    """
-    name, data, kind = checked_upload(upload)
-    digest = hashlib.sha256(data).hexdigest()
-    already = db.session.scalar(
-        select(EvidenceFile).where(
-            EvidenceFile.review_id == review.id,
-            EvidenceFile.question_id == question.id,
-            EvidenceFile.sha256 == digest,
-            EvidenceFile.removed_at.is_(None),
-        )
-    )
-    if already is not None:
-        return already
-    return store(review, name, data, kind, user, question=question)
-
-
 def checked_upload(upload: FileStorage) -> tuple[str, bytes, FileKind]:
     """Read ``upload`` and check it: return (display name, bytes, accepted type).
 
@@ -208,6 +183,44 @@ def checked_upload(upload: FileStorage) -> tuple[str, bytes, FileKind]:
     return name, data, kind
 
 
+#: The name i18's callers use for the same check.
+check_upload = checked_upload
+
+
+def store_bytes(data: bytes) -> str:
+    """Write ``data`` under a new random key in the upload folder; return the key."""
+    key = uuid.uuid4().hex
+    target = upload_folder() / key
+    partial = target.with_name(key + ".part")
+    partial.write_bytes(data)
+    partial.replace(target)
+    return key
+
+
+def attach(review: Review, question: Question, upload: FileStorage, user: User) -> EvidenceFile:
+    """Check and store one uploaded file as evidence for ``question`` of ``review``; flush.
+
+    The same bytes already attached (not removed) to that question are not stored twice — a
+    browser re-posting the form, or the file chosen again — the existing record is returned.
+
+    Raises:
+        EvidenceRefused: see `checked_upload`.
+    """
+    name, data, kind = checked_upload(upload)
+    digest = hashlib.sha256(data).hexdigest()
+    already = db.session.scalar(
+        select(EvidenceFile).where(
+            EvidenceFile.review_id == review.id,
+            EvidenceFile.question_id == question.id,
+            EvidenceFile.sha256 == digest,
+            EvidenceFile.removed_at.is_(None),
+        )
+    )
+    if already is not None:
+        return already
+    return store(review, name, data, kind, user, question=question)
+
+
 def store(
     review: Review,
     name: str,
@@ -219,11 +232,7 @@ def store(
 ) -> EvidenceFile:
     """Write checked bytes (see `checked_upload`) under a new random key and add their record
     to ``review`` (for ``question``, or none: an action plan's progress entry); flush."""
-    key = uuid.uuid4().hex
-    target = upload_folder() / key
-    partial = target.with_name(key + ".part")
-    partial.write_bytes(data)
-    partial.replace(target)
+    key = store_bytes(data)
     record = EvidenceFile(
         review_id=review.id,
         question_id=question.id if question is not None else None,
@@ -238,6 +247,20 @@ def store(
     db.session.add(record)
     db.session.flush()
     return record
+
+
+def stored_key_path(key: str) -> Path:
+    """The path of the bytes stored under ``key`` (checked to be a UUID's hex).
+
+    Raises:
+        FileNotFoundError: a malformed key, or the bytes are missing.
+    """
+    if len(key) != 32 or any(ch not in "0123456789abcdef" for ch in key):
+        raise FileNotFoundError(key)
+    path = upload_folder() / key
+    if not path.is_file():
+        raise FileNotFoundError(key)
+    return path
 
 
 def files_by_question(review: Review) -> dict[int, list[EvidenceFile]]:

@@ -4,6 +4,7 @@ from app.web.action_plan.routes import bp as action_plan_bp
 from app.web.action_plan.routes import public_bp as action_plan_public_bp
 from app.web.action_plan.routes import roll_up_bp as action_plan_roll_up_bp
 from app.web.admin.routes import bp as admin_bp
+from app.web.assistance.routes import bp as assistance_bp
 from app.web.auth.routes import bp as auth_bp
 from app.web.draws.routes import bp as draws_bp
 from app.web.evaluation.routes import bp as evaluation_bp
@@ -18,6 +19,7 @@ from app.web.recommendations.routes import bp as recommendations_bp
 from app.web.report.routes import bp as report_bp
 from app.web.reviews.routes import bp as reviews_bp
 from app.web.self_assessment.routes import bp as self_assessment_bp
+from app.web.stakeholders.routes import bp as stakeholders_bp
 
 BLUEPRINTS = [
     auth_bp,
@@ -38,4 +40,6 @@ BLUEPRINTS = [
     admin_bp,
     monitoring_bp,
     notifications_bp,
+    assistance_bp,
+    stakeholders_bp,
 ]

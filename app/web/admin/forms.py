@@ -36,15 +36,21 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app.models import ROLE_LABELS, Cycle, Role
+from app.models import ORGANISATION_ROLES, ROLE_LABELS, Cycle, Role
 from app.services.admin import check_display_name, check_password
 from app.services.cycles import IANA_ZONES, MAX_STAGE_DAYS, SetupError, check_time_zone
 from app.web.forms import bounded_int, optional_int
 from workflows.base import has_words
 
 
-def role_choices() -> list[SelectChoice]:
-    return [SelectChoice(role.value, _l(ROLE_LABELS[role])) for role in Role]
+def role_choices(include_organisations: bool = False) -> list[SelectChoice]:
+    """Roles of the account form; partners and stakeholders have their own pages (issue 18)
+    and appear only in the list's filter (``include_organisations``)."""
+    return [
+        SelectChoice(role.value, _l(ROLE_LABELS[role]))
+        for role in Role
+        if include_organisations or role not in ORGANISATION_ROLES
+    ]
 
 
 def model_default(column: str) -> int:

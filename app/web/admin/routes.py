@@ -18,12 +18,14 @@ from app import access
 from app.extensions import db
 from app.i18n import sorted_by_name
 from app.models import (
+    ORGANISATION_ROLES,
     Cycle,
     Framework,
     Notification,
     NotificationStatus,
     RegionalGroup,
     Review,
+    Role,
     State,
     User,
 )
@@ -84,7 +86,7 @@ def _state_choices(states, blank: str) -> list[SelectChoice]:
 def users():
     states = service.all_states()
     filters = UserFilterForm(request.args)
-    filters.role.choices = [SelectChoice("", _("Any role")), *role_choices()]
+    filters.role.choices = [SelectChoice("", _("Any role")), *role_choices(True)]
     filters.state.choices = _state_choices(states, _("Any state"))
     role, state_id, active = filters.chosen()
     query = service.users_query(
@@ -138,6 +140,9 @@ def user_new():
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 def user_edit(user_id: int):
     user = get_or_404(User, user_id)
+    if user.role in ORGANISATION_ROLES:  # organisation accounts have their own page (issue 18)
+        page = "assistance.partners" if user.role == Role.PARTNER else "stakeholders.accounts"
+        return redirect(url_for(page))
     form = UserEditForm(
         data={
             "display_name": user.display_name,

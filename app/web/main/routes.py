@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from app.access import require
 from app.extensions import db
 from app.i18n import normalise_language
-from app.models import RegionalGroup, State
+from app.models import RegionalGroup, Role, State
 from app.services import preferences, reference
 from app.services.worklist import next_deadline, own_assignments, tasks_for, visible_reviews
 from app.web.helpers import safe_next
@@ -26,6 +26,11 @@ def index():
 @bp.route("/home")
 @login_required
 def home():
+    # partners and stakeholders have no review of their own: their home is their area (issue 18)
+    if current_user.role == Role.PARTNER:
+        return redirect(url_for("assistance.index"))
+    if current_user.role == Role.STAKEHOLDER:
+        return redirect(url_for("stakeholders.index"))
     reviews = visible_reviews(current_user)
     return render_template(
         "main/home.html",

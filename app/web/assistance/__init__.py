@@ -1,0 +1,1 @@
+"""International partners and pillar-two assistance (issue 18)."""

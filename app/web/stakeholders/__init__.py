@@ -1,0 +1,1 @@
+"""Stakeholder submissions from civil society and NHRIs (issue 18)."""
