@@ -195,6 +195,9 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     # draws by lot and the reviewer pool name reviewers and their workload: secretariat only
     "draw.manage": lambda user, _cycle: is_secretariat(user),
     "pool.view": lambda user, _cycle: is_secretariat(user),
+    # the draw record of a review, to verify it (issue 16): the secretariat, and the reviewed
+    # state's focal points, who see reviewers only as numbered candidates (state, group)
+    "draw.record": lambda user, review: is_secretariat(user) or is_focal_point_of(user, review),
     # moving a stage deadline, with a reason (DESIGN §8): the secretariat, while the review runs
     # which reminders went out for the review's deadlines: the secretariat only (an outbox view)
     "reminders.view": lambda user, review: is_secretariat(user),

@@ -2,6 +2,8 @@
 
 from app.web.admin.routes import bp as admin_bp
 from app.web.auth.routes import bp as auth_bp
+from app.web.confirm.routes import bp as confirm_bp
+from app.web.draw_record.routes import bp as draw_record_bp
 from app.web.draws.routes import bp as draws_bp
 from app.web.evaluation.routes import bp as evaluation_bp
 from app.web.follow_up.routes import bp as follow_up_bp
@@ -25,6 +27,7 @@ BLUEPRINTS = [
     report_bp,
     follow_up_bp,
     draws_bp,
+    draw_record_bp,
     recommendations_bp,
     publication_bp,
     history_bp,
@@ -32,4 +35,5 @@ BLUEPRINTS = [
     admin_bp,
     monitoring_bp,
     notifications_bp,
+    confirm_bp,
 ]
