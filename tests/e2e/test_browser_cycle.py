@@ -31,9 +31,18 @@ def main(page):
 
 
 def press(page, name: str) -> None:
-    """Click the button named ``name`` (exactly) and wait for the next page."""
+    """Click the button named ``name`` (exactly) and wait for the next page; an irreversible
+    step asks first in a dialog (issue 16), answered "Yes"."""
+    button = page.get_by_role("button", name=name, exact=True).first
+    if button.get_attribute("data-confirm"):
+        button.click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_contain_text(button.get_attribute("data-confirm"))
+        with page.expect_navigation():
+            dialog.get_by_role("button", name=f"Yes, {name}").click()
+        return
     with page.expect_navigation():
-        page.get_by_role("button", name=name, exact=True).first.click()
+        button.click()
 
 
 def status_of(live, review_id: int) -> str:

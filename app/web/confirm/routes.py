@@ -48,8 +48,8 @@ SENTENCES: dict[tuple[str, str], str] = {
         "told by e-mail, and the team can no longer edit it unless the secretariat returns it."
     ),
     ("review", "submit_factual_comments"): N_(
-        "Your factual-accuracy comments go to the secretariat, which will adopt the report; "
-        "they appear on the report page, and you can no longer change them."
+        "Your factual-accuracy comments go to the secretariat, which sees them on the report "
+        "page before adopting the report; you can no longer change them."
     ),
     ("review", "adopt_report"): N_(
         "The report of %(state)s is adopted and the state is asked to respond to each "
@@ -63,7 +63,7 @@ SENTENCES: dict[tuple[str, str], str] = {
     ),
     ("review", "close_review"): N_(
         "The review of %(state)s is closed; its focal points see this on their review page, and "
-        "no progress or assessment can be recorded unless it is reopened with a reason."
+        "progress and assessments can no longer be recorded unless it is reopened with a reason."
     ),
     ("assignment", "submit_evaluation"): N_(
         "Your evaluation goes to the lead reviewer and the secretariat, who are told by e-mail; "
@@ -74,8 +74,8 @@ SENTENCES: dict[tuple[str, str], str] = {
         "they see this on their home page, and the cycle can no longer go back to planning."
     ),
     ("cycle", "close_cycle"): N_(
-        "The cycle %(cycle)s is closed; nobody is e-mailed, and no draw, review or deadline of "
-        "it can be changed any more."
+        "The cycle %(cycle)s is closed; nobody is e-mailed, and its draws, reviews and deadlines "
+        "can no longer be changed."
     ),
 }
 
