@@ -160,6 +160,16 @@ def _view_assignment(user: Any, assignment: Assignment) -> bool:
     )
 
 
+def _comments_sent(review: Review) -> bool:
+    """The state sent its factual-accuracy comments on the current draft (cached per request)."""
+    from app.services.history import comments_sent
+
+    cache = g.setdefault("_comments_sent_cache", {})
+    if review.id not in cache:
+        cache[review.id] = comments_sent(review) is not None
+    return cache[review.id]
+
+
 #: The rule table. Keys are actions; values take (user, object) and answer True or False.
 RULES: dict[str, Callable[[Any, Any], bool]] = {
     "admin": lambda user, _obj: is_secretariat(user),
@@ -210,8 +220,11 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     ),
     # the lead, whatever the review's status: a refused save shows them back their text
     "report.draft_author": lambda user, review: is_lead_reviewer(user, review),
+    # until the state sends its comments on this draft (issue 16: once sent, they are final)
     "report.comment": lambda user, review: (
-        is_focal_point_of(user, review) and review.status == R.FACTUAL_CHECK
+        is_focal_point_of(user, review)
+        and review.status == R.FACTUAL_CHECK
+        and not _comments_sent(review)
     ),
     "response.edit": lambda user, review: (
         is_focal_point_of(user, review) and review.status == R.RESPONSE

@@ -4,7 +4,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.models import RegionalGroup, State
-from app.services import reference
+from app.services import guidance, reference
 from app.services.worklist import next_deadline, own_assignments, tasks_for, visible_reviews
 from app.web.listing import paginate
 
@@ -28,6 +28,8 @@ def home():
         reviews=reviews,
         own_assignments=own_assignments(current_user),
         next_deadline=next_deadline,
+        # the same "What happens next" sentence as on each review page (issue 16, item 4)
+        next_steps={review.id: guidance.next_step(current_user, review) for review in reviews},
     )
 
 
