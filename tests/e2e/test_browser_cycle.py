@@ -33,6 +33,7 @@ def main(page):
 def press(page, name: str) -> None:
     """Click the button named ``name`` (exactly) and wait for the next page; an irreversible
     step asks first in a dialog (issue 16), answered "Yes"."""
+    page.wait_for_load_state()  # the dialog's script runs once the page has loaded
     button = page.get_by_role("button", name=name, exact=True).first
     if button.get_attribute("data-confirm"):
         button.click()
