@@ -220,7 +220,7 @@ def test_one_review_through_the_whole_cycle_in_the_browser(live, people):
     )
     press(fp, "Add comment")
     press(fp, "Send factual-accuracy comments")
-    expect(main(fp)).to_contain_text("Done: Send factual-accuracy comments.")
+    expect(main(fp)).to_contain_text("Your comments were sent. The secretariat will now adopt")
 
     sec.goto(f"{r}/report")
     expect(main(sec)).to_contain_text("reconstituted in 2026")
