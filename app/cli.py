@@ -57,9 +57,20 @@ def demo_command(url: str | None) -> None:
     """Create the demo cycle and accounts (refused under the production config)."""
     if not current_app.config.get("DEMO_ALLOWED"):
         raise click.ClickException("The demo is not available under the production config.")
+    import logging
+
     from app.demo import load_demo
 
-    for line in load_demo(url) if url else load_demo():
+    # the demo's e-mails stay in the outbox (/admin/outbox), not in this terminal: the
+    # accounts printed below would scroll away under their bodies (issue 16)
+    mail_log = logging.getLogger("app.services.notifications")
+    level = mail_log.level
+    mail_log.setLevel(logging.WARNING)
+    try:
+        lines = load_demo(url) if url else load_demo()
+    finally:
+        mail_log.setLevel(level)
+    for line in lines:
         click.echo(line)
 
 
