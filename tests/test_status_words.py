@@ -79,6 +79,9 @@ def test_review_page_and_home_page_say_the_same_next_step_for_each_status_and_ro
     visible = re.sub(r"<script.*?</script>|<[^>]+>", " ", page, flags=re.S)
     for word in ENGINE_WORDS:
         assert word not in visible, word
+    if role == "focal_point":  # the history names no reviewer to the state (DESIGN §5)
+        for reviewer in ("lead_reviewer", "member_reviewer"):
+            assert prepared.identities[reviewer].display_name not in page
     if status == R.FACTUAL_CHECK and role == "focal_point":
         assert "Send factual-accuracy comments</button>" not in page
         report = client.get(f"/reviews/{prepared.review.id}/report").get_data(as_text=True)
