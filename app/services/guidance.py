@@ -138,15 +138,34 @@ AFTER_STEP = {
 def next_step(user: User, review: Review) -> str | None:
     """The "What happens next" sentence for ``user`` on ``review`` in the reader's language, or
     None for the secretariat (who reads the possible next steps table) and anyone else."""
+    sent = review.status == R.FACTUAL_CHECK and history.comments_sent(review) is not None
+    return _sentence(user, review, sent, access.assignment_of(user, review))
+
+
+def next_steps(user: User, reviews: list[Review], assignments: dict) -> dict[int, str | None]:
+    """`next_step` for each of ``reviews`` (review id → sentence), in two queries whatever
+    their number: ``assignments`` is the user's own, by review id
+    (`app.services.worklist.own_assignments`)."""
+    checking = [r.id for r in reviews if r.status == R.FACTUAL_CHECK]
+    latest = history.latest_events(checking, ("submit_draft_report", "submit_factual_comments"))
+    return {
+        review.id: _sentence(
+            user,
+            review,
+            getattr(latest.get(review.id), "event", None) == "submit_factual_comments",
+            assignments.get(review.id),
+        )
+        for review in reviews
+    }
+
+
+def _sentence(user: User, review: Review, comments_sent: bool, assignment) -> str | None:
     status = review.status
     if access.is_focal_point_of(user, review):
-        key = status
-        if status == R.FACTUAL_CHECK and history.comments_sent(review) is not None:
-            key = "comments_sent"
+        key = "comments_sent" if status == R.FACTUAL_CHECK and comments_sent else status
         return gettext(FOCAL_POINT[key])
     if getattr(user, "role", None) != Role.REVIEWER:
         return None
-    assignment = access.assignment_of(user, review)
     if assignment is None or assignment.status not in access.VISIBLE_TO_REVIEWER:
         return None
     if assignment.status == A.INVITED:

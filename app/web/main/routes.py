@@ -22,14 +22,15 @@ def index():
 @login_required
 def home():
     reviews = visible_reviews(current_user)
+    mine = own_assignments(current_user)
     return render_template(
         "main/home.html",
         tasks=tasks_for(current_user),
         reviews=reviews,
-        own_assignments=own_assignments(current_user),
+        own_assignments=mine,
         next_deadline=next_deadline,
         # the same "What happens next" sentence as on each review page (issue 16, item 4)
-        next_steps={review.id: guidance.next_step(current_user, review) for review in reviews},
+        next_steps=guidance.next_steps(current_user, list(reviews), mine),
     )
 
 
