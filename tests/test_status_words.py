@@ -140,3 +140,20 @@ def test_the_progress_tracker_names_the_factual_check(client, db, make, login_as
     login_as(prepared.identities["focal_point"])
     page = client.get(f"/reviews/{prepared.review.id}").get_data(as_text=True)
     assert re.search(r'aria-current="step">Evaluation and factual check<', page)
+
+
+def test_the_focal_points_home_asks_for_the_publication_decision_until_it_is_made(
+    client, db, make, login_as
+):
+    prepared = prepared_review(make)
+    review = prepared.review
+    review.status = R.RESPONSE
+    db.session.commit()
+    login_as(prepared.identities["focal_point"])
+    home = client.get("/home").get_data(as_text=True)
+    assert "Decide what of the adopted report may be published" in home
+    assert f"/reviews/{review.id}/publication" in home
+    response = client.post(f"/reviews/{review.id}/publication", data={"level": "summary"})
+    assert response.status_code == 302
+    home = client.get("/home").get_data(as_text=True)
+    assert "Decide what of the adopted report may be published" not in home
