@@ -100,9 +100,10 @@ def _focal_point_tasks(user: User) -> list[Task]:
             "submit_factual_comments",
         ),
     )
-    # once the report is adopted the state decides on publication: asked until it decided
-    # (issue 16, item 7), one query for every review
-    adopted = [r.id for r in reviews if r.status in access.REPORT_ADOPTED]
+    # once the report is adopted the state decides on publication: asked until it decided or
+    # the review closed (issue 16, item 7), one query for every review
+    asking = (R.RESPONSE, *access.FOLLOW_UP)
+    adopted = [r.id for r in reviews if r.status in asking]
     decided = set(
         db.session.scalars(
             select(PublicationConsent.review_id).where(PublicationConsent.review_id.in_(adopted))
@@ -112,7 +113,7 @@ def _focal_point_tasks(user: User) -> list[Task]:
     )
     tasks = []
     for review in reviews:
-        if review.status in access.REPORT_ADOPTED and review.id not in decided:
+        if review.status in asking and review.id not in decided:
             tasks.append(
                 _task(
                     review,
