@@ -111,6 +111,20 @@ def test_opening_records_the_seed_before_any_team_is_shown_and_every_visit_shows
     )
     assert table in other.get_data(as_text=True)
 
+    # confirming asks first; without JavaScript through the confirmation page, to this URL
+    assert f'name="_confirm_action" value="/admin/cycles/{cycle.id}/draws/confirm"' in text
+    asked = client.post(
+        "/confirm",
+        data=confirm_data(
+            text,
+            _confirm_action=f"/admin/cycles/{cycle.id}/draws/confirm",
+            _confirm_sentence=re.search(r'name="_confirm_sentence" value="([^"]*)"', text).group(1),
+        ),
+    )
+    assert asked.status_code == 200 and "The reviewers drawn are invited" in asked.get_data(
+        as_text=True
+    )
+    assert db.session.scalar(select(func.count(Assignment.id))) == 0
     response = client.post(f"/admin/cycles/{cycle.id}/draws/confirm", data=confirm_data(text))
     assert response.status_code == 302
     db.session.expire_all()
