@@ -301,10 +301,15 @@ def test_only_the_lead_reviewer_drafts_the_report(client, team, login_as, db, wh
     assert db.session.scalar(select(func.count(Report.id))) == 0
 
 
-def test_lead_cannot_draft_outside_evaluation(client, team, login_as, db):
+def test_lead_cannot_draft_outside_evaluation_and_is_told_why(client, team, login_as, db):
     complete_report(db, team, R.FACTUAL_CHECK)
     login_as(team["lead"])
-    assert client.get(f"/reviews/{team['review'].id}/report/edit").status_code == 403
+    response = client.get(f"/reviews/{team['review'].id}/report/edit")
+    assert response.status_code == 302  # to the report, with the reason (issue 16, item 10)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "can no longer be edited: it was submitted and is now Factual check" in page
+    assert "only if the secretariat returns it" in page
+    assert client.post(f"/reviews/{team['review'].id}/report/edit").status_code == 403
 
 
 def test_lead_sees_only_submitted_evaluations_beside_each_section(client, team, login_as, db):

@@ -25,7 +25,7 @@ from app.services import history
 from app.services import report as service
 from app.services.concurrency import is_stale
 from app.services.transitions import ActedFirst, apply_transition, refusal_text
-from app.web.helpers import get_or_404
+from app.web.helpers import get_or_404, status_label
 from app.web.report.forms import (
     FactualCommentForm,
     RecommendationEditForm,
@@ -154,6 +154,17 @@ def _load_for_drafting(review_id: int) -> tuple[Review, bool]:
         and access.can(current_user, "report.draft_author", review)
     ):
         return review, False
+    if request.method == "GET" and access.can(current_user, "report.draft_author", review):
+        # the lead following an old link: say why the editor is closed (issue 16, item 10)
+        flash(
+            _(
+                "The draft report can no longer be edited: it was submitted and is now %(status)s. "
+                "It can be edited again only if the secretariat returns it to the team.",
+                status=status_label("review", review.status),
+            ),
+            "info",
+        )
+        abort(redirect(url_for("report.show", review_id=review.id)))
     abort(403)
 
 
