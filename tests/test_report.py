@@ -962,3 +962,34 @@ def test_long_text_without_spaces_wraps_inside_its_box(client, team, make, login
         for selectors, body in rules
     )
     assert wrapping & {f".{c}" for c in holder.group(2).split()} or holder.group(1) in wrapping
+
+
+def test_the_leads_consensus_rating_is_prefilled_where_the_whole_team_agrees(
+    client, team, login_as, db
+):
+    submitted_evaluation(db, team, "member")
+    submitted_evaluation(db, team, "lead", submit=False)
+    login_as(team["lead"])
+    url = f"/reviews/{team['review'].id}/report/edit"
+    first, second = team["sections"][0], team["sections"][1]
+
+    def checked(page: str, section) -> list[str]:
+        return re.findall(
+            rf'<input[^>]*checked[^>]*name="consensus_{section.id}"[^>]*value="(\d)"'
+            rf'|<input[^>]*name="consensus_{section.id}"[^>]*value="(\d)"[^>]*checked',
+            page,
+        )
+
+    page = client.get(url).get_data(as_text=True)
+    assert checked(page, first) == []  # the lead has not submitted: no team agreement yet
+    lead_eval = db.session.scalar(
+        select(Evaluation).where(Evaluation.assignment_id == team["lead_a"].id)
+    )
+    for row in lead_eval.sections:
+        if row.section_id == second.id:
+            row.rating = 3  # the team disagrees on the second section
+    db.session.commit()
+    apply_transition(team["lead"], team["lead_a"], "submit_evaluation")
+    page = client.get(url).get_data(as_text=True)
+    assert [a or b for a, b in checked(page, first)] == ["2"]
+    assert checked(page, second) == []
