@@ -524,7 +524,8 @@ def test_submit_draft_report_refused_with_reasons_then_accepted(client, team, lo
     db.session.refresh(review)
     assert review.status == R.FACTUAL_CHECK
     assert db.session.scalar(select(Report.submitted_at)) is not None
-    assert client.get(edit).status_code == 403  # the draft is with the state now
+    closed = client.get(edit)  # the draft is with the state now: the lead is told why
+    assert closed.status_code == 302 and closed.headers["Location"].endswith("/report")
 
 
 # --- nothing typed is lost: two tabs, buttons of one form, stale status, duplicates -------
