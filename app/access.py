@@ -296,6 +296,16 @@ def _edit_submission(user: Any, submission: StakeholderSubmission) -> bool:
     )
 
 
+def _comments_sent(review: Review) -> bool:
+    """The state sent its factual-accuracy comments on the current draft (cached per request)."""
+    from app.services.history import comments_sent
+
+    cache = g.setdefault("_comments_sent_cache", {})
+    if review.id not in cache:
+        cache[review.id] = comments_sent(review) is not None
+    return cache[review.id]
+
+
 #: The rule table. Keys are actions; values take (user, object) and answer True or False.
 RULES: dict[str, Callable[[Any, Any], bool]] = {
     "admin": lambda user, _obj: is_secretariat(user),
@@ -333,6 +343,9 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     # draws by lot and the reviewer pool name reviewers and their workload: secretariat only
     "draw.manage": lambda user, _cycle: is_secretariat(user),
     "pool.view": lambda user, _cycle: is_secretariat(user),
+    # the draw record of a review, to verify it (issue 16): the secretariat, and the reviewed
+    # state's focal points, who see reviewers only as numbered candidates (state, group)
+    "draw.record": lambda user, review: is_secretariat(user) or is_focal_point_of(user, review),
     # moving a stage deadline, with a reason (DESIGN §8): the secretariat, while the review runs
     # which reminders went out for the review's deadlines: the secretariat only (an outbox view)
     "reminders.view": lambda user, review: is_secretariat(user),
@@ -345,8 +358,11 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     ),
     # the lead, whatever the review's status: a refused save shows them back their text
     "report.draft_author": lambda user, review: is_lead_reviewer(user, review),
+    # until the state sends its comments on this draft (issue 16: once sent, they are final)
     "report.comment": lambda user, review: (
-        is_focal_point_of(user, review) and review.status == R.FACTUAL_CHECK
+        is_focal_point_of(user, review)
+        and review.status == R.FACTUAL_CHECK
+        and not _comments_sent(review)
     ),
     "response.edit": lambda user, review: (
         is_focal_point_of(user, review) and review.status == R.RESPONSE

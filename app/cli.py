@@ -1,6 +1,6 @@
 """Command-line interface: ``flask --app wsgi seed | demo | cycle list | cycle draw |
-recommendations import-upr | backup PATH | restore PATH | outbox send | reminders run |
-bench seed | bench simulate | bench accounts``."""
+cycle verify-draw N | recommendations import-upr | backup PATH | restore PATH | outbox send |
+reminders run | bench seed | bench simulate | bench accounts``."""
 
 from __future__ import annotations
 
@@ -58,15 +58,26 @@ def demo_command(url: str | None) -> None:
     """Create the demo cycle and accounts (refused under the production config)."""
     if not current_app.config.get("DEMO_ALLOWED"):
         raise click.ClickException("The demo is not available under the production config.")
+    import logging
+
     from app.demo import load_demo
 
-    for line in load_demo(url) if url else load_demo():
+    # the demo's e-mails stay in the outbox (/admin/outbox), not in this terminal: the
+    # accounts printed below would scroll away under their bodies (issue 16)
+    mail_log = logging.getLogger("app.services.notifications")
+    level = mail_log.level
+    mail_log.setLevel(logging.WARNING)
+    try:
+        lines = load_demo(url) if url else load_demo()
+    finally:
+        mail_log.setLevel(level)
+    for line in lines:
         click.echo(line)
 
 
 @click.group("cycle")
 def cycle_group() -> None:
-    """Review cycles: list them, draw their review teams by lot."""
+    """Review cycles: list them, draw their review teams by lot, verify a draw."""
 
 
 @cycle_group.command("list")
@@ -86,13 +97,21 @@ def cycle_list_command() -> None:
 @click.option(
     "--seed", type=click.IntRange(0, 2**63 - 1), help="Seed of the draw (default: random)."
 )
-@click.option("--dry-run", is_flag=True, help="Show the teams without storing or inviting.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Open the draw (recorded) and show its teams without inviting anyone.",
+)
+@click.option("--reason", default="", help="Why draw again when a draw of the cycle is open.")
 @with_appcontext
-def cycle_draw_command(name: str, seed: int | None, dry_run: bool) -> None:
+def cycle_draw_command(name: str, seed: int | None, dry_run: bool, reason: str) -> None:
     """Draw by lot the open seats of every review of the cycle NAME (DESIGN §6).
 
-    Prints each review's drawn team and the seed. When the rules cannot be met, prints the rule
-    that failed and for which review, and exits with status 1; nothing is stored.
+    Every draw is recorded when it is opened, before its teams are printed. Without --dry-run
+    the draw is confirmed and the reviewers invited: the cycle's open draw if there is one (it
+    keeps its seed), else a new one. Drawing again while a draw is open needs --reason. Prints
+    each review's drawn team and the seed. When the rules cannot be met, prints the rule that
+    failed and for which review, and exits with status 1; nothing is stored.
     """
     from sqlalchemy import select
 
@@ -104,19 +123,22 @@ def cycle_draw_command(name: str, seed: int | None, dry_run: bool) -> None:
     # messages are translated by Flask-Babel, which reads the locale from a request: the
     # command line gets the default locale's
     with current_app.test_request_context():
-        _draw_cycle(cycle, seed, dry_run)
+        _draw_cycle(cycle, seed, dry_run, reason)
 
 
-def _draw_cycle(cycle, seed: int | None, dry_run: bool) -> None:
+def _draw_cycle(cycle, seed: int | None, dry_run: bool, reason: str) -> None:
     from app.services import draws
     from app.services.cycles import SetupError
     from app.services.draw import RULE_LABELS, DrawRefused
 
     try:
-        plan = draws.plan_draw(cycle, scope="cycle", seed=seed)
+        opened = draws.open_draws(cycle)
+        keep = opened and not reason and (seed is None or seed == opened[0].seed)
+        if not keep:
+            opened = draws.open_draw(cycle, None, scope="cycle", seed=seed, reason=reason)
         if not dry_run:
-            draws.store_plan(plan, None)
-            db.session.commit()
+            draws.confirm_open(cycle, None, batch=opened[0].batch)
+        db.session.commit()
     except DrawRefused as refused:
         db.session.rollback()
         click.echo(f"Rule failed: {RULE_LABELS[refused.rule]}", err=True)
@@ -124,17 +146,61 @@ def _draw_cycle(cycle, seed: int | None, dry_run: bool) -> None:
     except SetupError as refused:
         db.session.rollback()
         raise click.ClickException(str(refused)) from None
-    click.echo(f"Seed: {plan.seed}")
-    for team in plan.teams:
-        review = plan.reviews[team.review_id]
+    click.echo(f"Draw #{opened[0].batch}")
+    click.echo(f"Seed: {opened[0].seed}")
+    for draw in opened:
         members = ", ".join(
             f"{row['name']} ({row['state']}, {row['group']}{', lead' if row['lead'] else ''})"
-            for row in plan.team_rows(team)
+            for row in draw.result
         )
-        click.echo(f"{review.state.name}: {members}")
+        click.echo(f"{draw.review.state.name}: {members}")
+    if dry_run:
+        click.echo(
+            "Dry run: the draw is open and recorded, nobody is invited. Confirm it on the "
+            "cycle's draw page or by running this command again without --dry-run."
+        )
+    else:
+        click.echo(f"Stored {_count(len(opened), 'draw')}; the reviewers are invited.")
+
+
+@cycle_group.command("verify-draw")
+@click.argument("number", type=int)
+@with_appcontext
+def cycle_verify_draw_command(number: int) -> None:
+    """Recompute draw NUMBER from its recorded seed, pool and rules (DESIGN §6).
+
+    Prints the recorded and the recomputed team (reviewers as candidate numbers, as the
+    reviewed state sees them) and whether they match; exits with status 1 when they do not or
+    when the draw cannot be recomputed.
+    """
+    from app.models import Draw
+    from app.services import draws
+
+    draw = db.session.get(Draw, number)
+    if draw is None:
+        raise click.ClickException(f"No draw #{number}.")
+    with current_app.test_request_context():
+        check = draws.verify(draw)
     click.echo(
-        "Dry run: nothing stored." if dry_run else f"Stored {_count(len(plan.teams), 'draw')}."
+        f"Draw #{draw.id}: {draw.review.state.name}, {draw.cycle.name}, seed {draw.seed}, "
+        f"{draw.status.replace('_', ' ')}"
     )
+    if not check.verifiable:
+        raise click.ClickException(
+            "This draw was stored before draws kept their inputs: it cannot be recomputed."
+        )
+
+    def team(picks) -> str:
+        return ", ".join(f"candidate {n}{' (lead)' if lead else ''}" for n, lead in picks) or "-"
+
+    click.echo(f"Recorded:   {team(check.recorded)}")
+    click.echo(f"Recomputed: {team(check.recomputed)}")
+    if check.refusal:
+        click.echo(check.refusal)
+    if not check.matches:
+        click.echo("The draw does NOT match its record.")
+        raise SystemExit(1)
+    click.echo("The draw matches its record.")
 
 
 @click.group("recommendations")

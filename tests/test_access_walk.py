@@ -35,6 +35,9 @@ PUBLIC_TO_SIGNED_IN = {
     "auth.forgot_password",
     "auth.reset_password",
     "notifications.mark_all_read",  # marks the signed-in user's own notifications only
+    # the no-JavaScript confirmation of an irreversible step (issue 16): shows back the fields
+    # the user posted and changes nothing; the step's own route makes its checks
+    "confirm.page",
 }
 #: Public pages, without sign-in (issue 5): they read only published reviews (report adopted and
 #: consented). `test_public_pages_show_nothing_unconsented` walks them instead.

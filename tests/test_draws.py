@@ -1,6 +1,8 @@
-"""Draw by lot through the pages and the command line (DESIGN §6): preview stores nothing, the
-confirmation stores one Draw per review and invites the drawn reviewers, a changed pool is
-refused, a dropped-out seat is re-drawn alone, the pool page, and secretariat-only access."""
+"""Draw by lot through the pages and the command line (DESIGN §6): a GET never draws; opening a
+draw records its seed (who, when) before the teams are shown and every visit shows the same
+teams; drawing again needs a reason and keeps the first draw; the confirmation invites the drawn
+reviewers, a changed pool is refused, a dropped-out seat is re-drawn alone, the pool page, and
+secretariat-only access."""
 
 from __future__ import annotations
 
@@ -57,34 +59,80 @@ def fingerprint_on(page: str) -> str:
 
 
 def confirm_data(page: str, **extra) -> dict:
-    fields = dict(re.findall(r'name="(\w+)" type="hidden" value="([^"]*)"', page))
+    """The hidden fields of the confirm form on ``page`` (the open draw's page)."""
+    form = re.search(r'action="[^"]*/draws/confirm".*?</form>', page, re.S)
+    fields = dict(re.findall(r'name="(\w+)" type="hidden" value="([^"]*)"', form.group(0)))
     fields.update(extra)
     return fields
 
 
-def test_preview_stores_nothing_and_confirm_invites_the_same_team(
+def open_draw(client, cycle, **fields) -> str:
+    """Open a draw as the signed-in secretariat; the open draw's page."""
+    data = {"scope": "cycle", **{k: str(v) for k, v in fields.items()}}
+    response = client.post(f"/admin/cycles/{cycle.id}/draws/open", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
+def draw_and_confirm(client, cycle, **fields):
+    page = open_draw(client, cycle, **fields)
+    return client.post(f"/admin/cycles/{cycle.id}/draws/confirm", data=confirm_data(page))
+
+
+def test_opening_records_the_seed_before_any_team_is_shown_and_every_visit_shows_the_same(
     client, login_as, world, db, make
 ):
     only_kenya_and_ghana_open(world, db, make)
     cycle = world["cycle"]
     login_as(world["secretariat"])
-    page = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=cycle&seed=11")
-    assert page.status_code == 200
-    text = page.get_data(as_text=True)
-    assert seed_on(text) == 11 and "Kenya" in text and "Ghana" in text
-    assert db.session.scalar(select(func.count(Draw.id))) == 0
-    assert db.session.scalar(select(func.count(Assignment.id))) == 0
-    again = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=cycle&seed=11")
-    table = re.search(r'id="proposed-teams".*?</table>', text, re.S).group(0)
-    assert table in again.get_data(as_text=True)  # same seed, same pool: same teams
+    names = [r.display_name for r in world["reviewers"].values()]
+    before = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=cycle&seed=11")
+    text = before.get_data(as_text=True)
+    assert before.status_code == 200 and "Open the draw" in text
+    assert 'id="proposed-teams"' not in text and not any(name in text for name in names)
+    assert db.session.scalar(select(func.count(Draw.id))) == 0  # a GET never draws
 
+    text = open_draw(client, cycle, seed=11)
+    opened = db.session.scalars(select(Draw).order_by(Draw.id)).all()
+    assert [d.review.state.code for d in opened] == ["GHA", "KEN"]
+    assert all(d.status == "open" and d.seed == 11 for d in opened)
+    assert all(d.actor_id == world["secretariat"].id and d.created_at for d in opened)
+    assert {d.batch for d in opened} == {opened[0].id}
+    assert db.session.scalar(select(func.count(Assignment.id))) == 0  # nobody invited yet
+    assert seed_on(text) == 11 and "Kenya" in text and "Ghana" in text
+    table = re.search(r'id="proposed-teams".*?</table>', text, re.S).group(0)
+    for _visit in range(3):  # every visit shows the recorded teams, whatever the scope asked
+        again = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=cycle")
+        assert table in again.get_data(as_text=True)
+    other = client.get(
+        f"/admin/cycles/{cycle.id}/draws/preview?scope=review&review_id={world['reviews']['KEN'].id}"
+    )
+    assert table in other.get_data(as_text=True)
+
+    # confirming asks first; without JavaScript through the confirmation page, to this URL
+    assert f'name="_confirm_action" value="/admin/cycles/{cycle.id}/draws/confirm"' in text
+    asked = client.post(
+        "/confirm",
+        data=confirm_data(
+            text,
+            _confirm_action=f"/admin/cycles/{cycle.id}/draws/confirm",
+            _confirm_sentence=re.search(r'name="_confirm_sentence" value="([^"]*)"', text).group(1),
+        ),
+    )
+    assert asked.status_code == 200 and "The reviewers drawn are invited" in asked.get_data(
+        as_text=True
+    )
+    assert db.session.scalar(select(func.count(Assignment.id))) == 0
     response = client.post(f"/admin/cycles/{cycle.id}/draws/confirm", data=confirm_data(text))
     assert response.status_code == 302
+    db.session.expire_all()
     draws = db.session.scalars(select(Draw).order_by(Draw.id)).all()
-    assert [d.review.state.code for d in draws] == ["GHA", "KEN"]
+    assert [d.id for d in draws] == [d.id for d in opened]  # the opened draws, now confirmed
     for draw in draws:
-        assert draw.seed == 11 and draw.scope == "cycle"
-        assert draw.actor_id == world["secretariat"].id
+        assert draw.status == "confirmed" and draw.seed == 11 and draw.scope == "cycle"
+        assert draw.closed_by_id == world["secretariat"].id
         assert draw.rules["max_per_reviewer"] == 2 and draw.rules["distinct_groups"] is True
         assert len(draw.pool["reviewers"]) == 4
         assert [row["lead"] for row in draw.result] == [True, False]
@@ -101,30 +149,84 @@ def test_preview_stores_nothing_and_confirm_invites_the_same_team(
         assert [log.payload["draw_id"] for log in logs] == [draw.id, draw.id]
     record = client.get(f"/admin/draws/{draws[0].id}").get_data(as_text=True)
     assert ">11<" in record and draws[0].result[0]["name"] in record and "WEOG" in record
+    assert "the same team" in record
 
 
-def test_confirm_is_refused_when_the_pool_changed_since_the_preview(
+def test_drawing_again_needs_a_reason_and_keeps_the_first_draw_in_the_record(
     client, login_as, world, db, make
 ):
     only_kenya_and_ghana_open(world, db, make)
     cycle = world["cycle"]
     login_as(world["secretariat"])
-    page = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=cycle&seed=5")
-    data = confirm_data(page.get_data(as_text=True))
+    open_draw(client, cycle, seed=4)
+    refused = client.post(
+        f"/admin/cycles/{cycle.id}/draws/open", data={"scope": "cycle", "reason": "  "}
+    )
+    assert refused.status_code == 422
+    assert "Drawing again needs a reason" in refused.get_data(as_text=True)
+    assert set(db.session.scalars(select(Draw.status))) == {"open"}
+    assert db.session.scalar(select(func.count(Draw.id))) == 2
+
+    text = open_draw(client, cycle, reason="Ghana's focal point asked for a regional balance.")
+    db.session.expire_all()
+    draws = db.session.scalars(select(Draw).order_by(Draw.id)).all()
+    assert [d.status for d in draws] == ["set_aside", "set_aside", "open", "open"]
+    assert draws[2].reason == "Ghana's focal point asked for a regional balance."
+    assert draws[2].seed != 4 or draws[2].batch != draws[0].batch
+    assert "Drawn again because" in text and "regional balance" in text
+    assert db.session.scalar(select(func.count(Assignment.id))) == 0
+
+    # the record of Kenya's review lists both of its draws, with seeds and the reason
+    kenya = world["reviews"]["KEN"]
+    record = client.get(f"/reviews/{kenya.id}/draws").get_data(as_text=True)
+    for draw in (d for d in draws if d.review_id == kenya.id):
+        assert f"Draw #{draw.id}" in record and f"<code>{draw.seed}</code>" in record
+    assert "set aside" in record and "regional balance" in record
+
+    # setting the open draw aside needs a reason too, and invites nobody
+    assert (
+        client.post(
+            f"/admin/cycles/{cycle.id}/draws/set-aside",
+            data={"batch": str(draws[2].batch), "reason": ""},
+        ).status_code
+        == 422
+    )
+    response = client.post(
+        f"/admin/cycles/{cycle.id}/draws/set-aside",
+        data={"batch": str(draws[2].batch), "reason": "The cycle's rules change first."},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert set(db.session.scalars(select(Draw.status))) == {"set_aside"}
+    assert db.session.scalar(select(func.count(Assignment.id))) == 0
+
+
+def test_confirm_is_refused_when_the_pool_changed_since_the_draw_was_opened(
+    client, login_as, world, db, make
+):
+    only_kenya_and_ghana_open(world, db, make)
+    cycle = world["cycle"]
+    login_as(world["secretariat"])
+    page = open_draw(client, cycle, seed=5)
+    data = confirm_data(page)
     make.reviewer("BRA")  # a new reviewer joins the pool meanwhile
+    shown = client.get(f"/admin/cycles/{cycle.id}/draws/preview").get_data(as_text=True)
+    assert "can no longer be confirmed" in shown and "/draws/confirm" not in shown
     response = client.post(f"/admin/cycles/{cycle.id}/draws/confirm", data=data)
     assert response.status_code == 409
-    assert "changed since this preview" in response.get_data(as_text=True)
-    assert db.session.scalar(select(func.count(Draw.id))) == 0
+    assert "changed since this draw was opened" in response.get_data(as_text=True)
+    assert set(db.session.scalars(select(Draw.status))) == {"open"}
     assert db.session.scalar(select(func.count(Assignment.id))) == 0
-    # the new preview shown has the new fingerprint: confirming it goes through
-    new = confirm_data(response.get_data(as_text=True))
-    assert new["fingerprint"] != data["fingerprint"]
+    # drawing again, with the reason, gives a draw that can be confirmed
+    again = open_draw(client, cycle, reason="A reviewer joined the pool.")
+    new = confirm_data(again)
+    assert new["batch"] != data["batch"]
     assert client.post(f"/admin/cycles/{cycle.id}/draws/confirm", data=new).status_code == 302
     # a double submission of the same confirmation draws nothing more
-    again = client.post(f"/admin/cycles/{cycle.id}/draws/confirm", data=new)
-    assert again.status_code in (409, 422)
-    assert db.session.scalar(select(func.count(Draw.id))) == 2
+    twice = client.post(f"/admin/cycles/{cycle.id}/draws/confirm", data=new)
+    assert twice.status_code in (409, 422)
+    assert db.session.scalar(select(func.count(Assignment.id))) == 4
+    assert db.session.scalar(select(func.count(Draw.id))) == 4
 
 
 def test_whole_cycle_draw_counts_earlier_draws_and_the_k_limit_across_the_cycle(
@@ -135,10 +237,7 @@ def test_whole_cycle_draw_counts_earlier_draws_and_the_k_limit_across_the_cycle(
     cycle.draw_max_per_reviewer = 1
     db.session.commit()
     login_as(world["secretariat"])
-    page = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=cycle&seed=3")
-    client.post(
-        f"/admin/cycles/{cycle.id}/draws/confirm", data=confirm_data(page.get_data(as_text=True))
-    )
+    draw_and_confirm(client, cycle, seed=3)
     loads = db.session.execute(
         select(Assignment.reviewer_id, func.count()).group_by(Assignment.reviewer_id)
     ).all()
@@ -153,6 +252,7 @@ def test_whole_cycle_draw_counts_earlier_draws_and_the_k_limit_across_the_cycle(
     text = refused.get_data(as_text=True)
     assert "at most K reviews per reviewer per cycle" in text
     assert declined.review.state.name in text
+    assert "Open the draw" not in text
 
 
 def test_refusal_names_the_rule_and_the_review(client, login_as, world, db, make):
@@ -165,19 +265,17 @@ def test_refusal_names_the_rule_and_the_review(client, login_as, world, db, make
     text = page.get_data(as_text=True)
     assert "The draw cannot meet the rules." in text
     assert "Rule that failed" in text and "team size" in text and "Ghana" in text
-    assert 'name="fingerprint"' not in text  # nothing to confirm
+    assert "Open the draw" not in text  # nothing to open
+    response = client.post(f"/admin/cycles/{cycle.id}/draws/open", data={"scope": "cycle"})
+    assert response.status_code == 422 and "team size" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Draw.id))) == 0
 
 
 def test_redraw_replaces_only_the_seat_of_a_declined_reviewer(client, login_as, world, db, make):
     only_kenya_and_ghana_open(world, db, make)
     cycle, kenya = world["cycle"], world["reviews"]["KEN"]
     login_as(world["secretariat"])
-    page = client.get(
-        f"/admin/cycles/{cycle.id}/draws/preview?scope=review&review_id={kenya.id}&seed=2"
-    )
-    client.post(
-        f"/admin/cycles/{cycle.id}/draws/confirm", data=confirm_data(page.get_data(as_text=True))
-    )
+    draw_and_confirm(client, cycle, scope="review", review_id=kenya.id, seed=2)
     first = db.session.scalar(select(Draw))
     lead = db.session.get(Assignment, first.result[0]["assignment_id"])
     other = db.session.get(Assignment, first.result[1]["assignment_id"])
@@ -187,13 +285,12 @@ def test_redraw_replaces_only_the_seat_of_a_declined_reviewer(client, login_as, 
     assert f"replaces_id={lead.id}" in team_page and "Re-draw this seat" in team_page
     assert f"Drawn by lot (draw #{first.id})" in team_page
 
-    page = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=seat&replaces_id={lead.id}")
-    response = client.post(
-        f"/admin/cycles/{cycle.id}/draws/confirm", data=confirm_data(page.get_data(as_text=True))
-    )
+    response = draw_and_confirm(client, cycle, scope="seat", replaces_id=lead.id)
     assert response.status_code == 302
+    db.session.expire_all()
     seat = db.session.scalars(select(Draw).order_by(Draw.id.desc())).first()
     assert seat.scope == "seat" and seat.replaces_assignment_id == lead.id
+    assert seat.status == "confirmed"
     assert len(seat.result) == 1 and seat.result[0]["lead"] is True  # the lead seat was open
     new = db.session.get(Assignment, seat.result[0]["assignment_id"])
     assert new.reviewer_id not in (lead.reviewer_id, other.reviewer_id)
@@ -253,8 +350,7 @@ def test_draw_pages_and_pool_are_for_the_secretariat_only(client, login_as, worl
         user = world["reviewers"]["BRA"]
         make.assignment(kenya, user, lead=True, status=A.ACCEPTED, actor=world["secretariat"])
     login_as(world["secretariat"])
-    page = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=cycle&seed=1")
-    data = confirm_data(page.get_data(as_text=True))
+    data = confirm_data(open_draw(client, cycle, seed=1))
     assert client.post(f"/admin/cycles/{cycle.id}/draws/confirm", data=data).status_code == 302
     draw_id = db.session.scalar(select(Draw.id))
     before = db.session.scalar(select(func.count(Assignment.id)))
@@ -266,8 +362,14 @@ def test_draw_pages_and_pool_are_for_the_secretariat_only(client, login_as, worl
         f"/admin/draws/{draw_id}",
     ):
         assert client.get(url).status_code == 403, url
-    for url in (f"/admin/cycles/{cycle.id}/draws", f"/admin/cycles/{cycle.id}/draws/confirm"):
+    for url in (
+        f"/admin/cycles/{cycle.id}/draws",
+        f"/admin/cycles/{cycle.id}/draws/open",
+        f"/admin/cycles/{cycle.id}/draws/confirm",
+        f"/admin/cycles/{cycle.id}/draws/set-aside",
+    ):
         assert client.post(url, data={**data, "team_size": "1"}).status_code == 403, url
+    assert db.session.scalar(select(func.count(Draw.id))) == 2
     assert db.session.scalar(select(func.count(Assignment.id))) == before
     client.post("/logout")
     assert client.get(f"/admin/cycles/{cycle.id}/pool").status_code == 302  # sign in first
@@ -284,21 +386,27 @@ def test_cycle_list_prints_one_name_per_line(runner, make):
     assert result.output.splitlines() == ["2027 cycle", "2028 cycle"]
 
 
-def test_cycle_draw_dry_run_stores_nothing_and_the_real_draw_gives_the_same_teams(
+def test_cycle_draw_dry_run_records_an_open_draw_and_the_real_draw_confirms_it(
     runner, world, db, make
 ):
     only_kenya_and_ghana_open(world, db, make)
     name = world["cycle"].name
     dry = runner.invoke(args=["cycle", "draw", name, "--seed", "8", "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "Seed: 8" in dry.output and "Dry run: nothing stored." in dry.output
-    assert db.session.scalar(select(func.count(Draw.id))) == 0
-    real = runner.invoke(args=["cycle", "draw", name, "--seed", "8"])
+    assert "Seed: 8" in dry.output and "nobody is invited" in dry.output
+    assert set(db.session.scalars(select(Draw.status))) == {"open"}  # recorded, not confirmed
+    assert db.session.scalar(select(func.count(Assignment.id))) == 0
+    # another seed while the draw is open is drawing again: refused without a reason
+    other = runner.invoke(args=["cycle", "draw", name, "--seed", "9"])
+    assert other.exit_code == 1 and "needs a reason" in other.output
+    real = runner.invoke(args=["cycle", "draw", name])
     assert real.exit_code == 0, real.output
     teams = [line for line in dry.output.splitlines() if line.startswith(("Kenya", "Ghana"))]
     assert teams and all(line in real.output for line in teams)
     draws = db.session.scalars(select(Draw)).all()
     assert len(draws) == 2 and all(d.actor_id is None and d.seed == 8 for d in draws)
+    db.session.expire_all()
+    assert {d.status for d in db.session.scalars(select(Draw))} == {"confirmed"}
     assert db.session.scalar(select(func.count(Assignment.id))) == 4
 
 
@@ -324,20 +432,17 @@ def test_a_concurrent_invitation_between_plan_and_store_draws_nothing(
 
     only_kenya_and_ghana_open(world, db, make)
     cycle, kenya = world["cycle"], world["reviews"]["KEN"]
-    plan = draws.plan_draw(cycle, scope="review", review=kenya, seed=1)
+    with app.test_request_context():
+        opened = draws.open_draw(cycle, world["secretariat"], scope="review", review=kenya, seed=1)
+        plan = draws.plan_draw(cycle, scope="review", review=kenya, seed=1)
+    db.session.commit()
+    batch = opened[0].batch
     drawn = plan.people[plan.teams[0].picks[1].reviewer_id]
     make.assignment(kenya, drawn, actor=world["secretariat"])  # someone else, meanwhile
     monkeypatch.setattr(draws, "plan_draw", lambda *args, **kwargs: plan)  # the stale view
     with app.test_request_context(), pytest.raises(draws.PoolChanged):
-        draws.confirm_draw(
-            cycle,
-            world["secretariat"],
-            scope="review",
-            review=kenya,
-            seed=1,
-            fingerprint=plan.fingerprint,
-        )
-    assert db.session.scalar(select(func.count(Draw.id))) == 0
+        draws.confirm_open(cycle, world["secretariat"], batch=batch)
+    assert set(db.session.scalars(select(Draw.status))) == {"open"}
     assert db.session.scalar(select(func.count(Assignment.id))) == 1
 
 
@@ -351,9 +456,8 @@ def test_the_demo_secretariat_draws_the_open_teams_of_the_whole_cycle(runner, cl
     assert f"/admin/cycles/{cycle.id}/draws" in client.get(f"/admin/cycles/{cycle.id}").get_data(
         as_text=True
     )
-    page = client.get(f"/admin/cycles/{cycle.id}/draws/preview?scope=cycle")
-    text = page.get_data(as_text=True)
-    assert page.status_code == 200 and "Kenya" in text and "Ghana" in text
+    text = open_draw(client, cycle)
+    assert "Kenya" in text and "Ghana" in text
     response = client.post(f"/admin/cycles/{cycle.id}/draws/confirm", data=confirm_data(text))
     assert response.status_code == 302
     draws = db.session.scalars(select(Draw)).all()
@@ -367,13 +471,14 @@ def test_an_unreadable_seed_is_refused_with_its_range_and_nothing_drawn(
 ):
     only_kenya_and_ghana_open(world, db, make)
     login_as(world["secretariat"])
-    page = client.get(
-        f"/admin/cycles/{world['cycle'].id}/draws/preview", query_string={"seed": typed}
+    page = client.post(
+        f"/admin/cycles/{world['cycle'].id}/draws/open", data={"scope": "cycle", "seed": typed}
     )
     text = page.get_data(as_text=True)
-    assert page.status_code == 200 and "The seed is a whole number from 0 to" in text
+    assert page.status_code == 422 and "The seed is a whole number from 0 to" in text
     assert "The draw cannot meet the rules." not in text  # only the seed's message
-    assert 'name="fingerprint"' not in text
+    assert f'value="{typed}"' in text  # what was typed is kept
+    assert db.session.scalar(select(func.count(Draw.id))) == 0
 
 
 def test_a_large_seed_from_the_command_line_is_accepted_on_the_page(
@@ -382,11 +487,10 @@ def test_a_large_seed_from_the_command_line_is_accepted_on_the_page(
     only_kenya_and_ghana_open(world, db, make)
     login_as(world["secretariat"])
     seed = 2**63 - 1
-    page = client.get(f"/admin/cycles/{world['cycle'].id}/draws/preview?seed={seed}")
-    assert seed_on(page.get_data(as_text=True)) == seed
+    page = open_draw(client, world["cycle"], seed=seed)
+    assert seed_on(page) == seed
     response = client.post(
-        f"/admin/cycles/{world['cycle'].id}/draws/confirm",
-        data=confirm_data(page.get_data(as_text=True)),
+        f"/admin/cycles/{world['cycle'].id}/draws/confirm", data=confirm_data(page)
     )
     assert response.status_code == 302
     assert set(db.session.scalars(select(Draw.seed))) == {seed}

@@ -13,7 +13,7 @@ from workflows import AssignmentStatus, ReviewStatus
 @pytest.mark.parametrize(
     ("status", "current"),
     [
-        (ReviewStatus.EVALUATION, "Evaluation"),
+        (ReviewStatus.EVALUATION, "Evaluation and factual check"),
         (ReviewStatus.FOLLOW_UP, "Follow-up"),
     ],
 )

@@ -301,10 +301,15 @@ def test_only_the_lead_reviewer_drafts_the_report(client, team, login_as, db, wh
     assert db.session.scalar(select(func.count(Report.id))) == 0
 
 
-def test_lead_cannot_draft_outside_evaluation(client, team, login_as, db):
+def test_lead_cannot_draft_outside_evaluation_and_is_told_why(client, team, login_as, db):
     complete_report(db, team, R.FACTUAL_CHECK)
     login_as(team["lead"])
-    assert client.get(f"/reviews/{team['review'].id}/report/edit").status_code == 403
+    response = client.get(f"/reviews/{team['review'].id}/report/edit")
+    assert response.status_code == 302  # to the report, with the reason (issue 16, item 10)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "can no longer be edited: it was submitted and is now Factual check" in page
+    assert "only if the secretariat returns it" in page
+    assert client.post(f"/reviews/{team['review'].id}/report/edit").status_code == 403
 
 
 def test_lead_sees_only_submitted_evaluations_beside_each_section(client, team, login_as, db):
@@ -519,7 +524,8 @@ def test_submit_draft_report_refused_with_reasons_then_accepted(client, team, lo
     db.session.refresh(review)
     assert review.status == R.FACTUAL_CHECK
     assert db.session.scalar(select(Report.submitted_at)) is not None
-    assert client.get(edit).status_code == 403  # the draft is with the state now
+    closed = client.get(edit)  # the draft is with the state now: the lead is told why
+    assert closed.status_code == 302 and closed.headers["Location"].endswith("/report")
 
 
 # --- nothing typed is lost: two tabs, buttons of one form, stale status, duplicates -------
@@ -957,3 +963,34 @@ def test_long_text_without_spaces_wraps_inside_its_box(client, team, make, login
         for selectors, body in rules
     )
     assert wrapping & {f".{c}" for c in holder.group(2).split()} or holder.group(1) in wrapping
+
+
+def test_the_leads_consensus_rating_is_prefilled_where_the_whole_team_agrees(
+    client, team, login_as, db
+):
+    submitted_evaluation(db, team, "member")
+    submitted_evaluation(db, team, "lead", submit=False)
+    login_as(team["lead"])
+    url = f"/reviews/{team['review'].id}/report/edit"
+    first, second = team["sections"][0], team["sections"][1]
+
+    def checked(page: str, section) -> list[str]:
+        return re.findall(
+            rf'<input[^>]*checked[^>]*name="consensus_{section.id}"[^>]*value="(\d)"'
+            rf'|<input[^>]*name="consensus_{section.id}"[^>]*value="(\d)"[^>]*checked',
+            page,
+        )
+
+    page = client.get(url).get_data(as_text=True)
+    assert checked(page, first) == []  # the lead has not submitted: no team agreement yet
+    lead_eval = db.session.scalar(
+        select(Evaluation).where(Evaluation.assignment_id == team["lead_a"].id)
+    )
+    for row in lead_eval.sections:
+        if row.section_id == second.id:
+            row.rating = 3  # the team disagrees on the second section
+    db.session.commit()
+    apply_transition(team["lead"], team["lead_a"], "submit_evaluation")
+    page = client.get(url).get_data(as_text=True)
+    assert [a or b for a, b in checked(page, first)] == ["2"]
+    assert checked(page, second) == []

@@ -58,7 +58,8 @@ def all_required_answers_given(facts: Mapping[str, Any]) -> Refusal | None:
     if missing:
         return Refusal(
             N_("%(count)d required questions are not answered yet: %(codes)s."),
-            {"count": len(missing), "codes": ", ".join(missing[:12])},
+            # every missing item, not the first few (issue 16, item 10)
+            {"count": len(missing), "codes": ", ".join(missing)},
         )
     return None
 
@@ -101,6 +102,18 @@ def draft_report_ready(facts: Mapping[str, Any]) -> Refusal | None:
         )
     if facts.get("recommendation_count", 0) < 1:
         return Refusal(N_("The report needs at least one recommendation."))
+    return None
+
+
+@context_guard
+def comments_not_sent_yet(facts: Mapping[str, Any]) -> Refusal | None:
+    """Facts: ``factual_comments_sent`` (the state sent its comments on this draft). The state
+    sends its factual-accuracy comments once per draft (issue 16: the page must not offer it
+    again once done)."""
+    if facts.get("factual_comments_sent"):
+        return Refusal(
+            N_("The state has already sent its factual-accuracy comments on this draft.")
+        )
     return None
 
 
@@ -230,6 +243,7 @@ SPECS = [
         None,
         "focal_point",
         N_("Send factual-accuracy comments"),
+        (comments_not_sent_yet,),
     ),
     TransitionSpec(
         "return_draft_report",

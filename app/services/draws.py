@@ -4,12 +4,15 @@ The **reviewer pool** of a cycle is every active peer reviewer with a state whos
 part in the cycle: taking part is the nomination (the UNCAC and UPR mechanisms draw reviewers
 from the participating states), so there is no separate nomination list to keep in step.
 
-A draw is planned (`plan_draw`, nothing written: the preview) and then confirmed
-(`confirm_draw`), which plans again with the same seed and refuses with `PoolChanged` when the
-inputs — rules, candidates, their workload, the teams — differ from the preview's fingerprint.
-Confirmation stores one `Draw` per review and invites the drawn reviewers through
-`cycles.assign_reviewer` (status invited, one TransitionLog row each). Functions flush, never
-commit.
+A draw is **opened** (`open_draw`): its seed, who opened it and when, the pool, the rules and
+the teams it gives are stored (status "open") before any team is shown, so every preview of it
+shows the same teams and nobody can re-roll it unseen. It is then **confirmed** (`confirm_open`,
+which plans again with the recorded seed and refuses with `PoolChanged` when the inputs differ
+from the recorded fingerprint) and the drawn reviewers are invited through
+`cycles.assign_reviewer`; or **drawn again** with a reason, which sets the open draw aside and
+opens a new one beside it. `verify` recomputes a stored draw from its record with the reviewers
+replaced by candidate numbers (`public_inputs`), so a reviewed state can check it without
+learning names. Functions flush, never commit.
 """
 
 from __future__ import annotations
@@ -210,15 +213,17 @@ def drawable_reviews(cycle: Cycle) -> list[Review]:
 
 
 def redrawable(assignment: Assignment) -> bool:
-    """Whether the seat of ``assignment`` may be re-drawn: its reviewer dropped out, no draw
-    replaced it yet, and the review still forms its team with an open seat."""
+    """Whether the seat of ``assignment`` may be re-drawn: its reviewer dropped out, no confirmed
+    draw replaced it yet, and the review still forms its team with an open seat."""
     review = assignment.review
     if assignment.status not in DROPPED or review.status not in TEAM_OPEN_STATUSES:
         return False
     if review.cycle.status == CycleStatus.CLOSED:
         return False
     replaced = db.session.scalar(
-        select(Draw.id).where(Draw.replaces_assignment_id == assignment.id).limit(1)
+        select(Draw.id)
+        .where(Draw.replaces_assignment_id == assignment.id, Draw.status == "confirmed")
+        .limit(1)
     )
     if replaced is not None:
         return False
@@ -265,6 +270,23 @@ class Plan:
                 [self.codes.get(a, str(a)), self.codes.get(b, str(b))] for a, b in self.pairs
             ),
             "fingerprint": self.fingerprint,
+        }
+
+    def inputs_json(self) -> dict:
+        """What the draw is computed from, with ids, for `verify`: requests, candidates, pairs."""
+        return {
+            "requests": [
+                {
+                    **asdict(r),
+                    "members": [asdict(m) for m in r.members],
+                    "barred": sorted(r.barred),
+                }
+                for r in self.requests
+            ],
+            "candidates": [
+                {**asdict(c), "conflicts": sorted(c.conflicts)} for c in self.candidates
+            ],
+            "pairs": [list(p) for p in self.pairs],
         }
 
     def team_rows(self, team: Team) -> list[dict]:
@@ -462,76 +484,170 @@ def plan_draw(
     )
 
 
-def confirm_draw(
+class ReasonNeeded(SetupError):
+    """Another draw of the cycle is open: drawing again needs a reason (DESIGN §6)."""
+
+
+#: Draw statuses (see `app.models.Draw`).
+OPEN, CONFIRMED, SET_ASIDE = "open", "confirmed", "set_aside"
+
+
+def open_draws(cycle: Cycle) -> list[Draw]:
+    """The cycle's open draws (one batch at most), in the order they were drawn."""
+    return list(
+        db.session.scalars(
+            select(Draw)
+            .where(Draw.cycle_id == cycle.id, Draw.status == OPEN)
+            .options(joinedload(Draw.review).joinedload(Review.state))
+            .order_by(Draw.id)
+        ).all()
+    )
+
+
+def batch_draws(batch: int) -> list[Draw]:
+    """Every draw of ``batch``, in the order they were drawn."""
+    return list(
+        db.session.scalars(
+            select(Draw)
+            .where(Draw.batch == batch)
+            .options(joinedload(Draw.review).joinedload(Review.state))
+            .order_by(Draw.id)
+        ).all()
+    )
+
+
+def open_draw(
     cycle: Cycle,
     actor: User | None,
     *,
     scope: str,
-    seed: int,
-    fingerprint: str | None,
     review: Review | None = None,
     replaces: Assignment | None = None,
+    seed: int | None = None,
+    reason: str = "",
 ) -> list[Draw]:
-    """Re-run the previewed draw with its ``seed`` and store it: one `Draw` per review and an
-    invitation per drawn reviewer (``actor`` None: the command line). ``fingerprint`` None skips
-    the comparison (the command line plans and stores in one go).
+    """Open a draw: record its seed, who opened it and when, the pool, the rules and the teams
+    it gives, before anyone sees them (DESIGN §6). One `Draw` per review, status "open", sharing
+    a batch. When another draw of the cycle is open, this is *drawing again*: ``reason`` is
+    required, stored on the new draws, and the open ones are set aside (kept in the record).
 
     Raises:
-        PoolChanged: the inputs differ from the preview's, or a concurrent confirmation
-            invited the same reviewers first; nothing was stored.
-        SetupError, DrawRefused: as `plan_draw`.
+        ReasonNeeded: another draw of the cycle is open and ``reason`` is blank.
+        SetupError, DrawRefused: as `plan_draw` (nothing stored; the caller rolls back).
     """
-    # one confirmation at a time per cycle (PostgreSQL row lock; SQLite serialises writers):
-    # a second one, e.g. a double click, then sees the first one's invitations
+    # one opening at a time per cycle (PostgreSQL row lock; SQLite serialises writers)
     db.session.refresh(cycle, with_for_update=True)
-    plan = plan_draw(cycle, scope=scope, review=review, replaces=replaces, seed=seed)
-    if fingerprint is not None and plan.fingerprint != fingerprint:
-        raise PoolChanged(
+    reason = (reason or "").strip()
+    previous = open_draws(cycle)
+    if previous and not reason:
+        raise ReasonNeeded(
             _(
-                "The reviewer pool, the rules or the teams changed since this preview, so "
-                "nothing was drawn. Here is a new preview with the same seed; check it and "
-                "confirm again."
+                "A draw of this cycle is already open (draw #%(number)d). Drawing again needs "
+                "a reason, which is kept in the draw record.",
+                number=previous[0].batch or previous[0].id,
             )
         )
-    try:
-        return store_plan(plan, actor)
-    except (IntegrityError, SetupError):
-        # a concurrent confirmation or hand assignment invited one of these reviewers first
-        db.session.rollback()
-        raise PoolChanged(
-            _(
-                "Someone drew for these reviews at the same time, so nothing was drawn. Here "
-                "is a new preview with the same seed; check it and confirm again."
-            )
-        ) from None
-
-
-def store_plan(plan: Plan, actor: User | None) -> list[Draw]:
-    """Store ``plan``: a `Draw` per review, then the invitations (first drawn is lead unless the
-    review has one). Returns the draws, in the plan's order."""
     now = clock.now()
-    stored = []
+    for draw in previous:
+        draw.status = SET_ASIDE
+        draw.closed_at = now
+        draw.closed_by_id = actor.id if actor is not None else None
+    plan = plan_draw(cycle, scope=scope, review=review, replaces=replaces, seed=seed)
     pool = plan.pool_json()
+    pool["inputs"] = plan.inputs_json()
+    stored: list[Draw] = []
     for team in plan.teams:
-        review = plan.reviews[team.review_id]
         draw = Draw(
-            cycle_id=plan.cycle.id,
-            review_id=review.id,
+            cycle_id=cycle.id,
+            review_id=team.review_id,
             scope=plan.scope,
             replaces_assignment_id=plan.replaces.id if plan.replaces else None,
             seed=plan.seed,
             rules=plan.rules.as_json(),
             pool=pool,
-            result=[],
+            result=plan.team_rows(team),
             actor_id=actor.id if actor is not None else None,
             created_at=now,
+            status=OPEN,
+            reason=reason,
         )
         db.session.add(draw)
         db.session.flush()
+        draw.batch = stored[0].id if stored else draw.id
+        stored.append(draw)
+    db.session.flush()
+    return stored
+
+
+def confirm_open(
+    cycle: Cycle, actor: User | None, *, batch: int, fingerprint: str | None = None
+) -> list[Draw]:
+    """Confirm the open draw ``batch``: run it again with its recorded seed and, if its inputs
+    are unchanged, invite the reviewers it drew (first drawn is lead unless the review has one).
+    ``fingerprint``: what the confirming page showed (None: the command line, no page).
+
+    Raises:
+        SetupError: ``batch`` is not an open draw of ``cycle`` (confirmed or set aside already).
+        PoolChanged: the pool, the rules or the teams changed since it was opened, or a
+            concurrent invitation took one of its reviewers; nothing was stored.
+    """
+    db.session.refresh(cycle, with_for_update=True)
+    draws = [d for d in batch_draws(batch) if d.cycle_id == cycle.id]
+    if not draws or any(d.status != OPEN for d in draws):
+        raise SetupError(
+            _("This draw is no longer open: it was confirmed or set aside. See the draw record.")
+        )
+    first = draws[0]
+    recorded = first.pool.get("fingerprint")
+    if fingerprint is not None and fingerprint != recorded:
+        raise PoolChanged(_("This page was out of date: here is the open draw as recorded."))
+    replaces = (
+        db.session.get(Assignment, first.replaces_assignment_id)
+        if first.replaces_assignment_id
+        else None
+    )
+    try:
+        plan = plan_draw(
+            cycle,
+            scope=first.scope,
+            review=first.review if first.scope == "review" else None,
+            replaces=replaces,
+            seed=first.seed,
+        )
+    except (SetupError, DrawRefused):
+        plan = None
+    if plan is None or plan.fingerprint != recorded:
+        raise PoolChanged(
+            _(
+                "The reviewer pool, the rules or the teams changed since this draw was opened, "
+                "so it cannot be confirmed as it stands. Draw again and give the reason (for "
+                "example, the pool changed)."
+            )
+        )
+    try:
+        _invite(plan, draws, actor)
+    except (IntegrityError, SetupError):
+        # a concurrent confirmation or hand assignment invited one of these reviewers first
+        db.session.rollback()
+        raise PoolChanged(
+            _(
+                "Someone invited one of these reviewers at the same time, so nothing was "
+                "drawn. Draw again and give the reason."
+            )
+        ) from None
+    return draws
+
+
+def _invite(plan: Plan, draws: Sequence[Draw], actor: User | None) -> None:
+    """Invite the reviewers of ``plan``'s teams and mark ``draws`` confirmed."""
+    now = clock.now()
+    by_review = {d.review_id: d for d in draws}
+    for team in plan.teams:
+        draw = by_review[team.review_id]
         rows = plan.team_rows(team)
         for row, pick in zip(rows, team.picks, strict=True):
             assignment = cycles.assign_reviewer(
-                review,
+                plan.reviews[team.review_id],
                 plan.people[pick.reviewer_id],
                 actor,
                 is_lead=pick.is_lead,
@@ -539,9 +655,220 @@ def store_plan(plan: Plan, actor: User | None) -> list[Draw]:
             )
             row["assignment_id"] = assignment.id
         draw.result = rows
-        stored.append(draw)
+        draw.status = CONFIRMED
+        draw.closed_at = now
+        draw.closed_by_id = actor.id if actor is not None else None
     db.session.flush()
-    return stored
+
+
+def set_aside(cycle: Cycle, actor: User | None, *, batch: int, reason: str) -> list[Draw]:
+    """Set the open draw ``batch`` aside without drawing again, with a ``reason`` (kept).
+
+    Raises:
+        ReasonNeeded: ``reason`` is blank.
+        SetupError: ``batch`` is not an open draw of ``cycle``.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonNeeded(_("Say why the draw is set aside; the reason is kept in the record."))
+    draws = [d for d in batch_draws(batch) if d.cycle_id == cycle.id and d.status == OPEN]
+    if not draws:
+        raise SetupError(
+            _("This draw is no longer open: it was confirmed or set aside. See the draw record.")
+        )
+    now = clock.now()
+    for draw in draws:
+        draw.status = SET_ASIDE
+        draw.closed_at = now
+        draw.closed_by_id = actor.id if actor is not None else None
+        draw.reason = "\n".join(part for part in (draw.reason, reason) if part)
+    db.session.flush()
+    return draws
+
+
+def draw_and_confirm(
+    cycle: Cycle,
+    actor: User | None,
+    *,
+    scope: str,
+    review: Review | None = None,
+    replaces: Assignment | None = None,
+    seed: int | None = None,
+    reason: str = "",
+) -> list[Draw]:
+    """Open a draw and confirm it at once (the command line, where nothing is previewed).
+
+    Raises: as `open_draw` and `confirm_open`.
+    """
+    opened = open_draw(
+        cycle, actor, scope=scope, review=review, replaces=replaces, seed=seed, reason=reason
+    )
+    return confirm_open(cycle, actor, batch=opened[0].batch)
+
+
+# --- verification ------------------------------------------------------------------------------
+
+
+@dataclass
+class Verification:
+    """A draw recomputed from its record. ``verifiable`` False: recorded before draws kept their
+    inputs (no recomputation possible). ``recorded`` / ``recomputed``: the team of the draw's
+    review as (candidate number, lead) pairs, candidate numbers as in `public_pool`."""
+
+    draw: Draw
+    verifiable: bool
+    matches: bool
+    recorded: list[tuple[int, bool]]
+    recomputed: list[tuple[int, bool]]
+    refusal: str | None = None
+
+
+def _numbering(inputs: dict) -> dict[int, int]:
+    """Reviewer id → candidate number (1, 2, … by ascending id). The order is kept, so the draw
+    computed on numbers picks the same people as on ids: no name or id needs to be shown."""
+    ids: set[int] = {c["id"] for c in inputs["candidates"]}
+    for request in inputs["requests"]:
+        ids.update(m["reviewer_id"] for m in request["members"])
+        ids.update(request["barred"])
+    return {reviewer_id: n for n, reviewer_id in enumerate(sorted(ids), start=1)}
+
+
+def public_inputs(draw: Draw) -> dict | None:
+    """The draw's inputs with every reviewer replaced by their candidate number (states and
+    regional groups kept: what the regime announces), or None for a draw recorded without them.
+    Shape: {"requests": [...], "candidates": [...], "pairs": [[a, b], ...]} with state ids."""
+    inputs = (draw.pool or {}).get("inputs")
+    if not inputs:
+        return None
+    number = _numbering(inputs)
+    return {
+        "requests": [
+            {
+                **r,
+                "members": [{**m, "reviewer_id": number[m["reviewer_id"]]} for m in r["members"]],
+                "barred": sorted(number[i] for i in r["barred"]),
+            }
+            for r in inputs["requests"]
+        ],
+        "candidates": [
+            {**c, "id": number[c["id"]], "name": str(number[c["id"]])} for c in inputs["candidates"]
+        ],
+        "pairs": inputs["pairs"],
+    }
+
+
+def _recompute(inputs: dict, rules: dict, seed: int) -> list[Team]:
+    requests = [
+        Request(
+            review_id=r["review_id"],
+            label=r["label"],
+            state_id=r["state_id"],
+            group=r["group"],
+            seats=r["seats"],
+            members=tuple(Member(**m) for m in r["members"]),
+            barred=frozenset(r["barred"]),
+        )
+        for r in inputs["requests"]
+    ]
+    candidates = [{**c, "conflicts": frozenset(c["conflicts"])} for c in inputs["candidates"]]
+    return draw_teams(
+        requests,
+        [Candidate(**c) for c in candidates],
+        Rules(**rules),
+        [tuple(p) for p in inputs["pairs"]],
+        seed,
+    )
+
+
+def verify(draw: Draw) -> Verification:
+    """Recompute ``draw`` from its recorded seed, rules and pseudonymous pool (`public_inputs`)
+    and compare the team of its review with the recorded one (DESIGN §6). Stores nothing."""
+    inputs = (draw.pool or {}).get("inputs")
+    if not inputs:
+        return Verification(draw, False, False, [], [])
+    number = _numbering(inputs)
+    recorded = [(number.get(row["reviewer_id"], 0), bool(row["lead"])) for row in draw.result]
+    try:
+        teams = _recompute(public_inputs(draw), draw.rules, draw.seed)
+    except DrawRefused as refused:
+        return Verification(draw, True, False, recorded, [], explain(refused))
+    recomputed = next(
+        (
+            [(p.reviewer_id, p.is_lead) for p in t.picks]
+            for t in teams
+            if t.review_id == draw.review_id
+        ),
+        [],
+    )
+    return Verification(draw, True, recorded == recomputed, recorded, recomputed)
+
+
+@dataclass
+class PublicDraw:
+    """What a reviewed state may see of a draw (DESIGN §5, §6): reviewers as candidate numbers
+    with their state and regional group, never a name. ``pool`` rows: number, state (ISO code),
+    group, load (reviews already in the cycle), conflicts (ISO codes); ``requests``: the reviews
+    drawn together (state name, seats, members as numbers); ``team``: this review's outcome
+    (number, state, group, lead)."""
+
+    pool: list[dict]
+    requests: list[dict]
+    pairs: list[list[str]]
+    team: list[dict]
+
+
+def public_draw(draw: Draw) -> PublicDraw | None:
+    """The pseudonymous record of ``draw`` (see `PublicDraw`), or None for a draw recorded before
+    draws kept their inputs."""
+    inputs = (draw.pool or {}).get("inputs")
+    if not inputs:
+        return None
+    number = _numbering(inputs)
+    shown = {row["id"]: row for row in draw.pool.get("reviewers", [])}
+    pool = [
+        {
+            "number": number[c["id"]],
+            "state": c["state"],
+            "group": c["group"],
+            "load": c["load"],
+            "conflicts": shown.get(c["id"], {}).get("conflicts", []),
+        }
+        for c in inputs["candidates"]
+    ]
+    requests = [
+        {
+            "label": r["label"],
+            "group": r["group"],
+            "seats": r["seats"],
+            "members": sorted(number[m["reviewer_id"]] for m in r["members"]),
+            "barred": sorted(number[i] for i in r["barred"]),
+            "this": r["review_id"] == draw.review_id,
+        }
+        for r in inputs["requests"]
+    ]
+    team = [
+        {
+            "number": number.get(row["reviewer_id"], 0),
+            "state": row["state"],
+            "state_name": row.get("state_name", row["state"]),
+            "group": row["group"],
+            "lead": bool(row["lead"]),
+        }
+        for row in draw.result
+    ]
+    return PublicDraw(
+        sorted(pool, key=lambda row: row["number"]), requests, draw.pool.get("pairs", []), team
+    )
+
+
+def record_of(review: Review) -> Sequence[Draw]:
+    """Every draw of ``review`` (open, confirmed, set aside), oldest first."""
+    return db.session.scalars(
+        select(Draw)
+        .where(Draw.review_id == review.id)
+        .options(joinedload(Draw.actor))
+        .order_by(Draw.id)
+    ).all()
 
 
 def draws_of(cycle: Cycle, review: Review | None = None) -> Sequence[Draw]:

@@ -262,6 +262,20 @@ def contributions_by_section(
     return result
 
 
+def agreed_ratings(evaluations: list[Evaluation], team: list[Assignment]) -> dict[int, int]:
+    """Section id → the rating every member of the team gave it, for the sections where all
+    agree (issue 16, item 5: the lead's consensus rating is pre-filled then). Empty until every
+    member of ``team`` submitted (``evaluations``: the submitted ones). No queries."""
+    if not evaluations or len(evaluations) < len(team):
+        return {}
+    agreed: dict[int, int] = {}
+    for section_id, rows in contributions_by_section(evaluations).items():
+        ratings = {row.rating for _evaluation, row in rows}
+        if len(rows) == len(evaluations) and len(ratings) == 1 and None not in ratings:
+            agreed[section_id] = ratings.pop()
+    return agreed
+
+
 def team_assignments(review: Review) -> list[Assignment]:
     """The review's accepted or submitted assignments (the team), reviewers loaded, lead first."""
     return list(

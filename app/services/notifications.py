@@ -506,8 +506,15 @@ def unread_count(user: User) -> int:
 
 
 def own_query(user: User):
-    """``user``'s own notifications, newest first (a query to paginate)."""
-    return select(Notification).where(Notification.recipient_id == user.id)
+    """``user``'s own notifications, newest first (a query to paginate), each with its review's
+    cycle loaded: times are shown in the cycle's zone, like every other page (issue 16)."""
+    from sqlalchemy.orm import joinedload
+
+    return (
+        select(Notification)
+        .where(Notification.recipient_id == user.id)
+        .options(joinedload(Notification.review).joinedload(Review.cycle))
+    )
 
 
 def mark_read(user: User, note_id: int | None = None) -> int:
@@ -525,10 +532,14 @@ def mark_read(user: User, note_id: int | None = None) -> int:
 
 
 def outbox_query(status: str | None = None):
-    """Every message, with its recipient loaded, optionally of one ``status`` (a query)."""
+    """Every message, with its recipient and its review's cycle (for the time zone) loaded,
+    optionally of one ``status`` (a query)."""
     from sqlalchemy.orm import joinedload
 
-    query = select(Notification).options(joinedload(Notification.recipient))
+    query = select(Notification).options(
+        joinedload(Notification.recipient),
+        joinedload(Notification.review).joinedload(Review.cycle),
+    )
     if status:
         query = query.where(Notification.status == NotificationStatus(status))
     return query

@@ -77,7 +77,10 @@ def context_facts(subject: Any) -> dict[str, Any]:
     if isinstance(subject, Assignment):
         return {"review_status": str(subject.review.status)}
     if isinstance(subject, Review):
-        return {"cycle_status": str(subject.cycle.status)}
+        facts: dict[str, Any] = {"cycle_status": str(subject.cycle.status)}
+        if subject.status == ReviewStatus.FACTUAL_CHECK:  # one query, only in factual check
+            facts["factual_comments_sent"] = _factual_comments_sent(subject)
+        return facts
     return {}
 
 

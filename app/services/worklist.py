@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app import access
 from app.extensions import db
-from app.models import Assignment, Cycle, Review, Role, User
+from app.models import Assignment, Cycle, PublicationConsent, Review, Role, User
 from app.services import history
 from workflows import AssignmentStatus, CycleStatus, ReviewStatus
 from workflows.assignment import TEAM_FORMING
@@ -101,8 +101,30 @@ def _focal_point_tasks(user: User) -> list[Task]:
             "submit_factual_comments",
         ),
     )
+    # once the report is adopted the state decides on publication: asked until it decided or
+    # the review closed (issue 16, item 7), one query for every review
+    asking = (R.RESPONSE, *access.FOLLOW_UP)
+    adopted = [r.id for r in reviews if r.status in asking]
+    decided = set(
+        db.session.scalars(
+            select(PublicationConsent.review_id).where(PublicationConsent.review_id.in_(adopted))
+        )
+        if adopted
+        else ()
+    )
     tasks = []
     for review in reviews:
+        if review.status in asking and review.id not in decided:
+            tasks.append(
+                _task(
+                    review,
+                    _(
+                        "Decide what of the adopted report may be published: nothing, the "
+                        "executive summary and recommendations, or the full report"
+                    ),
+                    "publication.consent",
+                )
+            )
         if review.status == R.SELF_ASSESSMENT:
             returned = _event_of(latest.get(review.id)) == "return_self_assessment"
             action = (

@@ -6,6 +6,8 @@ from app.web.action_plan.routes import roll_up_bp as action_plan_roll_up_bp
 from app.web.admin.routes import bp as admin_bp
 from app.web.assistance.routes import bp as assistance_bp
 from app.web.auth.routes import bp as auth_bp
+from app.web.confirm.routes import bp as confirm_bp
+from app.web.draw_record.routes import bp as draw_record_bp
 from app.web.draws.routes import bp as draws_bp
 from app.web.evaluation.routes import bp as evaluation_bp
 from app.web.follow_up.routes import bp as follow_up_bp
@@ -33,6 +35,7 @@ BLUEPRINTS = [
     action_plan_public_bp,
     action_plan_roll_up_bp,
     draws_bp,
+    draw_record_bp,
     recommendations_bp,
     publication_bp,
     history_bp,
@@ -42,4 +45,5 @@ BLUEPRINTS = [
     notifications_bp,
     assistance_bp,
     stakeholders_bp,
+    confirm_bp,
 ]

@@ -14,6 +14,7 @@ from flask import flash, redirect, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.services import guidance
 from app.services.transitions import ActedFirst, apply_transition, lifecycle_of, refusal_text
 from workflows import InvalidTransition, TransitionRefused
 
@@ -50,5 +51,5 @@ def fire_from_form(
         return response, 422
     except InvalidTransition:
         raise ActedFirst() from None
-    flash(_("Done: %(action)s.", action=_(spec.label)), "success")
+    flash(guidance.after_step(event, _(spec.label)), "success")
     return redirect(success_url)

@@ -123,7 +123,10 @@ def phase_steps(status: str) -> list[dict]:
             state = "current"
         else:
             state = "todo"
-        steps.append({"key": key, "label": gettext(label), "state": state})
+        text = gettext(label)
+        if key == "evaluation":  # the factual check is named inside step 3 (issue 16)
+            text = gettext("Evaluation and factual check")
+        steps.append({"key": key, "label": text, "state": state})
     return steps
 
 

@@ -31,9 +31,19 @@ def main(page):
 
 
 def press(page, name: str) -> None:
-    """Click the button named ``name`` (exactly) and wait for the next page."""
+    """Click the button named ``name`` (exactly) and wait for the next page; an irreversible
+    step asks first in a dialog (issue 16), answered "Yes"."""
+    page.wait_for_load_state()  # the dialog's script runs once the page has loaded
+    button = page.get_by_role("button", name=name, exact=True).first
+    if button.get_attribute("data-confirm"):
+        button.click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_contain_text(button.get_attribute("data-confirm"))
+        with page.expect_navigation():
+            dialog.get_by_role("button", name=f"Yes, {name}").click()
+        return
     with page.expect_navigation():
-        page.get_by_role("button", name=name, exact=True).first.click()
+        button.click()
 
 
 def status_of(live, review_id: int) -> str:
@@ -210,7 +220,7 @@ def test_one_review_through_the_whole_cycle_in_the_browser(live, people):
     )
     press(fp, "Add comment")
     press(fp, "Send factual-accuracy comments")
-    expect(main(fp)).to_contain_text("Done: Send factual-accuracy comments.")
+    expect(main(fp)).to_contain_text("Your comments were sent. The secretariat will now adopt")
 
     sec.goto(f"{r}/report")
     expect(main(sec)).to_contain_text("reconstituted in 2026")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SubmitField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, NumberRange
 
 
@@ -26,12 +33,29 @@ class DrawRulesForm(FlaskForm):
     submit = SubmitField(_l("Save rules"))
 
 
-class ConfirmDrawForm(FlaskForm):
-    """Posted by the preview page: the draw to store, and the fingerprint of what was shown."""
+class OpenDrawForm(FlaskForm):
+    """Open a draw (DESIGN §6): the seed is recorded before any team is shown. ``reason`` is
+    required only when another draw of the cycle is open (drawing again)."""
 
     scope = HiddenField()
     review_id = HiddenField()
     replaces_id = HiddenField()
-    seed = HiddenField()
+    seed = StringField(_l("Seed (optional)"))
+    reason = TextAreaField(_l("Why draw again?"))
+    submit = SubmitField(_l("Open the draw"))
+
+
+class ConfirmDrawForm(FlaskForm):
+    """Posted by the open draw's page: the draw to confirm, and the fingerprint it showed."""
+
+    batch = HiddenField()
     fingerprint = HiddenField()
     submit = SubmitField(_l("Confirm and invite the drawn reviewers"))
+
+
+class SetAsideForm(FlaskForm):
+    """Set an open draw aside without drawing again; the reason is kept in the record."""
+
+    batch = HiddenField()
+    reason = TextAreaField(_l("Why set this draw aside?"))
+    submit = SubmitField(_l("Set the draw aside"))

@@ -8,7 +8,7 @@ from app.access import require
 from app.extensions import db
 from app.i18n import normalise_language
 from app.models import RegionalGroup, Role, State
-from app.services import preferences, reference
+from app.services import guidance, preferences, reference
 from app.services.worklist import next_deadline, own_assignments, tasks_for, visible_reviews
 from app.web.helpers import safe_next
 from app.web.listing import paginate
@@ -32,12 +32,15 @@ def home():
     if current_user.role == Role.STAKEHOLDER:
         return redirect(url_for("stakeholders.index"))
     reviews = visible_reviews(current_user)
+    mine = own_assignments(current_user)
     return render_template(
         "main/home.html",
         tasks=tasks_for(current_user),
         reviews=reviews,
-        own_assignments=own_assignments(current_user),
+        own_assignments=mine,
         next_deadline=next_deadline,
+        # the same "What happens next" sentence as on each review page (issue 16, item 4)
+        next_steps=guidance.next_steps(current_user, list(reviews), mine),
     )
 
 

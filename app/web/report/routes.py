@@ -25,7 +25,7 @@ from app.services import history
 from app.services import report as service
 from app.services.concurrency import is_stale
 from app.services.transitions import ActedFirst, apply_transition, refusal_text
-from app.web.helpers import get_or_404
+from app.web.helpers import get_or_404, status_label
 from app.web.report.forms import (
     FactualCommentForm,
     RecommendationEditForm,
@@ -154,15 +154,30 @@ def _load_for_drafting(review_id: int) -> tuple[Review, bool]:
         and access.can(current_user, "report.draft_author", review)
     ):
         return review, False
+    if request.method == "GET" and access.can(current_user, "report.draft_author", review):
+        # the lead following an old link: say why the editor is closed (issue 16, item 10)
+        flash(
+            _(
+                "The draft report can no longer be edited: it was submitted and is now %(status)s. "
+                "It can be edited again only if the secretariat returns it to the team.",
+                status=status_label("review", review.status),
+            ),
+            "info",
+        )
+        abort(redirect(url_for("report.show", review_id=review.id)))
     abort(403)
 
 
-def _initial_data(report, sections) -> dict:
+def _initial_data(report, sections, agreed: dict[int, int] | None = None) -> dict:
+    """The editor's fields as stored; a consensus rating not chosen yet is pre-filled with the
+    rating the whole team agreed on (``agreed``, `evaluation_service.agreed_ratings`)."""
     data = {"executive_summary": report.executive_summary if report else ""}
     rows = {row.section_id: row for row in report.sections} if report else {}
     for s in sections:
         row = rows.get(s.id)
         rating = None if row is None else row.consensus_rating
+        if rating is None:
+            rating = (agreed or {}).get(s.id)
         data[f"consensus_{s.id}"] = "" if rating is None else str(rating)
         data[f"findings_{s.id}"] = row.findings if row else ""
         data[f"good_practices_{s.id}"] = row.good_practices if row else ""
@@ -199,13 +214,15 @@ def _render_edit(
     locked=False,
     kept=None,
 ):
+    evaluations = evaluation_service.submitted_evaluations(review)
+    team = evaluation_service.team_assignments(review)
     if form is None:
-        form = build_report_form(sections, data=_initial_data(service.report_of(review), sections))
+        agreed = evaluation_service.agreed_ratings(evaluations, team)
+        data = _initial_data(service.report_of(review), sections, agreed)
+        form = build_report_form(sections, data=data)
         form.base_version.data = service.report_version(review)
     if recommendation_form is None:
         recommendation_form = RecommendationForm(formdata=None).fill_choices(sections)
-    evaluations = evaluation_service.submitted_evaluations(review)
-    team = evaluation_service.team_assignments(review)
     recommendations = service.recommendations_of(review)
     # what `service.importable_proposals` finds, from the rows already loaded (one query less)
     imported = {r.proposal_id for r in recommendations if r.proposal_id is not None}

@@ -11,7 +11,7 @@ from app import access
 from app.extensions import db
 from app.models import Assignment, Review, TransitionLog, User
 from app.services import deadlines as deadline_service
-from app.services import notifications, reminders, upr_import
+from app.services import guidance, notifications, reminders, upr_import
 from app.services.cycles import STAGES, SetupError
 from app.services.worklist import STAGE_OF_STATUS
 from app.web.events import fire_from_form
@@ -92,6 +92,7 @@ def _render(review: Review, kept: dict | None = None, posted: DeadlineForm | Non
                 else {}
             ),
             own_assignment=access.assignment_of(current_user, review),
+            next_step=guidance.next_step(current_user, review),
             kept=kept or {},
             review_machine=REVIEW,
         )
