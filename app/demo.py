@@ -62,6 +62,7 @@ from app.models import (
     SectionGaps,
     State,
     User,
+    current,
 )
 from app.services import clock, cycles, reference
 from app.services.transitions import apply_transition
@@ -685,6 +686,8 @@ class _ReviewPlayer:
                     created_at=self.b.time.at(consent["days_ago"], 12),
                 )
             )
+            db.session.flush()
+            current.refresh(db.session, review_ids=[self.review.id])
             db.session.commit()
 
     def follow_up(self, pairs: list[tuple[Recommendation, Mapping[str, Any]]]) -> None:
@@ -710,6 +713,10 @@ class _ReviewPlayer:
                         created_at=self.b.time.at(assessment["days_ago"], 14),
                     )
                 )
+        db.session.flush()
+        current.refresh(
+            db.session, recommendation_ids=[recommendation.id for recommendation, _data in pairs]
+        )
         db.session.commit()
 
 

@@ -47,9 +47,8 @@ entered AS (
 ),
 recs AS (
     SELECT rec.id, rec.section_id, cyc.state_name, cyc.id AS review_id, resp.position,
-           -- the latest assessment (newest, ties: the higher id), one index lookup
-           (SELECT a.status FROM assessment a WHERE a.recommendation_id = rec.id
-            ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS latest_status
+           -- the latest assessment, kept on the recommendation (migration 0009)
+           rec.latest_assessment_status AS latest_status
     FROM cyc
     JOIN recommendation rec ON rec.review_id = cyc.id
     LEFT JOIN response resp ON resp.recommendation_id = rec.id

@@ -64,6 +64,7 @@ from app.models import (
     Role,
     State,
     User,
+    current,
 )
 from app.services import clock, cycles, notifications, reference
 from app.services.transitions import apply_transition
@@ -496,6 +497,7 @@ class _Simulation:
         )
 
     def assessments(self, ids: Sequence[tuple[int, int]]) -> None:
+        pairs = self._recommendation_ids(ids)
         db.session.execute(
             insert(Assessment),
             [
@@ -504,8 +506,11 @@ class _Simulation:
                     "status": self.rng.choice(list(AssessmentStatus)),
                     "author_id": self.secretariat_id,
                 }
-                for _review_id, recommendation_id in self._recommendation_ids(ids)
+                for _review_id, recommendation_id in pairs
             ],
+        )
+        current.refresh(
+            db.session, recommendation_ids=[recommendation_id for _r, recommendation_id in pairs]
         )
 
 

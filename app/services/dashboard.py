@@ -20,7 +20,6 @@ from sqlalchemy import String, case, func, select, type_coerce
 
 from app.extensions import db
 from app.models import (
-    Assessment,
     AssessmentStatus,
     Assignment,
     Cycle,
@@ -35,7 +34,6 @@ from app.models import (
     User,
 )
 from app.services import clock
-from app.services.latest import latest_per_recommendation
 from app.services.worklist import STAGE_OF_STATUS
 from workflows import AssignmentStatus, ReviewStatus
 
@@ -276,25 +274,25 @@ def _recommendation_figures(cycle: Cycle) -> dict[str, Figures]:
         by["responses_by_state"].add(state, key, count)
         by["responses_by_state"].review_of[state] = review_id
 
-    latest = latest_per_recommendation(
-        Assessment,
-        among=select(Recommendation.id)
-        .join(Review, Review.id == Recommendation.review_id)
-        .where(Review.cycle_id == cycle.id),
-    )
+    # the latest assessment is kept on the recommendation (app/services/current.py): the
+    # cycle's rows only, never the assessments of past cycles (issue 20)
     implementation = db.session.execute(
         select(
             Recommendation.section_id,
             State.name,
             Review.id,
-            type_coerce(latest.c.status, String),
+            Recommendation.latest_assessment_status,
             func.count(Recommendation.id),
         )
         .join(Review, Review.id == Recommendation.review_id)
         .join(State, State.id == Review.state_id)
-        .outerjoin(latest, latest.c.recommendation_id == Recommendation.id)
         .where(Review.cycle_id == cycle.id)
-        .group_by(Recommendation.section_id, State.name, Review.id, latest.c.status)
+        .group_by(
+            Recommendation.section_id,
+            State.name,
+            Review.id,
+            Recommendation.latest_assessment_status,
+        )
         .order_by(State.name)
     ).all()
     for section_id, state, review_id, status, count in implementation:

@@ -8,25 +8,27 @@ latest secretariat assessment, or ``not_assessed``). Built in a fixed number of 
 
 Spreadsheet safety: every text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return is prefixed with an apostrophe (OWASP "CSV injection"), in the CSV and the XLSX alike.
+Both are written row by row from column tuples and streamed (issue 20): memory does not grow
+with the number of rows.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 
 from app import access
 from app.extensions import db
 from app.models import (
-    Assessment,
     AssessmentStatus,
     Cycle,
     FrameworkSection,
-    ProgressUpdate,
     Recommendation,
     Response,
     ResponsePosition,
@@ -34,7 +36,6 @@ from app.models import (
     State,
     User,
 )
-from app.services.latest import latest_per_recommendation
 
 #: Columns of the exports, in order: (key, header).
 COLUMNS = (
@@ -94,42 +95,60 @@ class Filters:
         return {k: v for k, v in vars(self).items() if v not in ("", None)}
 
 
-def recommendation_rows(user: User, filters: Filters, limit: int | None = None) -> list[dict]:
-    """The recommendations ``user`` may read, filtered, as dicts keyed by `COLUMNS` (plus
-    ``review_id``); ordered by cycle, state, section. One query, of columns: ORM instances of
-    20 000 recommendations and their responses took most of a full export's time (issue 9)."""
-    progress = latest_per_recommendation(ProgressUpdate)
-    assessment = latest_per_recommendation(Assessment)
+#: The columns of `COLUMNS` holding free text, the only cells that can start a formula; the
+#: others are enum values, numbers and ISO dates (issue 20: neutralise text cells only).
+TEXT_KEYS = frozenset(
+    {
+        "cycle",
+        "state_code",
+        "state",
+        "section",
+        "recommendation",
+        "explanation",
+        "planned_action",
+        "responsible_institution",
+    }
+)
+#: Positions in a row of `COLUMNS` of the text cells, of the cells that hold dates.
+TEXT_CELLS = tuple(i for i, (key, _h) in enumerate(COLUMNS) if key in TEXT_KEYS)
+#: Rows fetched from the database at a time, and written to the response at a time.
+BATCH = 1000
+
+
+def _query(user: User, filters: Filters):
+    """The export's SELECT: one row per recommendation ``user`` may read, filtered, ordered by
+    cycle (newest first), state, section; columns: review id, then `COLUMNS`' sources. Latest
+    progress and assessment are the recommendation's current rows (app/services/current.py):
+    no search of the histories, whatever their length."""
+    as_text = lambda column: type_coerce(column, String)  # noqa: E731 - stored values, no enum
     query = (
         select(
-            Recommendation.text,
-            Recommendation.priority,
-            Recommendation.action_category,
-            Recommendation.addressee,
-            Recommendation.target_date,
             Review.id,
             Cycle.name,
             State.code,
             State.name,
             FrameworkSection.code,
             FrameworkSection.title,
-            Response.position,
+            Recommendation.text,
+            as_text(Recommendation.priority),
+            Recommendation.action_category,
+            as_text(Recommendation.addressee),
+            Recommendation.target_date,
+            as_text(Response.position),
             Response.explanation,
             Response.planned_action,
             Response.responsible_institution,
             Response.target_date,
-            progress.c.status,
-            progress.c.created_at,
-            assessment.c.status,
-            assessment.c.created_at,
+            Recommendation.latest_progress_status,
+            Recommendation.latest_progress_at,
+            Recommendation.latest_assessment_status,
+            Recommendation.latest_assessment_at,
         )
         .join(Review, Review.id == Recommendation.review_id)
         .join(Cycle, Cycle.id == Review.cycle_id)
         .join(State, State.id == Review.state_id)
         .join(FrameworkSection, FrameworkSection.id == Recommendation.section_id)
         .outerjoin(Response, Response.recommendation_id == Recommendation.id)
-        .outerjoin(progress, progress.c.recommendation_id == Recommendation.id)
-        .outerjoin(assessment, assessment.c.recommendation_id == Recommendation.id)
         .where(access.visible_recommendations_clause(user))
         .order_by(Cycle.starts_on.desc(), State.name, FrameworkSection.number, Recommendation.id)
     )
@@ -146,24 +165,37 @@ def recommendation_rows(user: User, filters: Filters, limit: int | None = None) 
     if filters.action_category:
         query = query.where(Recommendation.action_category == filters.action_category)
     if filters.status == "not_assessed":
-        query = query.where(assessment.c.status.is_(None))
+        query = query.where(Recommendation.latest_assessment_status.is_(None))
     elif filters.status:
-        query = query.where(assessment.c.status == filters.status)
+        query = query.where(Recommendation.latest_assessment_status == filters.status)
+    return query
+
+
+def export_tuples(
+    user: User, filters: Filters, limit: int | None = None
+) -> Iterator[tuple[int, tuple]]:
+    """``(review_id, cells)`` for each recommendation ``user`` may read, filtered, in the
+    export's order; ``cells`` follow `COLUMNS`, as text (empty for none) except the action
+    category (an int). Fetched `BATCH` rows at a time (a server-side cursor on PostgreSQL), so a
+    full export never holds all its rows. Each distinct date or instant is formatted once."""
+    query = _query(user, filters)
     if limit:
         query = query.limit(limit)
-    rows = []
+    day = _Memo(lambda d: d.isoformat())
+    instant = _Memo(lambda at: at.isoformat(sep=" ")[:16])
+    result = db.session.execute(query.execution_options(yield_per=BATCH))
     for (
-        text,
-        priority,
-        action_category,
-        addressee,
-        target_date,
         review_id,
         cycle,
         code,
         state,
         section_code,
         section_title,
+        text,
+        priority,
+        action_category,
+        addressee,
+        target_date,
         position,
         explanation,
         planned_action,
@@ -173,46 +205,54 @@ def recommendation_rows(user: User, filters: Filters, limit: int | None = None) 
         progress_at,
         assessment_status,
         assessment_at,
-    ) in db.session.execute(query):
-        rows.append(
-            {
-                "review_id": review_id,
-                "cycle": cycle,
-                "state_code": code,
-                "state": state,
-                "section": f"{section_code} {section_title}",
-                "recommendation": text,
-                "priority": priority.value,
-                "action_category": action_category,
-                "addressee": addressee.value,
-                "target_date": target_date.isoformat() if target_date else "",
-                "response": position.value if position else "",
-                "explanation": explanation or "",
-                "planned_action": planned_action or "",
-                "responsible_institution": institution or "",
-                "response_target_date": (
-                    response_target_date.isoformat() if response_target_date else ""
-                ),
-                "progress": _value(progress_status),
-                "progress_date": _instant(progress_at),
-                "assessment": _value(assessment_status),
-                "assessment_date": _instant(assessment_at),
-            }
+    ) in result:
+        yield (
+            review_id,
+            (
+                cycle,
+                code,
+                state,
+                f"{section_code} {section_title}",
+                text,
+                priority,
+                action_category,
+                addressee,
+                day(target_date),
+                position or "",
+                explanation or "",
+                planned_action or "",
+                institution or "",
+                day(response_target_date),
+                progress_status or "",
+                instant(progress_at),
+                assessment_status or "",
+                instant(assessment_at),
+            ),
         )
-    return rows
 
 
-def _value(status) -> str:
-    if status is None:
-        return ""
-    return str(getattr(status, "value", status))
+class _Memo:
+    """``format(value)`` computed once per distinct value ("" for None)."""
+
+    def __init__(self, format) -> None:
+        self.format, self.seen = format, {None: ""}
+
+    def __call__(self, value) -> str:
+        try:
+            return self.seen[value]
+        except KeyError:
+            text = self.seen[value] = self.format(value)
+            return text
 
 
-def _instant(value) -> str:
-    if value is None:
-        return ""
-    text = value.isoformat(sep=" ") if hasattr(value, "isoformat") else str(value)
-    return text[:16]
+def recommendation_rows(user: User, filters: Filters, limit: int | None = None) -> list[dict]:
+    """The recommendations ``user`` may read, filtered, as dicts keyed by `COLUMNS` (plus
+    ``review_id``); ordered by cycle, state, section. One query (the list page's rows)."""
+    keys = [key for key, _header in COLUMNS]
+    return [
+        {"review_id": review_id, **dict(zip(keys, cells, strict=True))}
+        for review_id, cells in export_tuples(user, filters, limit)
+    ]
 
 
 def neutralise(value: Any) -> Any:
@@ -223,8 +263,38 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def _safe(cells: tuple) -> list:
+    """``cells`` with the text cells neutralised (the others cannot start a formula)."""
+    row = list(cells)
+    for index in TEXT_CELLS:
+        value = row[index]
+        if value and value[0] in DANGEROUS_FIRST:
+            row[index] = "'" + value
+    return row
+
+
+DANGEROUS_FIRST = frozenset(DANGEROUS_PREFIXES)
+
+
+def csv_chunks(user: User, filters: Filters) -> Iterator[bytes]:
+    """The CSV export, UTF-8 with a BOM (so spreadsheets read the accents), as chunks of about
+    `BATCH` rows: the header under `COLUMNS`, then one line per recommendation of
+    `export_tuples`. For a streamed response: nothing is built whole."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow([header for _key, header in COLUMNS])
+    for count, (_review_id, cells) in enumerate(export_tuples(user, filters), start=1):
+        writer.writerow(_safe(cells))
+        if count % BATCH == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
 def to_csv(rows: list[dict]) -> bytes:
-    """UTF-8 CSV (with BOM, so spreadsheets read the accents) of ``rows`` under `COLUMNS`."""
+    """UTF-8 CSV (with BOM) of ``rows`` (dicts of `recommendation_rows`) under `COLUMNS`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([header for _key, header in COLUMNS])
@@ -233,28 +303,30 @@ def to_csv(rows: list[dict]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_xlsx(rows: list[dict]) -> bytes:
-    """An XLSX workbook (one sheet, "Recommendations") of ``rows`` under `COLUMNS`; control
-    characters XLSX cannot hold are dropped."""
+def xlsx_file(user: User, filters: Filters) -> IO[bytes]:
+    """The XLSX export (one sheet, "Recommendations", header row frozen) written row by row with
+    openpyxl's write-only workbook into a temporary file; returned open at its start, for a
+    streamed response (the caller closes it; it is deleted on close). Control characters XLSX
+    cannot hold are dropped from text cells."""
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    def cell(value: Any) -> Any:
-        # control characters (a vertical tab pasted from a word processor) are not allowed in
-        # XLSX cells: drop them rather than fail the whole export
-        value = neutralise(value)
-        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Recommendations"
-    sheet.append([header for _key, header in COLUMNS])
-    for row in rows:
-        sheet.append([cell(row[key]) for key, _header in COLUMNS])
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Recommendations")
     sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    sheet.append([header for _key, header in COLUMNS])
+    clean = ILLEGAL_CHARACTERS_RE.sub
+    for _review_id, cells in export_tuples(user, filters):
+        row = _safe(cells)
+        for index in TEXT_CELLS:
+            # a vertical tab pasted from a word processor is not allowed in an XLSX cell: drop
+            # it rather than fail the whole export
+            row[index] = clean("", row[index])
+        sheet.append(row)
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the response, which closes it
+    workbook.save(out)
+    out.seek(0)
+    return out
 
 
 def filter_choices(user: User) -> dict[str, list[tuple]]:

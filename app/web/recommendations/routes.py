@@ -7,7 +7,7 @@ check on, a reviewer only reviews they lead or submitted an evaluation for, the 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_login import current_user, login_required
 
 from app.services import clock, exports
@@ -35,10 +35,15 @@ def index():
     )
 
 
-def _download(body: bytes, extension: str, mimetype: str) -> Response:
-    """An attachment; ``mimetype`` without parameters (Flask adds the charset of text types)."""
+def _download(body, extension: str, mimetype: str) -> Response:
+    """An attachment streamed from ``body`` (an iterable of bytes, or a file object read in
+    chunks and closed at the end); ``mimetype`` without parameters (Flask adds the charset of
+    text types). The request context stays open while it streams: the rows are read from the
+    database as they are written (issue 20)."""
     stamp = clock.now().strftime("%Y%m%d-%H%M")
-    response = Response(body, mimetype=mimetype)
+    if hasattr(body, "read"):
+        body = _chunks(body)
+    response = Response(stream_with_context(body), mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="pillars-recommendations-{stamp}.{extension}"'
     )
@@ -46,19 +51,28 @@ def _download(body: bytes, extension: str, mimetype: str) -> Response:
     return response
 
 
+def _chunks(file, size: int = 64 * 1024):
+    with file:
+        while chunk := file.read(size):
+            yield chunk
+
+
 @bp.route("/export.csv")
 @login_required
 def export_csv():
-    rows = exports.recommendation_rows(current_user, exports.Filters.from_args(request.args))
-    return _download(exports.to_csv(rows), "csv", "text/csv")  # Flask adds "; charset=utf-8"
+    filters = exports.Filters.from_args(request.args)
+    # Flask adds "; charset=utf-8"
+    return _download(
+        exports.csv_chunks(current_user._get_current_object(), filters), "csv", "text/csv"
+    )
 
 
 @bp.route("/export.xlsx")
 @login_required
 def export_xlsx():
-    rows = exports.recommendation_rows(current_user, exports.Filters.from_args(request.args))
+    filters = exports.Filters.from_args(request.args)
     return _download(
-        exports.to_xlsx(rows),
+        exports.xlsx_file(current_user._get_current_object(), filters),
         "xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
