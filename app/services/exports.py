@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, cast, func, select, type_coerce
 
 from app import access
 from app.extensions import db
@@ -117,32 +118,42 @@ BATCH = 1000
 
 def _query(user: User, filters: Filters):
     """The export's SELECT: one row per recommendation ``user`` may read, filtered, ordered by
-    cycle (newest first), state, section; columns: review id, then `COLUMNS`' sources. Latest
-    progress and assessment are the recommendation's current rows (app/services/current.py):
-    no search of the histories, whatever their length."""
-    as_text = lambda column: type_coerce(column, String)  # noqa: E731 - stored values, no enum
+    cycle (newest first), state, section; columns: `COLUMNS`' cells, then the review id. Text is
+    read as stored (no enum conversion), empty for none; dates and instants are formatted by the
+    database, never by a Python call per cell (issue 20). Latest progress and assessment are
+    the recommendation's current rows (app/models/current.py): no search of the histories,
+    whatever their length."""
+
+    def text(column):  # the stored value, "" for none: no per-cell conversion in Python
+        return func.coalesce(type_coerce(column, String), "")
+
+    def day(column):  # ISO 8601 "YYYY-MM-DD", as both databases write a date as text
+        return func.coalesce(cast(column, String), "")
+
+    def minute(column):  # "YYYY-MM-DD HH:MM" of a stored naive UTC instant
+        return func.coalesce(func.substr(cast(column, String), 1, 16), "")
+
     query = (
         select(
-            Review.id,
             Cycle.name,
             State.code,
             State.name,
-            FrameworkSection.code,
-            FrameworkSection.title,
+            FrameworkSection.code + " " + FrameworkSection.title,
             Recommendation.text,
-            as_text(Recommendation.priority),
+            text(Recommendation.priority),
             Recommendation.action_category,
-            as_text(Recommendation.addressee),
-            Recommendation.target_date,
-            as_text(Response.position),
-            Response.explanation,
-            Response.planned_action,
-            Response.responsible_institution,
-            Response.target_date,
-            Recommendation.latest_progress_status,
-            Recommendation.latest_progress_at,
-            Recommendation.latest_assessment_status,
-            Recommendation.latest_assessment_at,
+            text(Recommendation.addressee),
+            day(Recommendation.target_date),
+            text(Response.position),
+            text(Response.explanation),
+            text(Response.planned_action),
+            text(Response.responsible_institution),
+            day(Response.target_date),
+            text(Recommendation.latest_progress_status),
+            minute(Recommendation.latest_progress_at),
+            text(Recommendation.latest_assessment_status),
+            minute(Recommendation.latest_assessment_at),
+            Review.id,
         )
         .join(Review, Review.id == Recommendation.review_id)
         .join(Cycle, Cycle.id == Review.cycle_id)
@@ -171,88 +182,24 @@ def _query(user: User, filters: Filters):
     return query
 
 
-def export_tuples(
-    user: User, filters: Filters, limit: int | None = None
-) -> Iterator[tuple[int, tuple]]:
-    """``(review_id, cells)`` for each recommendation ``user`` may read, filtered, in the
-    export's order; ``cells`` follow `COLUMNS`, as text (empty for none) except the action
-    category (an int). Fetched `BATCH` rows at a time (a server-side cursor on PostgreSQL), so a
-    full export never holds all its rows. Each distinct date or instant is formatted once."""
+def export_tuples(user: User, filters: Filters, limit: int | None = None) -> Iterator[list]:
+    """One list per recommendation ``user`` may read, filtered, in the export's order: the cells
+    of `COLUMNS` (text, "" for none, except the action category: an int) and last the review
+    id. Fetched `BATCH` rows at a time (a server-side cursor on PostgreSQL) without the ORM's
+    result layer, so a full export never holds all its rows."""
     query = _query(user, filters)
     if limit:
         query = query.limit(limit)
-    day = _Memo(lambda d: d.isoformat())
-    instant = _Memo(lambda at: at.isoformat(sep=" ")[:16])
-    result = db.session.execute(query.execution_options(yield_per=BATCH))
-    for (
-        review_id,
-        cycle,
-        code,
-        state,
-        section_code,
-        section_title,
-        text,
-        priority,
-        action_category,
-        addressee,
-        target_date,
-        position,
-        explanation,
-        planned_action,
-        institution,
-        response_target_date,
-        progress_status,
-        progress_at,
-        assessment_status,
-        assessment_at,
-    ) in result:
-        yield (
-            review_id,
-            (
-                cycle,
-                code,
-                state,
-                f"{section_code} {section_title}",
-                text,
-                priority,
-                action_category,
-                addressee,
-                day(target_date),
-                position or "",
-                explanation or "",
-                planned_action or "",
-                institution or "",
-                day(response_target_date),
-                progress_status or "",
-                instant(progress_at),
-                assessment_status or "",
-                instant(assessment_at),
-            ),
-        )
-
-
-class _Memo:
-    """``format(value)`` computed once per distinct value ("" for None)."""
-
-    def __init__(self, format) -> None:
-        self.format, self.seen = format, {None: ""}
-
-    def __call__(self, value) -> str:
-        try:
-            return self.seen[value]
-        except KeyError:
-            text = self.seen[value] = self.format(value)
-            return text
+    result = db.session.connection().execute(query.execution_options(yield_per=BATCH))
+    for row in result:
+        yield list(row)
 
 
 def recommendation_rows(user: User, filters: Filters, limit: int | None = None) -> list[dict]:
     """The recommendations ``user`` may read, filtered, as dicts keyed by `COLUMNS` (plus
     ``review_id``); ordered by cycle, state, section. One query (the list page's rows)."""
-    keys = [key for key, _header in COLUMNS]
-    return [
-        {"review_id": review_id, **dict(zip(keys, cells, strict=True))}
-        for review_id, cells in export_tuples(user, filters, limit)
-    ]
+    keys = [key for key, _header in COLUMNS] + ["review_id"]
+    return [dict(zip(keys, cells, strict=True)) for cells in export_tuples(user, filters, limit)]
 
 
 def neutralise(value: Any) -> Any:
@@ -263,34 +210,59 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def _safe(cells: tuple) -> list:
-    """``cells`` with the text cells neutralised (the others cannot start a formula)."""
-    row = list(cells)
+def _safe(cells: list) -> list:
+    """``cells`` (changed in place) with the text cells neutralised, the review id dropped; the
+    other cells (enum values, numbers, ISO dates) cannot start a formula."""
+    del cells[-1]
     for index in TEXT_CELLS:
-        value = row[index]
+        value = cells[index]
         if value and value[0] in DANGEROUS_FIRST:
-            row[index] = "'" + value
-    return row
+            cells[index] = "'" + value
+    return cells
 
 
 DANGEROUS_FIRST = frozenset(DANGEROUS_PREFIXES)
 
 
+#: A cell the CSV must quote: it holds the delimiter, the quote or a line break (csv's
+#: QUOTE_MINIMAL, which `to_csv` uses).
+_NEEDS_QUOTES = re.compile(r'[",\r\n]').search
+#: Position of the action category, the one number of a row.
+_NUMBER_CELL = next(i for i, (key, _h) in enumerate(COLUMNS) if key == "action_category")
+
+
+def _csv_line(cells: list) -> str:
+    """One CSV line (with its CRLF) of an `export_tuples` row, byte for byte what
+    ``csv.writer`` writes for the neutralised cells: only the text cells can start a formula or
+    need quotes (the others are enum values, an int and ISO dates), so only they are looked at,
+    and the line is joined in C rather than scanned character by character (issue 20)."""
+    del cells[-1]  # the review id
+    for index in TEXT_CELLS:
+        value = cells[index]
+        if value:
+            if value[0] in DANGEROUS_FIRST:
+                value = "'" + value
+            if _NEEDS_QUOTES(value):
+                value = '"' + value.replace('"', '""') + '"'
+            cells[index] = value
+    cells[_NUMBER_CELL] = str(cells[_NUMBER_CELL])
+    return ",".join(cells) + "\r\n"
+
+
 def csv_chunks(user: User, filters: Filters) -> Iterator[bytes]:
-    """The CSV export, UTF-8 with a BOM (so spreadsheets read the accents), as chunks of about
-    `BATCH` rows: the header under `COLUMNS`, then one line per recommendation of
-    `export_tuples`. For a streamed response: nothing is built whole."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow([header for _key, header in COLUMNS])
-    for count, (_review_id, cells) in enumerate(export_tuples(user, filters), start=1):
-        writer.writerow(_safe(cells))
-        if count % BATCH == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
+    """The CSV export, UTF-8 with a BOM (so spreadsheets read the accents), as chunks of
+    `BATCH` lines: the header under `COLUMNS`, then one line per recommendation of
+    `export_tuples`, as ``csv.writer`` would write them. For a streamed response: nothing is
+    built whole."""
+    header = io.StringIO()
+    csv.writer(header).writerow([heading for _key, heading in COLUMNS])
+    lines = ["\ufeff" + header.getvalue()]
+    for cells in export_tuples(user, filters):
+        lines.append(_csv_line(cells))
+        if len(lines) >= BATCH:
+            yield "".join(lines).encode("utf-8")
+            lines.clear()
+    yield "".join(lines).encode("utf-8")
 
 
 def to_csv(rows: list[dict]) -> bytes:
@@ -316,7 +288,7 @@ def xlsx_file(user: User, filters: Filters) -> IO[bytes]:
     sheet.freeze_panes = "A2"
     sheet.append([header for _key, header in COLUMNS])
     clean = ILLEGAL_CHARACTERS_RE.sub
-    for _review_id, cells in export_tuples(user, filters):
+    for cells in export_tuples(user, filters):
         row = _safe(cells)
         for index in TEXT_CELLS:
             # a vertical tab pasted from a word processor is not allowed in an XLSX cell: drop
