@@ -46,12 +46,14 @@ entered AS (
     GROUP BY t.subject_id
 ),
 recs AS (
-    SELECT rec.id, rec.section_id, cyc.state_name, cyc.id AS review_id, resp.position,
+    SELECT rec.id, rec.section_id, cyc.state_name, cyc.id AS review_id,
+           -- one index lookup per recommendation (a join scans every cycle's responses)
+           (SELECT resp.position FROM response resp WHERE resp.recommendation_id = rec.id)
+               AS position,
            -- the latest assessment, kept on the recommendation (migration 0009)
            rec.latest_assessment_status AS latest_status
     FROM cyc
     JOIN recommendation rec ON rec.review_id = cyc.id
-    LEFT JOIN response resp ON resp.recommendation_id = rec.id
 )
 SELECT 'review' AS kind, cyc.id, cyc.state_name AS label, cyc.state_code AS a, cyc.status AS b,
        COALESCE(entered.entered_at, cyc.created_at) AS at1, d.due_at AS at2, 0 AS n, 0 AS m
