@@ -10,6 +10,7 @@ import types
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -126,16 +127,20 @@ def awkward(db, two_states):  # noqa: F811 - the fixture imported above
     return kenya, ghana
 
 
-def test_csv_export_is_a_stream_whose_bytes_equal_the_whole_file_export(
-    app, db, client, login_as, awkward
-):
+def _streaming_client(app, login_as, user) -> FlaskClient:
+    """A client whose responses are read as they come (``buffered=False``), in the app context
+    the test holds (the suite's own client opens one per request, which a stream outlives)."""
+    return login_as(user, on=FlaskClient(app, app.response_class, use_cookies=True))
+
+
+def test_csv_export_is_a_stream_whose_bytes_equal_the_whole_file_export(app, db, login_as, awkward):
     kenya, _ghana = awkward
-    login_as(kenya.identities["secretariat"])
+    client = _streaming_client(app, login_as, kenya.identities["secretariat"])
 
     response = client.get("/recommendations/export.csv", buffered=False)
 
-    assert response.status_code == 200 and response.is_streamed
-    assert isinstance(response.response, types.GeneratorType)  # not a body built whole
+    assert response.status_code == 200
+    assert response.is_streamed  # an iterator, not a body built whole
     body = b"".join(response.response)
     response.close()
     with app.app_context():
@@ -162,9 +167,9 @@ def test_csv_chunks_is_a_generator_of_batches(app, db, awkward, monkeypatch):
     assert b"".join(parts) == expected
 
 
-def test_xlsx_export_is_streamed_from_a_write_only_workbook(app, db, client, login_as, awkward):
+def test_xlsx_export_is_streamed_from_a_write_only_workbook(app, db, login_as, awkward):
     kenya, _ghana = awkward
-    login_as(kenya.identities["secretariat"])
+    client = _streaming_client(app, login_as, kenya.identities["secretariat"])
 
     response = client.get("/recommendations/export.xlsx", buffered=False)
 
