@@ -1,7 +1,7 @@
 """The secretariat's dashboard of a cycle (DESIGN §8): every review's phase, days in phase, next
 deadline and overdue flag; reviewer workload; responses and implementation by section and state.
 
-Read only. The whole dashboard is built in a fixed number of queries (currently 6), whatever the
+Read only. The whole dashboard is built in a fixed number of queries (currently 5), whatever the
 number of reviews, recommendations or reviewers: every figure is a grouped query, never a query
 per row. Instants are aware UTC; the page shows them in the cycle's IANA time zone. "Days in
 phase" counts whole days from the latest TransitionLog row that moved the review into its current
@@ -140,6 +140,19 @@ def build(cycle: Cycle) -> Dashboard:
     # columns, not ORM objects: 193 reviews and their deadlines as instances cost more than the
     # SQL (issue 9's benchmark); the deadline joined is the current stage's (`next_deadline`)
     stage = case(STAGE_OF_STATUS, value=Review.status)
+    # the entry into the current status, looked up per review through the (subject_type,
+    # subject_id) index: a join let PostgreSQL scan every cycle's TransitionLog (issue 20)
+    entered = (
+        select(func.max(TransitionLog.created_at))
+        .where(
+            TransitionLog.subject_type == "review",
+            TransitionLog.subject_id == Review.id,
+            TransitionLog.to_state == Review.status,
+            # a step that stays in the status (factual comments sent) is not an entry
+            TransitionLog.from_state != TransitionLog.to_state,
+        )
+        .scalar_subquery()
+    )
     reviews = db.session.execute(
         select(
             Review.id,
@@ -148,6 +161,7 @@ def build(cycle: Cycle) -> Dashboard:
             Review.status,
             Review.created_at,
             ReviewDeadline.due_at,
+            entered,
         )
         .join(State, Review.state_id == State.id)
         .outerjoin(
@@ -157,23 +171,9 @@ def build(cycle: Cycle) -> Dashboard:
         .where(Review.cycle_id == cycle.id)
         .order_by(State.name)
     ).all()
-    entered = dict(
-        db.session.execute(
-            select(TransitionLog.subject_id, func.max(TransitionLog.created_at))
-            .join(Review, Review.id == TransitionLog.subject_id)
-            .where(
-                TransitionLog.subject_type == "review",
-                Review.cycle_id == cycle.id,
-                TransitionLog.to_state == Review.status,
-                # a step that stays in the status (factual comments sent) is not an entry
-                TransitionLog.from_state != TransitionLog.to_state,
-            )
-            .group_by(TransitionLog.subject_id)
-        ).all()
-    )
     rows = []
-    for review_id, state_name, state_code, status, created_at, due_at in reviews:
-        since = entered.get(review_id) or created_at
+    for review_id, state_name, state_code, status, created_at, due_at, entered_at in reviews:
+        since = entered_at or created_at
         rows.append(
             ReviewRow(
                 review_id=review_id,
