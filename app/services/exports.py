@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from sqlalchemy import String, cast, func, select, type_coerce
+from sqlalchemy import Engine, String, cast, func, select, type_coerce
 
 from app import access
 from app.extensions import db
@@ -182,17 +182,32 @@ def _query(user: User, filters: Filters):
     return query
 
 
-def export_tuples(user: User, filters: Filters, limit: int | None = None) -> Iterator[list]:
+def export_tuples(
+    user: User, filters: Filters, limit: int | None = None, engine: Engine | None = None
+) -> Iterator[list]:
     """One list per recommendation ``user`` may read, filtered, in the export's order: the cells
     of `COLUMNS` (text, "" for none, except the action category: an int) and last the review
     id. Fetched `BATCH` rows at a time (a server-side cursor on PostgreSQL) without the ORM's
-    result layer, so a full export never holds all its rows."""
+    result layer, so a full export never holds all its rows.
+
+    The query is built when called (in the caller's context: ``user`` and the access rules are
+    read then); the rows are read as the iterator is consumed, on the session's connection, or
+    on a connection of ``engine`` of its own (closed when the iterator ends or is closed) for a
+    response streamed after the request's context is gone."""
     query = _query(user, filters)
     if limit:
         query = query.limit(limit)
-    result = db.session.connection().execute(query.execution_options(yield_per=BATCH))
-    for row in result:
-        yield list(row)
+    return _rows(query.execution_options(yield_per=BATCH), engine)
+
+
+def _rows(query, engine: Engine | None) -> Iterator[list]:
+    if engine is None:
+        for row in db.session.connection().execute(query):
+            yield list(row)
+        return
+    with engine.connect() as connection:
+        for row in connection.execute(query):
+            yield list(row)
 
 
 def recommendation_rows(user: User, filters: Filters, limit: int | None = None) -> list[dict]:
@@ -249,15 +264,19 @@ def _csv_line(cells: list) -> str:
     return ",".join(cells) + "\r\n"
 
 
-def csv_chunks(user: User, filters: Filters) -> Iterator[bytes]:
+def csv_chunks(user: User, filters: Filters, engine: Engine | None = None) -> Iterator[bytes]:
     """The CSV export, UTF-8 with a BOM (so spreadsheets read the accents), as chunks of
     `BATCH` lines: the header under `COLUMNS`, then one line per recommendation of
-    `export_tuples`, as ``csv.writer`` would write them. For a streamed response: nothing is
-    built whole."""
+    `export_tuples` (``engine``: see there), as ``csv.writer`` would write them. For a streamed
+    response: nothing is built whole."""
+    return _csv_chunks(export_tuples(user, filters, engine=engine))
+
+
+def _csv_chunks(rows: Iterator[list]) -> Iterator[bytes]:
     header = io.StringIO()
     csv.writer(header).writerow([heading for _key, heading in COLUMNS])
     lines = ["\ufeff" + header.getvalue()]
-    for cells in export_tuples(user, filters):
+    for cells in rows:
         lines.append(_csv_line(cells))
         if len(lines) >= BATCH:
             yield "".join(lines).encode("utf-8")

@@ -7,9 +7,10 @@ check on, a reviewer only reviews they lead or submitted an evaluation for, the 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 
+from app.extensions import db
 from app.services import clock, exports
 from app.web.monitoring.forms import dashboard_labels
 
@@ -38,12 +39,11 @@ def index():
 def _download(body, extension: str, mimetype: str) -> Response:
     """An attachment streamed from ``body`` (an iterable of bytes, or a file object read in
     chunks and closed at the end); ``mimetype`` without parameters (Flask adds the charset of
-    text types). The request context stays open while it streams: the rows are read from the
-    database as they are written (issue 20)."""
+    text types)."""
     stamp = clock.now().strftime("%Y%m%d-%H%M")
     if hasattr(body, "read"):
         body = _chunks(body)
-    response = Response(stream_with_context(body), mimetype=mimetype)
+    response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="pillars-recommendations-{stamp}.{extension}"'
     )
@@ -61,10 +61,10 @@ def _chunks(file, size: int = 64 * 1024):
 @login_required
 def export_csv():
     filters = exports.Filters.from_args(request.args)
-    # Flask adds "; charset=utf-8"
-    return _download(
-        exports.csv_chunks(current_user._get_current_object(), filters), "csv", "text/csv"
-    )
+    # the rows are read as the body is sent, after this request's context and session are
+    # gone: on a connection of the export's own (issue 20)
+    chunks = exports.csv_chunks(current_user._get_current_object(), filters, engine=db.engine)
+    return _download(chunks, "csv", "text/csv")  # Flask adds "; charset=utf-8"
 
 
 @bp.route("/export.xlsx")
