@@ -53,10 +53,10 @@ test-postgres: install
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q
 
 bench: install
-	$(BIN)/python bench/run.py --db sqlite $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --db sqlite --cycles 10 --baseline 1 $(BENCH_ARGS)
 
 bench-postgres: install
-	$(BIN)/python bench/run.py --db postgres $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --db postgres --cycles 10 --baseline 1 $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -66,6 +66,7 @@ from app.models import (
     StakeholderKind,
     State,
     User,
+    current,
 )
 from app.services import assistance, clock, cycles, reference, stakeholders
 from app.services.transitions import apply_transition
@@ -827,6 +828,8 @@ class _ReviewPlayer:
                     created_at=self.b.time.at(consent["days_ago"], 12),
                 )
             )
+            db.session.flush()
+            current.refresh(db.session, review_ids=[self.review.id])
             db.session.commit()
 
     def follow_up(self, pairs: list[tuple[Recommendation, Mapping[str, Any]]]) -> None:
@@ -852,6 +855,10 @@ class _ReviewPlayer:
                         created_at=self.b.time.at(assessment["days_ago"], 14),
                     )
                 )
+        db.session.flush()
+        current.refresh(
+            db.session, recommendation_ids=[recommendation.id for recommendation, _data in pairs]
+        )
         db.session.commit()
 
     def action_plan(self, recommendations: list[Recommendation]) -> None:

@@ -72,6 +72,7 @@ from app.models import (
     State,
     TransitionLog,
     User,
+    current,
 )
 from app.services import clock, reference
 from app.services.cycles import stage_deadlines
@@ -262,6 +263,7 @@ def seed_bench(
         )
     builder = _Builder(framework, all_states, states, cycles, recommendations, seed)
     builder.build()
+    current.refresh(db.session)  # the current rows of the histories written in bulk above
     db.session.commit()
     builder.result.seconds = timer.perf_counter() - started
     return builder.result

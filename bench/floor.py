@@ -39,25 +39,24 @@ WITH cyc AS (
     FROM review r JOIN state s ON s.id = r.state_id
     WHERE r.cycle_id = :cycle
 ),
-entered AS (
-    SELECT t.subject_id AS review_id, MAX(t.created_at) AS entered_at
-    FROM transition_log t JOIN cyc ON cyc.id = t.subject_id
-    WHERE t.subject_type = 'review' AND t.to_state = cyc.status AND t.from_state <> t.to_state
-    GROUP BY t.subject_id
-),
 recs AS (
-    SELECT rec.id, rec.section_id, cyc.state_name, cyc.id AS review_id, resp.position,
-           -- the latest assessment (newest, ties: the higher id), one index lookup
-           (SELECT a.status FROM assessment a WHERE a.recommendation_id = rec.id
-            ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS latest_status
+    SELECT rec.id, rec.section_id, cyc.state_name, cyc.id AS review_id,
+           -- one index lookup per recommendation (a join scans every cycle's responses)
+           (SELECT resp.position FROM response resp WHERE resp.recommendation_id = rec.id)
+               AS position,
+           -- the latest assessment, kept on the recommendation (migration 0009)
+           rec.latest_assessment_status AS latest_status
     FROM cyc
     JOIN recommendation rec ON rec.review_id = cyc.id
-    LEFT JOIN response resp ON resp.recommendation_id = rec.id
 )
 SELECT 'review' AS kind, cyc.id, cyc.state_name AS label, cyc.state_code AS a, cyc.status AS b,
-       COALESCE(entered.entered_at, cyc.created_at) AS at1, d.due_at AS at2, 0 AS n, 0 AS m
+       -- the entry into the status: an index lookup per review, not a scan of every cycle's log
+       COALESCE((SELECT MAX(t.created_at) FROM transition_log t
+                 WHERE t.subject_type = 'review' AND t.subject_id = cyc.id
+                   AND t.to_state = cyc.status AND t.from_state <> t.to_state),
+                cyc.created_at) AS at1,
+       d.due_at AS at2, 0 AS n, 0 AS m
 FROM cyc
-LEFT JOIN entered ON entered.review_id = cyc.id
 LEFT JOIN review_deadline d ON d.review_id = cyc.id AND d.stage = cyc.stage
 UNION ALL
 SELECT 'workload', u.id, u.display_name, COALESCE(st.name, '-'), asg.status, NULL, NULL,

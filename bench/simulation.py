@@ -36,7 +36,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 from werkzeug.security import generate_password_hash
 
 from app.extensions import db
@@ -64,6 +64,7 @@ from app.models import (
     Role,
     State,
     User,
+    current,
 )
 from app.services import clock, cycles, notifications, reference
 from app.services.transitions import apply_transition
@@ -91,6 +92,8 @@ class SimulationResult:
     queued: int = 0
     delivered: int = 0
     delivery_seconds: float = 0.0
+    #: SQL statements run by the transitions (loading actor and object, `apply_transition`)
+    transition_statements: int = 0
 
     @property
     def transitions(self) -> int:
@@ -132,10 +135,13 @@ def simulate_cycle(
     deliver_after_commit = config.get("MAIL_DELIVER_AFTER_COMMIT", True)
     # the steps queue their e-mails as in production; sending them is the outbox's job
     config["MAIL_DELIVER_AFTER_COMMIT"] = False
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", simulation.count_statement)
     try:
         result = simulation.run()
     finally:
         config["MAIL_DELIVER_AFTER_COMMIT"] = deliver_after_commit
+        event.remove(engine, "before_cursor_execute", simulation.count_statement)
     db.session.close()
     result.queued = db.session.scalar(
         select(db.func.count(Notification.id))
@@ -165,6 +171,7 @@ class _Simulation:
     ):
         self.workers = workers
         self.counting = threading.Lock()
+        self.inside = threading.local()  # .on: this thread is firing a transition
         self.framework_id = framework_id
         self.states = [_StateInfo(s.id, s.code, s.name, s.regional_group) for s in states]
         self.per_report = per_report
@@ -186,15 +193,25 @@ class _Simulation:
 
     # -- helpers --
 
+    def count_statement(self, *_args: Any) -> None:
+        """Engine listener: one more SQL statement, if this thread is inside `fire`."""
+        if getattr(self.inside, "on", False):
+            with self.counting:
+                self.result.transition_statements += 1
+
     def fire(self, actor_id: int, model: type, subject_id: int, event: str, **kwargs: Any) -> None:
         """Fire ``event`` on the ``model`` row ``subject_id`` as user ``actor_id``, as one request
         would: a fresh session that loads the signed-in user and the object, then
         `apply_transition` (which locks, re-reads, checks, logs and commits)."""
         db.session.close()
         started = timer.perf_counter()
-        actor = db.session.get(User, actor_id)
-        subject = db.session.get(model, subject_id)
-        apply_transition(actor, subject, event, **kwargs)
+        self.inside.on = True
+        try:
+            actor = db.session.get(User, actor_id)
+            subject = db.session.get(model, subject_id)
+            apply_transition(actor, subject, event, **kwargs)
+        finally:
+            self.inside.on = False
         with self.counting:
             self.result.transition_seconds += timer.perf_counter() - started
             self.result.events[event] += 1
@@ -496,6 +513,7 @@ class _Simulation:
         )
 
     def assessments(self, ids: Sequence[tuple[int, int]]) -> None:
+        pairs = self._recommendation_ids(ids)
         db.session.execute(
             insert(Assessment),
             [
@@ -504,8 +522,11 @@ class _Simulation:
                     "status": self.rng.choice(list(AssessmentStatus)),
                     "author_id": self.secretariat_id,
                 }
-                for _review_id, recommendation_id in self._recommendation_ids(ids)
+                for _review_id, recommendation_id in pairs
             ],
+        )
+        current.refresh(
+            db.session, recommendation_ids=[recommendation_id for _r, recommendation_id in pairs]
         )
 
 
@@ -537,7 +558,8 @@ def summary_lines(result: SimulationResult, states: int) -> list[str]:
         f"{result.transitions} transitions through apply_transition "
         f"({', '.join(f'{event} {count}' for event, count in sorted(result.events.items()))}).",
         f"Transitions: {result.transition_seconds:.2f} s (summed over workers) "
-        f"({1000 * result.transition_seconds / max(1, result.transitions):.2f} ms each); "
+        f"({1000 * result.transition_seconds / max(1, result.transitions):.2f} ms each; "
+        f"{result.transition_statements / max(1, result.transitions):.1f} SQL statements each); "
         f"setting up the cycle and teams: {result.setup_seconds:.2f} s; "
         f"writing the texts: {result.data_seconds:.2f} s.",
         f"Elapsed: {result.seconds:.2f} s ({result.cpu_seconds:.2f} s of CPU in this process); "

@@ -155,3 +155,6 @@ __all__ = [
     "upr_cycle_of",
     "utcnow",
 ]
+
+# registers the listener that keeps the current rows of histories (issue 20)
+from app.models import current  # noqa: E402, F401, I001  # isort: skip

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -82,6 +82,14 @@ class Recommendation(Base):
     #: previously"), when it was not implemented then.
     carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("recommendation.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The current rows of its history, kept where they are written (app/services/current.py,
+    # issue 20): the newest progress update's and assessment's status value and instant (UTC),
+    # None before the first. Read by the dashboard, the exports and the public pages, so their
+    # cost does not grow with the history of past cycles.
+    latest_progress_status: Mapped[str | None] = mapped_column(String(32))
+    latest_progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    latest_assessment_status: Mapped[str | None] = mapped_column(String(32))
+    latest_assessment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     section: Mapped[FrameworkSection] = relationship()
     carried_from: Mapped[Recommendation | None] = relationship(remote_side=[id])

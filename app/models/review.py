@@ -29,6 +29,11 @@ class Review(Base):
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
+    #: The current publication consent (the newest PublicationConsent row's level, "none"
+    #: before any), kept where consent is given (app/services/current.py, issue 20).
+    publication_level: Mapped[str] = mapped_column(
+        String(16), default="none", server_default="none"
+    )
 
     cycle: Mapped[Cycle] = relationship(back_populates="reviews")
     state: Mapped[State] = relationship()

@@ -28,6 +28,7 @@ from sqlalchemy import Date, DateTime, Enum, Table, TypeDecorator, delete, func,
 from sqlalchemy import text as sql_text
 
 from app.extensions import db
+from app.models import current
 from app.services import evidence
 
 FORMAT = "pillars-backup"
@@ -192,6 +193,8 @@ def restore(path: Path, *, force: bool = False) -> Summary:
                 db.session.execute(insert(table), rows)
             counts[table.name] = len(rows)
         _reset_sequences()
+        # a backup made before migration 0009 has no current rows: recompute them all
+        current.refresh(db.session)
         folder = evidence.upload_folder()
         files = 0
         for name in archive.namelist():

@@ -8,25 +8,28 @@ latest secretariat assessment, or ``not_assessed``). Built in a fixed number of 
 
 Spreadsheet safety: every text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return is prefixed with an apostrophe (OWASP "CSV injection"), in the CSV and the XLSX alike.
+Both are written row by row from column tuples and streamed (issue 20): memory does not grow
+with the number of rows.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, String, cast, func, select, type_coerce
 
 from app import access
 from app.extensions import db
 from app.models import (
-    Assessment,
     AssessmentStatus,
     Cycle,
     FrameworkSection,
-    ProgressUpdate,
     Recommendation,
     Response,
     ResponsePosition,
@@ -34,7 +37,6 @@ from app.models import (
     State,
     User,
 )
-from app.services.latest import latest_per_recommendation
 
 #: Columns of the exports, in order: (key, header).
 COLUMNS = (
@@ -94,42 +96,70 @@ class Filters:
         return {k: v for k, v in vars(self).items() if v not in ("", None)}
 
 
-def recommendation_rows(user: User, filters: Filters, limit: int | None = None) -> list[dict]:
-    """The recommendations ``user`` may read, filtered, as dicts keyed by `COLUMNS` (plus
-    ``review_id``); ordered by cycle, state, section. One query, of columns: ORM instances of
-    20 000 recommendations and their responses took most of a full export's time (issue 9)."""
-    progress = latest_per_recommendation(ProgressUpdate)
-    assessment = latest_per_recommendation(Assessment)
+#: The columns of `COLUMNS` holding free text, the only cells that can start a formula; the
+#: others are enum values, numbers and ISO dates (issue 20: neutralise text cells only).
+TEXT_KEYS = frozenset(
+    {
+        "cycle",
+        "state_code",
+        "state",
+        "section",
+        "recommendation",
+        "explanation",
+        "planned_action",
+        "responsible_institution",
+    }
+)
+#: Positions in a row of `COLUMNS` of the text cells, of the cells that hold dates.
+TEXT_CELLS = tuple(i for i, (key, _h) in enumerate(COLUMNS) if key in TEXT_KEYS)
+#: Rows fetched from the database at a time, and written to the response at a time.
+BATCH = 1000
+
+
+def _query(user: User, filters: Filters):
+    """The export's SELECT: one row per recommendation ``user`` may read, filtered, ordered by
+    cycle (newest first), state, section; columns: `COLUMNS`' cells, then the review id. Text is
+    read as stored (no enum conversion), empty for none; dates and instants are formatted by the
+    database, never by a Python call per cell (issue 20). Latest progress and assessment are
+    the recommendation's current rows (app/models/current.py): no search of the histories,
+    whatever their length."""
+
+    def text(column):  # the stored value, "" for none: no per-cell conversion in Python
+        return func.coalesce(type_coerce(column, String), "")
+
+    def day(column):  # ISO 8601 "YYYY-MM-DD", as both databases write a date as text
+        return func.coalesce(cast(column, String), "")
+
+    def minute(column):  # "YYYY-MM-DD HH:MM" of a stored naive UTC instant
+        return func.coalesce(func.substr(cast(column, String), 1, 16), "")
+
     query = (
         select(
-            Recommendation.text,
-            Recommendation.priority,
-            Recommendation.action_category,
-            Recommendation.addressee,
-            Recommendation.target_date,
-            Review.id,
             Cycle.name,
             State.code,
             State.name,
-            FrameworkSection.code,
-            FrameworkSection.title,
-            Response.position,
-            Response.explanation,
-            Response.planned_action,
-            Response.responsible_institution,
-            Response.target_date,
-            progress.c.status,
-            progress.c.created_at,
-            assessment.c.status,
-            assessment.c.created_at,
+            FrameworkSection.code + " " + FrameworkSection.title,
+            Recommendation.text,
+            text(Recommendation.priority),
+            Recommendation.action_category,
+            text(Recommendation.addressee),
+            day(Recommendation.target_date),
+            text(Response.position),
+            text(Response.explanation),
+            text(Response.planned_action),
+            text(Response.responsible_institution),
+            day(Response.target_date),
+            text(Recommendation.latest_progress_status),
+            minute(Recommendation.latest_progress_at),
+            text(Recommendation.latest_assessment_status),
+            minute(Recommendation.latest_assessment_at),
+            Review.id,
         )
         .join(Review, Review.id == Recommendation.review_id)
         .join(Cycle, Cycle.id == Review.cycle_id)
         .join(State, State.id == Review.state_id)
         .join(FrameworkSection, FrameworkSection.id == Recommendation.section_id)
         .outerjoin(Response, Response.recommendation_id == Recommendation.id)
-        .outerjoin(progress, progress.c.recommendation_id == Recommendation.id)
-        .outerjoin(assessment, assessment.c.recommendation_id == Recommendation.id)
         .where(access.visible_recommendations_clause(user))
         .order_by(Cycle.starts_on.desc(), State.name, FrameworkSection.number, Recommendation.id)
     )
@@ -146,73 +176,45 @@ def recommendation_rows(user: User, filters: Filters, limit: int | None = None) 
     if filters.action_category:
         query = query.where(Recommendation.action_category == filters.action_category)
     if filters.status == "not_assessed":
-        query = query.where(assessment.c.status.is_(None))
+        query = query.where(Recommendation.latest_assessment_status.is_(None))
     elif filters.status:
-        query = query.where(assessment.c.status == filters.status)
+        query = query.where(Recommendation.latest_assessment_status == filters.status)
+    return query
+
+
+def export_tuples(
+    user: User, filters: Filters, limit: int | None = None, engine: Engine | None = None
+) -> Iterator[list]:
+    """One list per recommendation ``user`` may read, filtered, in the export's order: the cells
+    of `COLUMNS` (text, "" for none, except the action category: an int) and last the review
+    id. Fetched `BATCH` rows at a time (a server-side cursor on PostgreSQL) without the ORM's
+    result layer, so a full export never holds all its rows.
+
+    The query is built when called (in the caller's context: ``user`` and the access rules are
+    read then); the rows are read as the iterator is consumed, on the session's connection, or
+    on a connection of ``engine`` of its own (closed when the iterator ends or is closed) for a
+    response streamed after the request's context is gone."""
+    query = _query(user, filters)
     if limit:
         query = query.limit(limit)
-    rows = []
-    for (
-        text,
-        priority,
-        action_category,
-        addressee,
-        target_date,
-        review_id,
-        cycle,
-        code,
-        state,
-        section_code,
-        section_title,
-        position,
-        explanation,
-        planned_action,
-        institution,
-        response_target_date,
-        progress_status,
-        progress_at,
-        assessment_status,
-        assessment_at,
-    ) in db.session.execute(query):
-        rows.append(
-            {
-                "review_id": review_id,
-                "cycle": cycle,
-                "state_code": code,
-                "state": state,
-                "section": f"{section_code} {section_title}",
-                "recommendation": text,
-                "priority": priority.value,
-                "action_category": action_category,
-                "addressee": addressee.value,
-                "target_date": target_date.isoformat() if target_date else "",
-                "response": position.value if position else "",
-                "explanation": explanation or "",
-                "planned_action": planned_action or "",
-                "responsible_institution": institution or "",
-                "response_target_date": (
-                    response_target_date.isoformat() if response_target_date else ""
-                ),
-                "progress": _value(progress_status),
-                "progress_date": _instant(progress_at),
-                "assessment": _value(assessment_status),
-                "assessment_date": _instant(assessment_at),
-            }
-        )
-    return rows
+    return _rows(query.execution_options(yield_per=BATCH), engine)
 
 
-def _value(status) -> str:
-    if status is None:
-        return ""
-    return str(getattr(status, "value", status))
+def _rows(query, engine: Engine | None) -> Iterator[list]:
+    if engine is None:
+        for row in db.session.connection().execute(query):
+            yield list(row)
+        return
+    with engine.connect() as connection:
+        for row in connection.execute(query):
+            yield list(row)
 
 
-def _instant(value) -> str:
-    if value is None:
-        return ""
-    text = value.isoformat(sep=" ") if hasattr(value, "isoformat") else str(value)
-    return text[:16]
+def recommendation_rows(user: User, filters: Filters, limit: int | None = None) -> list[dict]:
+    """The recommendations ``user`` may read, filtered, as dicts keyed by `COLUMNS` (plus
+    ``review_id``); ordered by cycle, state, section. One query (the list page's rows)."""
+    keys = [key for key, _header in COLUMNS] + ["review_id"]
+    return [dict(zip(keys, cells, strict=True)) for cells in export_tuples(user, filters, limit)]
 
 
 def neutralise(value: Any) -> Any:
@@ -223,8 +225,67 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def _safe(cells: list) -> list:
+    """``cells`` (changed in place) with the text cells neutralised, the review id dropped; the
+    other cells (enum values, numbers, ISO dates) cannot start a formula."""
+    del cells[-1]
+    for index in TEXT_CELLS:
+        value = cells[index]
+        if value and value[0] in DANGEROUS_FIRST:
+            cells[index] = "'" + value
+    return cells
+
+
+DANGEROUS_FIRST = frozenset(DANGEROUS_PREFIXES)
+
+
+#: A cell the CSV must quote: it holds the delimiter, the quote or a line break (csv's
+#: QUOTE_MINIMAL, which `to_csv` uses).
+_NEEDS_QUOTES = re.compile(r'[",\r\n]').search
+#: Position of the action category, the one number of a row.
+_NUMBER_CELL = next(i for i, (key, _h) in enumerate(COLUMNS) if key == "action_category")
+
+
+def _csv_line(cells: list) -> str:
+    """One CSV line (with its CRLF) of an `export_tuples` row, byte for byte what
+    ``csv.writer`` writes for the neutralised cells: only the text cells can start a formula or
+    need quotes (the others are enum values, an int and ISO dates), so only they are looked at,
+    and the line is joined in C rather than scanned character by character (issue 20)."""
+    del cells[-1]  # the review id
+    for index in TEXT_CELLS:
+        value = cells[index]
+        if value:
+            if value[0] in DANGEROUS_FIRST:
+                value = "'" + value
+            if _NEEDS_QUOTES(value):
+                value = '"' + value.replace('"', '""') + '"'
+            cells[index] = value
+    cells[_NUMBER_CELL] = str(cells[_NUMBER_CELL])
+    return ",".join(cells) + "\r\n"
+
+
+def csv_chunks(user: User, filters: Filters, engine: Engine | None = None) -> Iterator[bytes]:
+    """The CSV export, UTF-8 with a BOM (so spreadsheets read the accents), as chunks of
+    `BATCH` lines: the header under `COLUMNS`, then one line per recommendation of
+    `export_tuples` (``engine``: see there), as ``csv.writer`` would write them. For a streamed
+    response: nothing is built whole."""
+    return _csv_chunks(export_tuples(user, filters, engine=engine))
+
+
+def _csv_chunks(rows: Iterator[list]) -> Iterator[bytes]:
+    header = io.StringIO()
+    csv.writer(header).writerow([heading for _key, heading in COLUMNS])
+    lines = ["\ufeff" + header.getvalue()]
+    for cells in rows:
+        lines.append(_csv_line(cells))
+        if len(lines) >= BATCH:
+            yield "".join(lines).encode("utf-8")
+            lines.clear()
+    yield "".join(lines).encode("utf-8")
+
+
 def to_csv(rows: list[dict]) -> bytes:
-    """UTF-8 CSV (with BOM, so spreadsheets read the accents) of ``rows`` under `COLUMNS`."""
+    """UTF-8 CSV (with BOM) of ``rows`` (dicts of `recommendation_rows`) under `COLUMNS`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([header for _key, header in COLUMNS])
@@ -233,28 +294,30 @@ def to_csv(rows: list[dict]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_xlsx(rows: list[dict]) -> bytes:
-    """An XLSX workbook (one sheet, "Recommendations") of ``rows`` under `COLUMNS`; control
-    characters XLSX cannot hold are dropped."""
+def xlsx_file(user: User, filters: Filters) -> IO[bytes]:
+    """The XLSX export (one sheet, "Recommendations", header row frozen) written row by row with
+    openpyxl's write-only workbook into a temporary file; returned open at its start, for a
+    streamed response (the caller closes it; it is deleted on close). Control characters XLSX
+    cannot hold are dropped from text cells."""
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    def cell(value: Any) -> Any:
-        # control characters (a vertical tab pasted from a word processor) are not allowed in
-        # XLSX cells: drop them rather than fail the whole export
-        value = neutralise(value)
-        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Recommendations"
-    sheet.append([header for _key, header in COLUMNS])
-    for row in rows:
-        sheet.append([cell(row[key]) for key, _header in COLUMNS])
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Recommendations")
     sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    sheet.append([header for _key, header in COLUMNS])
+    clean = ILLEGAL_CHARACTERS_RE.sub
+    for cells in export_tuples(user, filters):
+        row = _safe(cells)
+        for index in TEXT_CELLS:
+            # a vertical tab pasted from a word processor is not allowed in an XLSX cell: drop
+            # it rather than fail the whole export
+            row[index] = clean("", row[index])
+        sheet.append(row)
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the response, which closes it
+    workbook.save(out)
+    out.seek(0)
+    return out
 
 
 def filter_choices(user: User) -> dict[str, list[tuple]]:

@@ -111,37 +111,22 @@ def set_consent(review: Review, level: str, user: User) -> PublicationConsent | 
         review_id=review.id, level=ConsentLevel(level), author_id=user.id, created_at=clock.now()
     )
     db.session.add(row)
-    db.session.flush()
+    db.session.flush()  # the review's current consent follows (app/models/current.py)
     return row
-
-
-def _latest_consent():
-    """Subquery: the newest consent row per review (``review_id``, ``level``)."""
-    ranked = select(
-        PublicationConsent.review_id,
-        PublicationConsent.level,
-        func.row_number()
-        .over(
-            partition_by=PublicationConsent.review_id,
-            order_by=(PublicationConsent.created_at.desc(), PublicationConsent.id.desc()),
-        )
-        .label("rank"),
-    ).subquery()
-    return select(ranked.c.review_id, ranked.c.level).where(ranked.c.rank == 1).subquery("consent")
 
 
 def published_reviews() -> Select:
     """``select(review_id, level)`` of every published review: report adopted, review in
     response / follow-up / enhanced follow-up / closed, newest consent full or summary."""
-    consent = _latest_consent()
+    # the current consent is kept on the review (app/services/current.py): no search of every
+    # cycle's consent history (issue 20)
     return (
-        select(Review.id.label("review_id"), consent.c.level)
-        .join(consent, consent.c.review_id == Review.id)
+        select(Review.id.label("review_id"), Review.publication_level.label("level"))
         .join(Report, Report.review_id == Review.id)
         .where(
             Review.status.in_(REPORT_ADOPTED),
             Report.adopted_at.is_not(None),
-            consent.c.level.in_([c.value for c in PUBLISHING]),
+            Review.publication_level.in_([c.value for c in PUBLISHING]),
         )
     )
 
@@ -363,7 +348,6 @@ class PublicRecommendation:
 
 def _recommendations_query(filters: RecommendationFilters) -> Select:
     published = published_reviews().subquery()
-    latest = latest_per_recommendation(Assessment, name="latest_assessment")
     full = published.c.level == ConsentLevel.FULL.value
     query = (
         select(
@@ -380,7 +364,7 @@ def _recommendations_query(filters: RecommendationFilters) -> Select:
             Recommendation.action_category,
             published.c.level,
             Response.position,
-            latest.c.status,
+            Recommendation.latest_assessment_status,
             Recommendation.carried_from_id,
         )
         .join(published, published.c.review_id == Recommendation.review_id)
@@ -389,7 +373,6 @@ def _recommendations_query(filters: RecommendationFilters) -> Select:
         .join(Cycle, Cycle.id == Review.cycle_id)
         .join(FrameworkSection, FrameworkSection.id == Recommendation.section_id)
         .outerjoin(Response, Response.recommendation_id == Recommendation.id)
-        .outerjoin(latest, latest.c.recommendation_id == Recommendation.id)
     )
     if filters.state:
         query = query.where(State.code == filters.state)
@@ -402,9 +385,9 @@ def _recommendations_query(filters: RecommendationFilters) -> Select:
     if filters.response:
         query = query.where(full, Response.position == ResponsePosition(filters.response))
     if filters.status == NOT_ASSESSED:
-        query = query.where(full, latest.c.id.is_(None))
+        query = query.where(full, Recommendation.latest_assessment_status.is_(None))
     elif filters.status:
-        query = query.where(full, latest.c.status == AssessmentStatus(filters.status))
+        query = query.where(full, Recommendation.latest_assessment_status == filters.status)
     for word in filters.q.split():
         query = query.where(Recommendation.text.ilike(_contains(word), escape="\\"))
     return query.order_by(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 
+from app.extensions import db
 from app.services import clock, exports
 from app.web.monitoring.forms import dashboard_labels
 
@@ -35,9 +36,13 @@ def index():
     )
 
 
-def _download(body: bytes, extension: str, mimetype: str) -> Response:
-    """An attachment; ``mimetype`` without parameters (Flask adds the charset of text types)."""
+def _download(body, extension: str, mimetype: str) -> Response:
+    """An attachment streamed from ``body`` (an iterable of bytes, or a file object read in
+    chunks and closed at the end); ``mimetype`` without parameters (Flask adds the charset of
+    text types)."""
     stamp = clock.now().strftime("%Y%m%d-%H%M")
+    if hasattr(body, "read"):
+        body = _chunks(body)
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="pillars-recommendations-{stamp}.{extension}"'
@@ -46,19 +51,28 @@ def _download(body: bytes, extension: str, mimetype: str) -> Response:
     return response
 
 
+def _chunks(file, size: int = 64 * 1024):
+    with file:
+        while chunk := file.read(size):
+            yield chunk
+
+
 @bp.route("/export.csv")
 @login_required
 def export_csv():
-    rows = exports.recommendation_rows(current_user, exports.Filters.from_args(request.args))
-    return _download(exports.to_csv(rows), "csv", "text/csv")  # Flask adds "; charset=utf-8"
+    filters = exports.Filters.from_args(request.args)
+    # the rows are read as the body is sent, after this request's context and session are
+    # gone: on a connection of the export's own (issue 20)
+    chunks = exports.csv_chunks(current_user._get_current_object(), filters, engine=db.engine)
+    return _download(chunks, "csv", "text/csv")  # Flask adds "; charset=utf-8"
 
 
 @bp.route("/export.xlsx")
 @login_required
 def export_xlsx():
-    rows = exports.recommendation_rows(current_user, exports.Filters.from_args(request.args))
+    filters = exports.Filters.from_args(request.args)
     return _download(
-        exports.to_xlsx(rows),
+        exports.xlsx_file(current_user._get_current_object(), filters),
         "xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
