@@ -212,7 +212,7 @@ def test_refresh_recomputes_after_bulk_inserts(db, kenya):
 
 
 def _migration():
-    path = Path(__file__).parent.parent / "migrations" / "versions" / "0009_i20_current_rows.py"
+    path = Path(__file__).parent.parent / "migrations" / "versions" / "0013_current_rows.py"
     spec = importlib.util.spec_from_file_location("migration_0009", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -5,8 +5,8 @@ every cycle's history (app/services/current.py keeps them where the histories ar
 backfill sets them from the histories with the rule of app/services/latest.py (newest created_at,
 ties: the higher id); the downgrade drops them (the histories are untouched).
 
-Revision ID: 0009_i20_current_rows
-Revises: 0008_bench_indexes
+Revision ID: 0013_current_rows
+Revises: 0012_draw_record
 Create Date: 2026-12-06 03:40:00
 
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0009_i20_current_rows"
-down_revision = "0008_bench_indexes"
+revision = "0013_current_rows"
+down_revision = "0012_draw_record"
 branch_labels = None
 depends_on = None
 
