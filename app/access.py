@@ -246,6 +246,8 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "notification.view": lambda user, note: bool(
         getattr(user, "is_authenticated", False) and note.recipient_id == user.id
     ),
+    # a personal access token is its owner's alone (issue 19); it acts through these same rules
+    "api_token.revoke": lambda user, token: _authenticated(user) and token.user_id == user.id,
     "evidence.view": lambda user, evidence: (
         evidence.removed_at is None and _view_self_assessment(user, evidence.review)
     ),

@@ -1,5 +1,6 @@
 """The domain model (DESIGN §3), one module per aggregate; imported here for Alembic and callers."""
 
+from app.models.api_token import ApiToken
 from app.models.assessment import ASSISTANCE_KINDS, Answer, Choice, SectionGaps
 from app.models.assignment import Assignment, Evaluation, EvaluationSection, ProposedRecommendation
 from app.models.audit import TransitionLog
@@ -29,6 +30,7 @@ from app.models.upr import PriorRecommendation, upr_cycle_of
 from app.models.user import ROLE_LABELS, Role, User
 
 __all__ = [
+    "ApiToken",
     "ACTION_CATEGORIES",
     "ASSISTANCE_KINDS",
     "CAPACITY_LEVELS",

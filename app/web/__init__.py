@@ -15,6 +15,7 @@ from app.web.recommendations.routes import bp as recommendations_bp
 from app.web.report.routes import bp as report_bp
 from app.web.reviews.routes import bp as reviews_bp
 from app.web.self_assessment.routes import bp as self_assessment_bp
+from app.web.tokens.routes import bp as tokens_bp
 
 BLUEPRINTS = [
     auth_bp,
@@ -32,4 +33,5 @@ BLUEPRINTS = [
     admin_bp,
     monitoring_bp,
     notifications_bp,
+    tokens_bp,
 ]
