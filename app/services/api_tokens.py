@@ -21,7 +21,7 @@ from app.models.api_token import SCOPES
 from app.services import clock
 
 #: The token's visible start, also kept (``prefix``) to tell tokens apart on the account page.
-TOKEN_PREFIX = "pil_"
+TOKEN_PREFIX = "pil_"  # noqa: S105 — a visible marker, not a secret
 #: Lifetimes offered on the account page, in days; a token never lives longer than a year.
 LIFETIMES_DAYS = (30, 90, 365)
 #: A token's last use is written at most this often (a busy sync would otherwise write each call).
@@ -32,7 +32,8 @@ class TokenError(ValueError):
     """A token that cannot be created or revoked; the message says why."""
 
 
-def _hash(token: str) -> str:
+def hash_token(token: str) -> str:
+    """The stored form of a token: its SHA-256, hex."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -68,7 +69,7 @@ def create_token(user: User, name: str, scopes: list[str], days: int) -> tuple[A
     token = ApiToken(
         user_id=user.id,
         name=name,
-        token_hash=_hash(text),
+        token_hash=hash_token(text),
         prefix=text[: len(TOKEN_PREFIX) + 6],
         scopes=" ".join(chosen),
         created_at=now,
@@ -113,7 +114,7 @@ def authenticate(text: str | None, now: datetime | None = None) -> ApiToken | No
     use recorded (flushed, to the minute); None otherwise."""
     if not text or not text.startswith(TOKEN_PREFIX) or len(text) > 100:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(text)))
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(text)))
     now = now or clock.now()
     if token is None or not token.usable_at(now):
         return None

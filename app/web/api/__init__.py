@@ -11,12 +11,11 @@ rate-limited per token (per address without one).
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g
 from flask_smorest import Api
 
-from app.extensions import csrf, db, limiter
-from app.services import api_tokens
-from app.web.api.errors import ErrorSchema, get_remote_key
+from app.extensions import csrf, db
+from app.web.api.errors import ErrorSchema
 
 PREFIX = "/api/v1"
 
@@ -32,14 +31,6 @@ class PillarsApi(Api):
 
 
 api = PillarsApi()
-
-
-def rate_key() -> str:
-    """Rate-limit bucket: the token's hash when the request carries one, else the address."""
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return "token:" + api_tokens._hash(header[7:].strip())
-    return "address:" + get_remote_key()
 
 
 def init_app(app: Flask) -> None:
@@ -71,7 +62,6 @@ def init_app(app: Flask) -> None:
     )
     api.init_app(app)
     for blueprint in (public.blp, private.blp):
-        limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_key)(blueprint)
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
     csrf.exempt(app.blueprints["api-docs"])

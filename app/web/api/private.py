@@ -18,12 +18,15 @@ from app.models import Cycle, Review, State, User
 from app.services import api_tokens, dashboard
 from app.services import follow_up as service
 from app.web.api import schemas
+from app.web.api.limits import rate_limited
 
-blp = Blueprint(
-    "api",
-    __name__,
-    url_prefix="/api/v1",
-    description="Reviews, recommendations and follow-up, with a personal access token.",
+blp = rate_limited(
+    Blueprint(
+        "api",
+        __name__,
+        url_prefix="/api/v1",
+        description="Reviews, recommendations and follow-up, with a personal access token.",
+    )
 )
 SECURED = {"security": [{"bearerAuth": []}]}
 

@@ -10,12 +10,15 @@ from flask_smorest import Blueprint, abort
 from app.models import ConsentLevel
 from app.services import publication as service
 from app.web.api import schemas
+from app.web.api.limits import rate_limited
 
-blp = Blueprint(
-    "api_public",
-    __name__,
-    url_prefix="/api/v1/public",
-    description="Published reports, recommendations, good practices and mid-term reports.",
+blp = rate_limited(
+    Blueprint(
+        "api_public",
+        __name__,
+        url_prefix="/api/v1/public",
+        description="Published reports, recommendations, good practices and mid-term reports.",
+    )
 )
 
 

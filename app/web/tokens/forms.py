@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -24,7 +24,7 @@ class TokenForm(FlaskForm):
     )
     scopes = SelectMultipleField(
         _l("What the token may do"),
-        choices=list(SCOPE_LABELS.items()),
+        choices=[SelectChoice(value, label) for value, label in SCOPE_LABELS.items()],
         default=["read"],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
@@ -34,6 +34,6 @@ class TokenForm(FlaskForm):
         _l("Valid for"),
         coerce=int,
         default=90,
-        choices=[(d, _l("%(days)d days", days=d)) for d in LIFETIMES_DAYS],
+        choices=[SelectChoice(d, _l("%(days)d days", days=d)) for d in LIFETIMES_DAYS],
     )
     submit = SubmitField(_l("Create token"))
