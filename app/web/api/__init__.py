@@ -70,6 +70,6 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _commit_token_use(response):
         """The token's last use was flushed by `authenticate`; a read commits nothing else."""
-        if g.get("api_token") is not None and response.status_code < 400:
+        if g.pop("api_token", None) is not None and response.status_code < 400:
             db.session.commit()
         return response

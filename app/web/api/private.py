@@ -35,6 +35,8 @@ SECURED = {"security": [{"bearerAuth": []}]}
 def _authenticate() -> None:
     """Every endpoint here needs a token, checked before its arguments are read (a request
     without a token is a 401 whatever it carries): ``read`` for GET/HEAD, ``write`` otherwise."""
+    g.pop("api_user", None)  # ``g`` may outlive a request (an app context pushed around it)
+    g.pop("api_token", None)
     g.api_user = token_user("read" if request.method in ("GET", "HEAD", "OPTIONS") else "write")
 
 

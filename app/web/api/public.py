@@ -174,16 +174,13 @@ def midterm(review_id: int, version: int):
 @blp.response(200, schemas.PublicRecommendationPage)
 def recommendations(args):
     """The public recommendations database with its filters, one page at a time. Response and
-    status filters match only reviews published in full."""
+    status filters match only reviews published in full; an unknown state or section code
+    matches nothing."""
     raw = {name: str(value) for name, value in args.items()}
     filters = service.RecommendationFilters.from_args(raw)
-    unknown = {
-        name: [message]
-        for name, message in (("state", "Unknown state code."), ("section", "Unknown section."))
-        if raw.get(name) and not getattr(filters, name)
-    }
-    if unknown:
-        abort(422, errors=unknown)
+    if any(raw.get(name) and not getattr(filters, name) for name in ("state", "section")):
+        # a state or section nobody published under: no rows (not every recommendation)
+        return {"items": [], "page": args["page"], "per_page": args["per_page"], "total": 0}
     filters.page = args["page"]
     rows, total = service.search_recommendations(filters, per_page=args["per_page"])
     return {
@@ -201,7 +198,7 @@ def good_practices(args):
     """Good practices of reports published in full (at most 200, newest cycle first)."""
     filters = service.GoodPracticeFilters.from_args({k: str(v) for k, v in args.items()})
     if args.get("section") and not filters.section:
-        abort(422, errors={"section": ["Unknown section."]})
+        return {"items": []}  # a section code no framework has: no good practices
     return {
         "items": [
             {
