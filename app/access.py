@@ -205,6 +205,8 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "report.edit": lambda user, review: (
         is_lead_reviewer(user, review) and review.status == R.EVALUATION
     ),
+    # the draft report as an editable Word file: the lead reviewer and the secretariat (issue 19)
+    "report.word": lambda user, review: is_secretariat(user) or is_lead_reviewer(user, review),
     # the lead, whatever the review's status: a refused save shows them back their text
     "report.draft_author": lambda user, review: is_lead_reviewer(user, review),
     "report.comment": lambda user, review: (

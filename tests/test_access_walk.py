@@ -52,6 +52,9 @@ PUBLIC = {
     "api_public.midterm",
     "api_public.recommendations",
     "api_public.good_practices",
+    # the published report and mid-term report as PDF (issue 19)
+    "documents.public_report_pdf",
+    "documents.public_midterm_pdf",
 }
 #: Routes anyone signed in may use whose rows are filtered by who-sees-what (DESIGN §5): the walk
 #: checks that no text of Kenya's review appears in what outsiders get.

@@ -2,6 +2,7 @@
 
 from app.web.admin.routes import bp as admin_bp
 from app.web.auth.routes import bp as auth_bp
+from app.web.documents.routes import bp as documents_bp
 from app.web.draws.routes import bp as draws_bp
 from app.web.evaluation.routes import bp as evaluation_bp
 from app.web.follow_up.routes import bp as follow_up_bp
@@ -34,4 +35,5 @@ BLUEPRINTS = [
     monitoring_bp,
     notifications_bp,
     tokens_bp,
+    documents_bp,
 ]
