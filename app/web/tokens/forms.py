@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
@@ -34,6 +35,11 @@ class TokenForm(FlaskForm):
         _l("Valid for"),
         coerce=int,
         default=90,
-        choices=[SelectChoice(d, _l("%(days)d days", days=d)) for d in LIFETIMES_DAYS],
     )
     submit = SubmitField(_l("Create token"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.days.choices = [
+            SelectChoice(d, ngettext("%(num)d day", "%(num)d days", d)) for d in LIFETIMES_DAYS
+        ]
