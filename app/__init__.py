@@ -146,6 +146,10 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
 
+    from app.web import api
+
+    api.init_app(app)
+
 
 def register_template_helpers(app: Flask) -> None:
     from app.web import helpers

@@ -356,6 +356,8 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "report.edit": lambda user, review: (
         is_lead_reviewer(user, review) and review.status == R.EVALUATION
     ),
+    # the draft report as an editable Word file: the lead reviewer and the secretariat (issue 19)
+    "report.word": lambda user, review: is_secretariat(user) or is_lead_reviewer(user, review),
     # the lead, whatever the review's status: a refused save shows them back their text
     "report.draft_author": lambda user, review: is_lead_reviewer(user, review),
     # until the state sends its comments on this draft (issue 16: once sent, they are final)
@@ -417,6 +419,8 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "notification.view": lambda user, note: bool(
         getattr(user, "is_authenticated", False) and note.recipient_id == user.id
     ),
+    # a personal access token is its owner's alone (issue 19); it acts through these same rules
+    "api_token.revoke": lambda user, token: _authenticated(user) and token.user_id == user.id,
     "evidence.view": _view_evidence,
     # removed only while the self-assessment is editable: never once submitted
     "evidence.remove": lambda user, evidence: (

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from app.models import Assignment, Draw, Notification, Question, Recommendation
-from app.services import evidence
+from app.services import api_tokens, evidence
 from tests.factories import prepared_review
 from workflows import AssignmentStatus, ReviewStatus
 
@@ -38,6 +38,9 @@ PUBLIC_TO_SIGNED_IN = {
     # the no-JavaScript confirmation of an irreversible step (issue 16): shows back the fields
     # the user posted and changes nothing; the step's own route makes its checks
     "confirm.page",
+    "tokens.index",  # the signed-in user's own API tokens only (issue 19)
+    "api_docs.index",  # the API's documentation page and its OpenAPI document
+    "api-docs.openapi_json",
 }
 #: Public pages, without sign-in (issue 5): they read only published reviews (report adopted and
 #: consented). `test_public_pages_show_nothing_unconsented` walks them instead.
@@ -50,6 +53,15 @@ PUBLIC = {
     "public.good_practices",
     "action_plan_public.public_plan",  # the action plan, with the state's full consent only
     "assistance.library",  # evaluated programmes both parties consented to publish (issue 18)
+    # the public API reads through the same service (issue 19)
+    "api_public.reports",
+    "api_public.report",
+    "api_public.midterm",
+    "api_public.recommendations",
+    "api_public.good_practices",
+    # the published report and mid-term report as PDF (issue 19)
+    "documents.public_report_pdf",
+    "documents.public_midterm_pdf",
 }
 #: Routes anyone signed in may use whose rows are filtered by who-sees-what (DESIGN §5): the walk
 #: checks that no text of Kenya's review appears in what outsiders get.
@@ -109,6 +121,9 @@ def _prepare(make, db, status):
         created_at=prepared.review.created_at,
     )
     db.session.add(prepared.note)
+    prepared.api_token, _text = api_tokens.create_token(
+        prepared.identities["focal_point"], "Kenya tracker", ["read", "write"], 90
+    )
     db.session.commit()
     _prepare_pillar_two(make, db, prepared)
     return prepared
@@ -197,6 +212,7 @@ def _values(rule, prepared, db):
         "programme_id": prepared.programme.id,
         "submission_id": prepared.submission.id,
         "token": "not-a-signed-token",  # auth.reset_password: refuses it (404), whoever asks
+        "token_id": prepared.api_token.id,  # Kenya's focal point's API token (issue 19)
     }
     values = {}
     for argument in rule.arguments:
@@ -243,6 +259,9 @@ def _walk(app, client, prepared, db, allowed=frozenset(), *, anonymous=False):
                 assert response.headers["Location"].startswith("/login"), where
             elif anonymous and response.status_code == 401:
                 pass  # a POST with text: the "you are signed out" page (tests/test_security.py)
+            elif rule.rule.startswith("/api/") and response.status_code == 401:
+                # the API reads no session cookie: a token only (tests/test_api.py walks tokens)
+                assert response.is_json, where
             else:
                 assert response.status_code in REFUSED, f"{response.status_code} on {where}"
             assert FILE_MARK not in response.get_data(as_text=True), where

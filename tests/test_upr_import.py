@@ -58,6 +58,82 @@ def test_state_names_of_upr_info_map_to_the_right_iso_codes():
     assert upr_import.map_state_name("Atlantis") is None
 
 
+@pytest.mark.parametrize(
+    "written, code",
+    [
+        ("Trinidad & Tobago", "TTO"),
+        ("Trinidad and Tobago", "TTO"),
+        ("Bosnia & Herzegovina", "BIH"),
+        ("St. Kitts & Nevis", "KNA"),
+        ("The Gambia", "GMB"),
+        ("Gambia (The)", "GMB"),
+        ("Iran (Islamic Republic of)", "IRN"),
+        ("Iran", "IRN"),
+        ("Venezuela (Bolivarian Republic of)", "VEN"),
+        ("Lao PDR", "LAO"),
+        ("Democratic People's Republic of Korea", "PRK"),
+        ("Holy See", "VAT"),
+        ("Palestine", "PSE"),
+        ("State of Palestine", "PSE"),
+        ("the former Yugoslav Republic of Macedonia", "MKD"),
+        ("Swaziland", "SWZ"),
+        ("Cape Verde", "CPV"),
+        ("Burma", "MMR"),  # ISO 3166-3: BUMM, succeeded by MM
+        ("Zaire", "COD"),
+        ("Upper Volta", "BFA"),
+        ("East Timor", "TLS"),
+        ("Czech Republic", "CZE"),
+        ("Netherlands (Kingdom of the)", "NLD"),
+    ],
+)
+def test_name_variants_map_through_normalisation_and_iso_names(written, code):
+    assert upr_import.map_state_name(written) == code
+
+
+@pytest.mark.parametrize("written", ["Korea", "USSR", "Yugoslavia", "Virgin Islands", ""])
+def test_names_of_several_or_no_current_states_map_to_none(written):
+    assert upr_import.map_state_name(written) is None
+
+
+ROWS = (
+    "Trinidad & Tobago,GRULAC,,Ratify the Arms Trade Treaty.,Côte d'Ivoire,Africa,,Accepted,5,"
+    "Justice,1",
+    "Korea,Asia,,Abolish the death penalty.,France,WEOG,EU,Noted,4,Death penalty,2",
+)
+
+
+@pytest.mark.parametrize(
+    "encoding, ending, bom",
+    [
+        ("mac_roman", "\r", b""),
+        ("utf-8", "\n", b""),
+        ("utf-8", "\r\n", b"\xef\xbb\xbf"),
+        ("utf-8", "\r", b"\xef\xbb\xbf"),
+        ("utf-16", "\r\n", b""),  # Python writes the BOM itself
+    ],
+)
+def test_the_export_is_read_in_any_encoding_and_line_ending_and_lists_every_refused_row(
+    db, make, encoding, ending, bom
+):
+    cycle = make.cycle()
+    data = bom + ending.join([HEADER, *ROWS, ""]).encode(encoding)
+    result = upr_import.import_upr_csv(data, cycle)
+    assert result.summary == "imported 1, already present 0, unmapped 1"
+    assert result.unmapped == [(3, 'state under review "Korea" could not be mapped')]
+    row = db.session.scalar(select(PriorRecommendation))
+    assert row.state.code == "TTO" and row.recommending_state == "Côte d'Ivoire"
+    assert row.recommending_code == "CIV"
+
+
+def test_the_same_export_saved_as_utf8_is_already_present(db, make):
+    cycle = make.cycle()
+    upr_import.import_upr_csv(SAMPLE, cycle)
+    again = upr_import.import_upr_csv(
+        b"\xef\xbb\xbf" + SAMPLE.decode("mac_roman").replace("\r", "\r\n").encode(), cycle
+    )
+    assert again.summary == "imported 0, already present 3, unmapped 1"
+
+
 def test_crafted_mac_roman_file_with_cr_endings_imports_and_reports_the_unknown_name(
     db, make, runner, tmp_path
 ):

@@ -13,6 +13,7 @@ from app.models.action_plan import (
     ReportingFrequency,
     RoundDecision,
 )
+from app.models.api_token import ApiToken
 from app.models.assessment import ASSISTANCE_KINDS, Answer, Choice, SectionGaps
 from app.models.assignment import Assignment, Evaluation, EvaluationSection, ProposedRecommendation
 from app.models.assistance import (
@@ -94,6 +95,7 @@ __all__ = [
     "ORGANISATION_ROLES",
     "STAKEHOLDER_KIND_LABELS",
     "StakeholderKind",
+    "ApiToken",
     "ACTION_CATEGORIES",
     "ASSISTANCE_KINDS",
     "CAPACITY_LEVELS",

@@ -68,6 +68,15 @@ class AlreadyRecorded(FollowUpError):
     """The same entry by the same author is already the latest one (a double click)."""
 
 
+class ProgressChanged(FollowUpError):
+    """A progress update was posted after the version the writer read (`progress_version`);
+    nothing was stored. ``version`` is the current one."""
+
+    def __init__(self, version: str) -> None:
+        super().__init__(_("Someone posted progress on this recommendation after you read it."))
+        self.version = version
+
+
 def recommendations_of(review: Review) -> list[Recommendation]:
     """The review's recommendations in framework-section order, with section, response, progress
     updates and assessments (and their authors) and the carried-over original loaded: a fixed
@@ -268,12 +277,32 @@ def _lock(recommendation: Recommendation) -> None:
     locked_value(Recommendation.id, recommendation.id)
 
 
+def progress_version(recommendation: Recommendation) -> str:
+    """The version of ``recommendation``'s progress history: the id of its newest update as
+    text, ``"0"`` when it has none (what an API client sends back as ``base_version``)."""
+    newest = db.session.scalar(
+        select(ProgressUpdate.id)
+        .where(ProgressUpdate.recommendation_id == recommendation.id)
+        .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())
+        .limit(1)
+    )
+    return str(newest or 0)
+
+
 def post_progress(
-    recommendation: Recommendation, status: str, narrative: str, user: User, evidence: str = ""
+    recommendation: Recommendation,
+    status: str,
+    narrative: str,
+    user: User,
+    evidence: str = "",
+    *,
+    base_version: str | None = None,
 ) -> ProgressUpdate:
     """Add a dated progress update by the state on ``recommendation``; flush; return it.
 
     ``evidence``: what shows the progress (references, links), as text; optional.
+    ``base_version``: the `progress_version` the writer read (the API sends it; the page does
+    not, its double-click check suffices); checked under the recommendation's row lock.
 
     Raises:
         FollowUpError: a status other than not started / in progress / completed, or no narrative
@@ -288,6 +317,10 @@ def post_progress(
         raise FollowUpError(_("Say what has been done."))
     evidence = (evidence or "").strip()
     _lock(recommendation)
+    if base_version is not None:
+        current = progress_version(recommendation)
+        if base_version != current:
+            raise ProgressChanged(current)
     same = {"author_id": user.id, "status": status, "narrative": narrative, "evidence": evidence}
     if repeats_latest(ProgressUpdate, ProgressUpdate.recommendation_id, recommendation.id, same):
         raise AlreadyRecorded(_("This progress update is already recorded."))

@@ -2,15 +2,18 @@
 
 Source: UPR Info database exports (via rochelleterman/uprs; see
 ``shared/data/upr-info-recommendations/SOURCE.md``). The format is kept as it is: Mac Roman
-encoding, CR line endings (any line ending is accepted), columns ``To, To-Rgrp, To-Org, Text,
+encoding, CR line endings (UTF-8 with or without BOM, UTF-16 with BOM, and any line ending are
+accepted too), columns ``To, To-Rgrp, To-Org, Text,
 From, From-Rgrp, From-Org, Response, Action, Issue, Session``; names may carry HTML entities
 (``&#40;Unknown&#41;`` is "(Unknown)").
 
-State names are not ISO-coded. They are mapped to ISO 3166-1 alpha-3 codes by `map_state_name`:
-pycountry's exact lookup (codes, names, official and common names, case-insensitive), then the
-same names compared without accents ("Cote d'Ivoire"), then `ALIASES`, a short explicit table of
-spellings of these exports that pycountry does not know. pycountry's fuzzy search is deliberately
-not used: it maps "Republic of Korea" to the Democratic People's Republic of Korea.
+State names are not ISO-coded and exports spell them in many ways ("Trinidad & Tobago", "DPR
+Korea", "Iran (Islamic Republic of)", "The Gambia", former names such as "Zaire" or "Burma"). They
+are mapped to ISO 3166-1 alpha-3 codes by `map_state_name` through normalisation (`name_key`)
+against pycountry's names, ISO's inverted names in natural order, and ISO 3166-3's former names
+(``pycountry.historic_countries``) mapped to their successor; no list of spellings to extend.
+pycountry's fuzzy search is deliberately not used: it maps "Republic of Korea" to the Democratic
+People's Republic of Korea.
 
 Rows are never dropped silently. A row whose state under review cannot be mapped to one of our
 `State` rows (or whose response, action category or session is not a valid value) is *unmapped*:
@@ -26,6 +29,7 @@ import csv
 import hashlib
 import html
 import io
+import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,21 +44,32 @@ from app.extensions import db
 from app.models import Cycle, PriorRecommendation, ResponsePosition, State, User
 from app.services import clock
 
-#: Names in UPR Info exports that pycountry (26.2.16) cannot map exactly, with their ISO 3166-1
-#: alpha-3 code. Checked against sessions 1–5 of the export (1-5.csv); extend when a new export
-#: reports an unmapped name.
-ALIASES = {
-    "cape verde": "CPV",
-    "democratic republic of congo": "COD",
-    "dpr korea": "PRK",
-    "holy see": "VAT",
-    "macedonia fyr": "MKD",
-    "palestine": "PSE",
-    "republic of congo": "COG",
-    "republic of korea": "KOR",
-    "trinidad & tobago": "TTO",
-    "turkey": "TUR",
+#: Former names of states whose ISO code did not change, so ISO 3166-3 (pycountry's
+#: ``historic_countries``) does not list them: the only names matched by hand.
+FORMER_NAMES = {"cape verde": "CPV", "swaziland": "SWZ", "turkey": "TUR"}
+
+#: Abbreviations of forms of government as exports write them, spelled out before comparing.
+ABBREVIATIONS = {
+    "dpr": "democratic peoples republic",
+    "pdr": "peoples democratic republic",
+    "fyr": "former yugoslav republic",
+    "rep": "republic",
+    "dem": "democratic",
+    "st": "saint",
+    "ste": "sainte",
 }
+#: Words that say nothing about which state is meant: ignored when comparing names.
+STOPWORDS = frozenset({"the", "of", "and"})
+#: Words of forms of government: a name whose other words belong to exactly one state's names
+#: ("Palestine" in "State of Palestine", "Macedonia FYR" in "North Macedonia") means that state.
+GOVERNMENT_FORMS = frozenset(
+    {
+        "arab", "bolivarian", "commonwealth", "democratic", "federal", "federated", "federation",
+        "former", "independent", "islamic", "kingdom", "people", "peoples", "plurinational",
+        "principality", "republic", "socialist", "state", "states", "union", "united",
+        "yugoslav",
+    }
+)  # fmt: skip
 
 #: UPR Info's response values and the UPR terms Pillars uses.
 RESPONSES = {"accepted": ResponsePosition.SUPPORTED, "noted": ResponsePosition.NOTED}
@@ -94,39 +109,118 @@ def _fold(name: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip().casefold()
 
 
+def name_key(name: str) -> str:
+    """A state name reduced to what identifies it: HTML entities decoded, accents, case and
+    punctuation dropped, "&" read as "and", abbreviations of government forms spelled out
+    (`ABBREVIATIONS`), "the", "of" and "and" left out. "Trinidad & Tobago", "Trinidad and
+    Tobago" and "the Trinidad and Tobago" share the key "trinidad tobago"."""
+    text = _fold(html.unescape(name)).replace("&", " and ")
+    text = re.sub(r"['’`]", "", text)  # "people's" → "peoples"
+    words = re.sub(r"[^\w]+", " ", text).split()
+    spelled = " ".join(ABBREVIATIONS.get(w, w) for w in words).split()
+    return " ".join(w for w in spelled if w not in STOPWORDS)
+
+
+def _forms(name: str) -> list[str]:
+    """A pycountry name and, for ISO's inverted names ("Korea, Republic of"), its natural order
+    ("Republic of Korea")."""
+    forms = [name]
+    head, comma, tail = name.partition(", ")
+    if comma:
+        forms.append(f"{tail} {head}")
+    return forms
+
+
+def _successor(historic) -> str | None:
+    """The alpha-3 code of the state that took over a former ISO 3166 entry, read from its
+    ISO 3166-3 four-letter code (its last two letters are the successor's alpha-2 code; ``AA``:
+    unchanged; ``HH``/``XX``: no single successor, e.g. the USSR)."""
+    new = historic.alpha_4[2:]
+    if new in ("HH", "XX"):
+        return None
+    if new == "AA":
+        new = historic.alpha_4[:2]
+    current = pycountry.countries.get(alpha_2=new)
+    return current.alpha_3 if current else None
+
+
 @cache
-def _folded_pycountry_names() -> dict[str, str]:
-    names: dict[str, str] = {}
+def _known_names() -> dict[str, set[str]]:
+    """`name_key` → alpha-3 codes, from pycountry's names (name, official and common names,
+    inverted names in both orders) and ISO 3166-3's former names mapped to their successor."""
+    names: dict[str, set[str]] = {}
     for country in pycountry.countries:
         for attr in ("name", "official_name", "common_name"):
             value = getattr(country, attr, None)
-            if value:
-                names.setdefault(_fold(value), country.alpha_3)
+            for form in _forms(value) if value else []:
+                names.setdefault(name_key(form), set()).add(country.alpha_3)
+    for historic in pycountry.historic_countries:
+        code = _successor(historic)
+        if code:
+            for form in _forms(historic.name):
+                names.setdefault(name_key(form), set()).add(code)
+    for former, code in FORMER_NAMES.items():
+        names.setdefault(name_key(former), set()).add(code)
     return names
 
 
+def _distinctive(key: str) -> frozenset[str]:
+    return frozenset(w for w in key.split() if w not in GOVERNMENT_FORMS)
+
+
 def map_state_name(name: str) -> str | None:
+    """`_map_state_name`, remembered per name (an export repeats each name many times)."""
+    return _map_state_name(name)
+
+
+@cache
+def _map_state_name(name: str) -> str | None:
     """The ISO 3166-1 alpha-3 code of a state name as UPR Info spells it, or None.
 
-    Order: `ALIASES`; pycountry's exact lookup; pycountry names compared without accents.
+    Order: pycountry's exact lookup (codes and names); then `name_key` compared with the keys of
+    every pycountry name, inverted ISO name and ISO 3166-3 former name (`_known_names`); then,
+    when the name's words other than forms of government all belong to one state's names and no
+    other's, that state. A name matching several states ("Korea") maps to none. pycountry's fuzzy
+    search is not used: it maps "Republic of Korea" to the DPRK.
     """
     name = html.unescape(name).strip()
     if not name:
         return None
-    alias = ALIASES.get(_fold(name))
-    if alias:
-        return alias
     try:
         return pycountry.countries.lookup(name).alpha_3
     except LookupError:
-        return _folded_pycountry_names().get(_fold(name))
+        pass
+    key = name_key(name)
+    exact = _known_names().get(key, set())
+    if len(exact) == 1:
+        return next(iter(exact))
+    words = _distinctive(key)
+    if exact or not words:
+        return None
+    within = {
+        code
+        for known, codes in _known_names().items()
+        if words <= _distinctive(known)
+        for code in codes
+    }
+    return next(iter(within)) if len(within) == 1 else None
 
 
 def decode(data: bytes) -> str:
     """The text of a UPR Info export: Mac Roman as published; UTF-8 (with or without BOM) is
-    accepted too when the bytes are valid UTF-8 (a file re-saved by a spreadsheet)."""
+    accepted too when the bytes are valid UTF-8 (a file re-saved by a spreadsheet), and UTF-16
+    with its BOM (a spreadsheet's "Unicode text").
+
+    Raises:
+        ImportRefused: a UTF-16 BOM followed by bytes that are not UTF-16.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as broken:
+            raise ImportRefused(_("The file could not be read as text.")) from broken
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

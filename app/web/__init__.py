@@ -8,6 +8,7 @@ from app.web.assistance.routes import bp as assistance_bp
 from app.web.auth.routes import bp as auth_bp
 from app.web.confirm.routes import bp as confirm_bp
 from app.web.draw_record.routes import bp as draw_record_bp
+from app.web.documents.routes import bp as documents_bp
 from app.web.draws.routes import bp as draws_bp
 from app.web.evaluation.routes import bp as evaluation_bp
 from app.web.follow_up.routes import bp as follow_up_bp
@@ -22,6 +23,7 @@ from app.web.report.routes import bp as report_bp
 from app.web.reviews.routes import bp as reviews_bp
 from app.web.self_assessment.routes import bp as self_assessment_bp
 from app.web.stakeholders.routes import bp as stakeholders_bp
+from app.web.tokens.routes import bp as tokens_bp
 
 BLUEPRINTS = [
     auth_bp,
@@ -46,4 +48,6 @@ BLUEPRINTS = [
     assistance_bp,
     stakeholders_bp,
     confirm_bp,
+    tokens_bp,
+    documents_bp,
 ]

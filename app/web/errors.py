@@ -1,4 +1,5 @@
-"""Error pages: 400/403/404/405/409/413/500 as friendly pages, never a stack trace.
+"""Error pages: 400/403/404/405/409/413/500 as friendly pages, never a stack trace; under
+``/api/`` the same errors as JSON (`app.web.api.errors`).
 
 When a POST is refused (an expired session or CSRF token, a status that moved on, a role that
 changed), the page shows back the text the person typed, so that nothing is lost: they can copy
@@ -17,6 +18,7 @@ from werkzeug.exceptions import Conflict, HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import parse_form_data
 
 from app.extensions import db, login_manager
+from app.web.api.errors import from_http_exception, is_api_request, json_error
 
 #: Posted fields that are machinery, not a person's text.
 NOT_TYPED = {"csrf_token", "expected_status", "base_version", "next"}
@@ -107,6 +109,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         db.session.rollback()
+        if is_api_request():
+            return from_http_exception(error)
         code = error.code or 500
         typed = typed_text(oversized=isinstance(error, RequestEntityTooLarge))
         return (
@@ -126,6 +130,8 @@ def init_app(app: Flask) -> None:
         (a double click): nothing was written; say so and show the typed text back."""
         db.session.rollback()
         app.logger.warning("integrity error answered with 409: %s", error.orig)
+        if is_api_request():
+            return json_error(409)
         conflict = Conflict("The same item was created at the same moment by another request.")
         return (
             render_template("errors/error.html", error=conflict, code=409, typed=typed_text()),
@@ -138,6 +144,8 @@ def init_app(app: Flask) -> None:
             raise error
         db.session.rollback()
         app.logger.exception("unexpected error")
+        if is_api_request():
+            return json_error(500)
         return (
             render_template("errors/error.html", error=None, code=500, typed=typed_text()),
             500,
