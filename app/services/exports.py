@@ -378,6 +378,21 @@ PLAN_COLUMNS = (
 )
 
 
+def _value(status) -> str:
+    """An enum's stored value ("" for none), as the exports write statuses."""
+    if status is None:
+        return ""
+    return str(getattr(status, "value", status))
+
+
+def _instant(value) -> str:
+    """``YYYY-MM-DD HH:MM`` of a UTC instant ("" for none)."""
+    if value is None:
+        return ""
+    text = value.isoformat(sep=" ") if hasattr(value, "isoformat") else str(value)
+    return text[:16]
+
+
 def action_plan_rows(review: Review, *, budget: bool) -> list[dict]:
     """One row per measure of ``review``'s plan under `PLAN_COLUMNS` (dates ISO, instants UTC);
     ``budget`` False leaves the budget line out (and its column, see `plan_columns`). The caller

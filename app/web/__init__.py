@@ -7,8 +7,8 @@ from app.web.admin.routes import bp as admin_bp
 from app.web.assistance.routes import bp as assistance_bp
 from app.web.auth.routes import bp as auth_bp
 from app.web.confirm.routes import bp as confirm_bp
-from app.web.draw_record.routes import bp as draw_record_bp
 from app.web.documents.routes import bp as documents_bp
+from app.web.draw_record.routes import bp as draw_record_bp
 from app.web.draws.routes import bp as draws_bp
 from app.web.evaluation.routes import bp as evaluation_bp
 from app.web.follow_up.routes import bp as follow_up_bp
