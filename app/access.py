@@ -164,6 +164,11 @@ def _view_assignment(user: Any, assignment: Assignment) -> bool:
 RULES: dict[str, Callable[[Any, Any], bool]] = {
     "admin": lambda user, _obj: is_secretariat(user),
     "review.view": _view_review,
+    # who among the review team did something (history, notices): never the reviewed state's
+    # accounts, who must not learn who reviews them (DESIGN §5; issue 14)
+    "review.reviewer_names": lambda user, review: (
+        _authenticated(user) and not is_focal_point_of(user, review)
+    ),
     "review.view_history": lambda user, review: (
         is_secretariat(user) or is_focal_point_of(user, review) or is_team_member(user, review)
     ),

@@ -10,6 +10,7 @@ double click — did the same thing first, and `AccountChanged` when an account 
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from flask_babel import gettext as _
@@ -55,6 +56,9 @@ WORKING_STATUSES = (AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED, Assignm
 #: Bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069): in a
 #: name they make the text display as something other than what it is ("Trojan Source",
 #: CVE-2021-42574). Joiners (U+200C, U+200D) stay allowed: Persian and Indic names need them.
+#: Line and paragraph separators besides the control characters (CR, LF, NEL are category Cc):
+#: a name is written in an e-mail header, where a line break cannot go (issue 14).
+LINE_BREAKS = frozenset("\u2028\u2029")
 BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 
 
@@ -117,6 +121,13 @@ def check_display_name(display_name: str) -> str:
     display_name = (display_name or "").strip()
     if not has_words(display_name):
         raise SetupError(_("Please give a display name with visible letters."))
+    if any(ch in LINE_BREAKS or unicodedata.category(ch) == "Cc" for ch in display_name):
+        raise SetupError(
+            _(
+                "The display name contains a line break or another control character. Please "
+                "write it on one line."
+            )
+        )
     if any(ch in BIDI_CONTROLS for ch in display_name):
         raise SetupError(
             _(

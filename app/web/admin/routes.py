@@ -121,15 +121,41 @@ def user_new():
             db.session.rollback()
             error, status = str(refused), _refusal_status(refused)
         else:
+            note = None
             if invite:
-                password_links.send_link(user, password_links.link_for(user), invitation=True)
+                note = password_links.send_link(
+                    user, password_links.link_for(user), invitation=True
+                )
             db.session.commit()
             flash(_("Account created for %(name)s.", name=user.display_name), "success")
             if invite:
-                flash(_("A link to set the password was sent to %(email)s.", email=user.email))
+                category, message = link_delivery_message(note, user.email)
+                flash(message, category)
                 return _show_password_link(user)
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None, error=error), status
+
+
+def link_delivery_message(note: Notification | None, email: str) -> tuple[str, str]:
+    """What became of the e-mail carrying a new account's set-password link, read after the
+    commit (the message is tried right after it): sent, queued (waiting for the outbox pass), or
+    refused with the server's answer. Returns (flash category, message) (issue 14)."""
+    if note is None:
+        return "warning", _("No link was e-mailed: the account is inactive.")
+    db.session.refresh(note)
+    if note.status == NotificationStatus.SENT:
+        return "info", _("A link to set the password was sent to %(email)s.", email=email)
+    if note.status == NotificationStatus.QUEUED:
+        return "info", _(
+            "A link to set the password is queued for %(email)s: the next outbox pass sends it.",
+            email=email,
+        )
+    return "warning", _(
+        "The mail server refused the e-mail with the link to %(email)s: %(error)s. Copy the "
+        "link below and give it to the person another way; the outbox retries the e-mail.",
+        email=email,
+        error=note.last_error or "—",
+    )
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])

@@ -1,6 +1,16 @@
 """Sign in and sign out (Flask-Login); forgotten passwords and set-password links."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
@@ -21,6 +31,13 @@ def _address_and_email() -> str:
     return f"{request.remote_addr}|{email}"
 
 
+def renew_csrf_token() -> None:
+    """Forget the CSRF token of the anonymous session: a token read before signing in is refused
+    after it (issue 14; OWASP: renew tokens when the privilege level changes)."""
+    session.pop("csrf_token", None)
+    g.pop("csrf_token", None)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
     lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_address_and_email, methods=["POST"]
@@ -37,6 +54,7 @@ def login():
         if user is None or not user.check_password(form.password.data) or not user.active:
             flash(_("E-mail or password is not correct."), "danger")
         else:
+            renew_csrf_token()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
     return render_template("auth/login.html", form=form)
