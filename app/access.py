@@ -163,6 +163,14 @@ def _view_assignment(user: Any, assignment: Assignment) -> bool:
 #: The rule table. Keys are actions; values take (user, object) and answer True or False.
 RULES: dict[str, Callable[[Any, Any], bool]] = {
     "admin": lambda user, _obj: is_secretariat(user),
+    # the account audit log and its export (issue 14): the secretariat
+    "audit.view": lambda user, _obj: is_secretariat(user),
+    # one's own second factor: set it up, renew the recovery codes
+    "account.two_factor": lambda user, target: _authenticated(user) and user.id == target.id,
+    # removing someone's second factor (a lost phone): another secretariat member, never oneself
+    "two_factor.reset": lambda user, target: is_secretariat(user) and user.id != target.id,
+    # which roles must use a second factor
+    "two_factor.policy": lambda user, _obj: is_secretariat(user),
     "review.view": _view_review,
     # who among the review team did something (history, notices): never the reviewed state's
     # accounts, who must not learn who reviews them (DESIGN §5; issue 14)

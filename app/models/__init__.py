@@ -1,5 +1,6 @@
 """The domain model (DESIGN §3), one module per aggregate; imported here for Alembic and callers."""
 
+from app.models.account_event import AccountEvent
 from app.models.assessment import ASSISTANCE_KINDS, Answer, Choice, SectionGaps
 from app.models.assignment import Assignment, Evaluation, EvaluationSection, ProposedRecommendation
 from app.models.audit import TransitionLog
@@ -25,6 +26,7 @@ from app.models.recommendation import (
 from app.models.report import FactualComment, Report, ReportSection
 from app.models.review import DeadlineChange, Review, ReviewDeadline
 from app.models.state import RegionalGroup, State, TreatyRatification
+from app.models.two_factor import RecoveryCode, TwoFactorRequirement
 from app.models.upr import PriorRecommendation, upr_cycle_of
 from app.models.user import ROLE_LABELS, Role, User
 
@@ -33,6 +35,7 @@ __all__ = [
     "ASSISTANCE_KINDS",
     "CAPACITY_LEVELS",
     "ROLE_LABELS",
+    "AccountEvent",
     "Addressee",
     "Answer",
     "AnswerType",
@@ -62,6 +65,7 @@ __all__ = [
     "PublicationConsent",
     "Question",
     "Recommendation",
+    "RecoveryCode",
     "RegionalGroup",
     "Report",
     "ReportSection",
@@ -74,6 +78,7 @@ __all__ = [
     "State",
     "TransitionLog",
     "TreatyRatification",
+    "TwoFactorRequirement",
     "User",
     "upr_cycle_of",
     "utcnow",

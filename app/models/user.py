@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -49,7 +49,19 @@ class User(UserMixin, Base):
     # (sign-out, new password) ends every session of the account, copied cookies included
     session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
+    # second factor (issue 14): the RFC 6238 key (base32), set when enrolment starts and in use
+    # from ``totp_enabled_at``; ``totp_last_step`` is the last time-step (30 s) a code was
+    # accepted for, so a code cannot be used twice
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+
     state: Mapped[State | None] = relationship()
+
+    @property
+    def has_two_factor(self) -> bool:
+        """Whether sign-in asks this account for an authenticator or recovery code."""
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

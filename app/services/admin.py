@@ -30,7 +30,7 @@ from app.models import (
     State,
     User,
 )
-from app.services import cycles
+from app.services import account_audit, cycles
 from app.services.carry_over import carry_over_reviews
 from app.services.concurrency import fingerprint, is_stale
 from app.services.cycles import MIN_PASSWORD_LENGTH, SetupError
@@ -377,6 +377,9 @@ def update_user(
         and (deactivating or role != Role.FOCAL_POINT or new_state_id != user.state_id)
     ):
         _check_focal_point_change(user)
+    _audit_changes(user, actor, role=role, new_state_id=new_state_id, active=active)
+    if new_password:
+        account_audit.record("password_reset", subject=user, actor=actor)
     user.display_name = display_name
     user.role = role
     user.state_id = new_state_id
@@ -387,6 +390,34 @@ def update_user(
         user.set_password(new_password)
     db.session.flush()
     return user
+
+
+def _audit_changes(
+    user: User, actor: User, *, role: Role, new_state_id: int | None, active: bool
+) -> None:
+    """Record in the account audit log what `update_user` is about to change (issue 14)."""
+    if role != user.role:
+        account_audit.record(
+            "role_changed",
+            subject=user,
+            actor=actor,
+            detail={"from": str(user.role.value), "to": str(role.value)},
+        )
+    if new_state_id != user.state_id:
+        codes = {
+            s.id: s.code
+            for s in db.session.scalars(
+                select(State).where(State.id.in_([i for i in (user.state_id, new_state_id) if i]))
+            )
+        }
+        account_audit.record(
+            "state_changed",
+            subject=user,
+            actor=actor,
+            detail={"from": codes.get(user.state_id, ""), "to": codes.get(new_state_id, "")},
+        )
+    if user.active != active:
+        account_audit.record("reactivated" if active else "deactivated", subject=user, actor=actor)
 
 
 # --- cycles ------------------------------------------------------------------------------------
