@@ -10,6 +10,8 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+#: The development database: a SQLite file under ``instance/`` (refused by production).
+DEFAULT_DATABASE_URL = f"sqlite:///{BASE_DIR / 'instance' / 'pillars.sqlite'}"
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -59,9 +61,7 @@ class Config:
 
     ENV_NAME = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", _sqlite_url(BASE_DIR / "instance" / "pillars.sqlite")
-    )
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: long forms must not expire
     BABEL_DEFAULT_LOCALE = "en"
