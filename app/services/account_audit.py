@@ -152,7 +152,7 @@ def describe(event: AccountEvent) -> str:
         parts.append(str(detail["reason"]))
     if "from" in detail or "to" in detail:
         parts.append(f"{detail.get('from') or '—'} → {detail.get('to') or '—'}")
-    for key in ("email", "purpose", "delivery", "method", "role", "required"):
+    for key in ("email", "purpose", "delivery", "method", "role", "required", "via"):
         if key in detail:
             parts.append(f"{key}: {detail[key]}")
     return "; ".join(parts)

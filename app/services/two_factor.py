@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 
 import pyotp
 import segno
@@ -54,12 +55,34 @@ def requirements() -> dict[Role, bool]:
     return result
 
 
+#: Seconds a worker trusts the per-role requirements it read (every request asks them): a change
+#: made on the admin page applies at once in that worker, in the others within this time.
+REQUIREMENTS_TTL = 30.0
+_cached: dict[str, tuple[float, frozenset]] = {}
+
+
+def _required_roles() -> frozenset:
+    """The roles the table requires a second factor of, cached per database for
+    `REQUIREMENTS_TTL` seconds."""
+    key = str(db.engine.url)
+    now = time.monotonic()
+    hit = _cached.get(key)
+    if hit is not None and now - hit[0] < REQUIREMENTS_TTL:
+        return hit[1]
+    roles = frozenset(
+        db.session.scalars(
+            select(TwoFactorRequirement.role).where(TwoFactorRequirement.required.is_(True))
+        )
+    )
+    _cached[key] = (now, roles)
+    return roles
+
+
 def required_for(user: User) -> bool:
     """Whether ``user`` must sign in with a second factor."""
     if user.role == Role.SECRETARIAT and secretariat_required():
         return True
-    row = db.session.get(TwoFactorRequirement, user.role)
-    return bool(row and row.required)
+    return user.role in _required_roles()
 
 
 def needs_enrolment(user: User) -> bool:
@@ -84,6 +107,7 @@ def set_requirement(role: Role, required: bool, actor: User) -> bool:
         row = TwoFactorRequirement(role=role)
         db.session.add(row)
     row.required, row.changed_by_id, row.changed_at = required, actor.id, clock.now()
+    _cached.pop(str(db.engine.url), None)
     account_audit.record(
         "two_factor_policy_changed",
         subject=None,

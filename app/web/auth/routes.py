@@ -2,6 +2,7 @@
 its enrolment; forgotten passwords and set-password links. Every sign-in, failed sign-in and
 sign-out is recorded in the account audit log (issue 14)."""
 
+import hashlib
 import hmac
 import time
 
@@ -79,7 +80,7 @@ def login():
             # the password is right: the second step decides; nothing is signed in yet
             session[PENDING] = {
                 "user": user.id,
-                "token": user.session_token,
+                "token": _token_mark(user),
                 "remember": bool(form.remember.data),
                 "next": safe_next(request.args.get("next")) or "",
                 "at": int(time.time()),
@@ -110,6 +111,12 @@ def _complete_sign_in(user: User, *, remember: bool, method: str = "") -> None:
     db.session.commit()
 
 
+def _token_mark(user: User) -> str:
+    """A digest of the account's session token: the pending second step is tied to it (a new
+    password or a sign-out everywhere voids it) without putting the token in the cookie."""
+    return hashlib.sha256(f"2fa|{user.session_token}".encode()).hexdigest()[:32]
+
+
 def _pending_user() -> tuple[User | None, dict]:
     """The account waiting for its second step, if the wait is recent and the account
     unchanged since the password was checked (no new password, no sign-out everywhere)."""
@@ -119,7 +126,7 @@ def _pending_user() -> tuple[User | None, dict]:
     user = db.session.get(User, pending.get("user"))
     if user is None or not user.active or not user.has_two_factor:
         return None, {}
-    if not hmac.compare_digest(user.session_token, str(pending.get("token", ""))):
+    if not hmac.compare_digest(_token_mark(user), str(pending.get("token", ""))):
         return None, {}
     return user, pending
 
