@@ -145,7 +145,7 @@ def backup(path: Path, *, allow_missing_files: bool = False) -> Summary:
     if missing and not allow_missing_files:
         names = "; ".join(f"#{i} {name} ({folder / key})" for i, name, key in missing)
         raise BackupError(
-            f"{len(missing)} evidence file(s) missing from the upload folder: {names}. Put them "
+            f"Evidence files missing from the upload folder ({len(missing)}): {names}. Put them "
             "back, or pass --allow-missing-files to write the backup without them."
         )
     revision = current_revision()

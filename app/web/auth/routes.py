@@ -178,7 +178,16 @@ def second_factor():
     return render_template("auth/second_factor.html", form=form), status
 
 
+def _account_key() -> str:
+    """Rate-limit key of a code typed on the set-up page: the client address and the account."""
+    ident = current_user.get_id().partition(".")[0] if current_user.is_authenticated else ""
+    return f"{request.remote_addr}|2fa-setup|{ident}"
+
+
 @bp.route("/account/two-factor", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_account_key, methods=["POST"]
+)
 @login_required
 def two_factor():
     """Set up the second factor (QR code and key, confirmed with a first code; then the ten
