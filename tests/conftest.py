@@ -191,13 +191,15 @@ def current_code(user) -> str:
     forgotten first, so that one test may sign the same person in on several clients within
     30 seconds (the replay check itself is tested in tests/test_two_factor.py)."""
     import pyotp
+    from sqlalchemy import update
 
     from app.models import User
     from app.services import clock
 
-    stored = _db.session.get(User, user.id)
-    stored.totp_last_step = None
+    # an UPDATE, not an attribute change: the session's copy may be older than the last sign-in
+    _db.session.execute(update(User).where(User.id == user.id).values(totp_last_step=None))
     _db.session.commit()
+    stored = _db.session.get(User, user.id)
     return pyotp.TOTP(stored.totp_secret).at(clock.now())
 
 
