@@ -10,6 +10,8 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+#: The development database: a SQLite file under ``instance/`` (refused by production).
+DEFAULT_DATABASE_URL = f"sqlite:///{BASE_DIR / 'instance' / 'pillars.sqlite'}"
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -59,9 +61,7 @@ class Config:
 
     ENV_NAME = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", _sqlite_url(BASE_DIR / "instance" / "pillars.sqlite")
-    )
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: long forms must not expire
     BABEL_DEFAULT_LOCALE = "en"
@@ -134,6 +134,21 @@ class Config:
     #: Try each message right after the step that caused it commits (default). Off ("0"): every
     #: message waits for `flask --app wsgi outbox send` (cron), keeping SMTP out of requests.
     MAIL_DELIVER_AFTER_COMMIT = _flag("MAIL_DELIVER_AFTER_COMMIT", True)
+    #: Secretariat accounts must sign in with a second factor (issue 14). Off by default in
+    #: development so that the demo's secretariat signs in with its password alone; always on
+    #: under the production config (and in the test suite).
+    TWO_FACTOR_REQUIRED_FOR_SECRETARIAT = _flag("TWO_FACTOR_REQUIRED_FOR_SECRETARIAT", False)
+    #: Strict-Transport-Security max-age in seconds (production only; 0 = no header).
+    HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", 365 * 24 * 3600))
+    #: ``json``: one JSON object per log line, with the request id; anything else: plain text.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    #: Error reports go to Sentry only when this is set (nothing is sent anywhere otherwise).
+    SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+    #: `flask retention run`: bodies of delivered notifications older than this many days are
+    #: removed (the delivery record stays).
+    RETENTION_NOTIFICATION_DAYS = int(os.environ.get("RETENTION_NOTIFICATION_DAYS", 180))
+    #: Static files may be cached this long (their URLs carry a hash of their content).
+    SEND_FILE_MAX_AGE_DEFAULT = int(os.environ.get("STATIC_MAX_AGE", 365 * 24 * 3600))
 
 
 class TestConfig(Config):
@@ -148,6 +163,7 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False  # tests sign in hundreds of times; tests/test_security.py turns it on
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_BACKEND = "log"  # tests of SMTP delivery start their own server and switch to smtp
+    TWO_FACTOR_REQUIRED_FOR_SECRETARIAT = True  # as in production; `login_as` does both steps
 
 
 class ProductionConfig(Config):
@@ -159,6 +175,9 @@ class ProductionConfig(Config):
     DEMO_ALLOWED = False
     PASSWORD_LINKS_IN_LOG = False  # a log reader must not be able to take over accounts
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+    TWO_FACTOR_REQUIRED_FOR_SECRETARIAT = True  # not an option in production
+    #: Set-up checks refuse these: production needs its own database and key.
+    REQUIRED_SETTINGS = ("DATABASE_URL", "SECRET_KEY")
 
 
 CONFIGS = {"development": Config, "production": ProductionConfig, "testing": TestConfig}

@@ -13,14 +13,15 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from config import DEFAULT_SECRET_KEY, Config, config_from_env
+from config import DEFAULT_DATABASE_URL, DEFAULT_SECRET_KEY, Config, config_from_env
 
 
 def create_app(config: type[Config] | None = None) -> Flask:
     """Build the app. ``config`` defaults to the class named by ``PILLARS_CONFIG``.
 
     Raises:
-        RuntimeError: under the production config with the default secret key.
+        ConfigurationError: under the production config without its own ``SECRET_KEY`` or
+            ``DATABASE_URL`` (`check_config`).
     """
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     app = Flask(
@@ -30,6 +31,10 @@ def create_app(config: type[Config] | None = None) -> Flask:
     )
     app.config.from_object(config or config_from_env())
     check_config(app)
+    from app import operations
+
+    operations.init_logging(app)
+    operations.init_sentry(app)
     app.request_class = PillarsRequest
     if app.config.get("PROXY_COUNT"):
         # behind N reverse proxies: the client address (rate limits) and scheme come from them
@@ -42,6 +47,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     register_template_helpers(app)
     register_error_handlers(app)
     register_security_headers(app)
+    operations.init_app(app)
     register_commands(app)
     register_mail_log(app)
     return app
@@ -67,9 +73,32 @@ class DatabaseIntegerConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+class ConfigurationError(RuntimeError):
+    """Production refuses to start; the message is one line saying what to set."""
+
+
 def check_config(app: Flask) -> None:
-    if app.config["ENV_NAME"] == "production" and app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
-        raise RuntimeError("Set SECRET_KEY: production refuses to start with the default key.")
+    """Under the production config, refuse to start without a database and a secret key of
+    its own (issue 14): ``DATABASE_URL`` unset (the development SQLite file) or ``SECRET_KEY``
+    unset, empty or the development default.
+
+    Raises:
+        ConfigurationError: naming the setting to give.
+    """
+    if app.config["ENV_NAME"] != "production":
+        return
+    key = app.config.get("SECRET_KEY") or ""
+    if not key or key == DEFAULT_SECRET_KEY:
+        raise ConfigurationError(
+            "Set SECRET_KEY: production refuses to start with the default key or none "
+            '(python -c "import secrets; print(secrets.token_hex(32))").'
+        )
+    url = app.config.get("SQLALCHEMY_DATABASE_URI") or ""
+    if not url or url == DEFAULT_DATABASE_URL:
+        raise ConfigurationError(
+            "Set DATABASE_URL (e.g. postgresql+psycopg://pillars:…@127.0.0.1:5432/pillars): "
+            "production refuses to start on the development SQLite file."
+        )
 
 
 @event.listens_for(Engine, "connect")
@@ -178,6 +207,13 @@ DIAGRAM_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
 )
 
 
+#: Browser features no page of Pillars uses, turned off for it and anything it might embed.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
+
+
 def register_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response):
@@ -185,6 +221,12 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        max_age = int(app.config.get("HSTS_MAX_AGE") or 0)
+        if app.config["ENV_NAME"] == "production" and max_age > 0:
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={max_age}; includeSubDomains"
+            )
         return response
 
 

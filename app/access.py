@@ -311,7 +311,20 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "admin": lambda user, _obj: is_secretariat(user),
     # anyone, signed in or not, may choose the interface language (DESIGN §11)
     "language.choose": lambda _user, _obj: True,
+    # the account audit log and its export (issue 14): the secretariat
+    "audit.view": lambda user, _obj: is_secretariat(user),
+    # one's own second factor: set it up, renew the recovery codes
+    "account.two_factor": lambda user, target: _authenticated(user) and user.id == target.id,
+    # removing someone's second factor (a lost phone): another secretariat member, never oneself
+    "two_factor.reset": lambda user, target: is_secretariat(user) and user.id != target.id,
+    # which roles must use a second factor
+    "two_factor.policy": lambda user, _obj: is_secretariat(user),
     "review.view": _view_review,
+    # who among the review team did something (history, notices): never the reviewed state's
+    # accounts, who must not learn who reviews them (DESIGN §5; issue 14)
+    "review.reviewer_names": lambda user, review: (
+        _authenticated(user) and not is_focal_point_of(user, review)
+    ),
     "review.view_history": lambda user, review: (
         is_secretariat(user) or is_focal_point_of(user, review) or is_team_member(user, review)
     ),

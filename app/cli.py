@@ -1,6 +1,7 @@
 """Command-line interface: ``flask --app wsgi seed | demo | cycle list | cycle draw |
 cycle verify-draw N | recommendations import-upr | backup PATH | restore PATH | outbox send |
-reminders run | bench seed | bench simulate | bench accounts``."""
+reminders run | bench seed | bench simulate | bench accounts | users create-secretariat |
+retention run``."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_group)
     app.cli.add_command(reminders_group)
     app.cli.add_command(bench_group)
+    app.cli.add_command(users_group)
+    app.cli.add_command(retention_group)
 
 
 def _count(number: int, noun: str) -> str:
@@ -249,15 +252,29 @@ def import_upr_command(path: str, cycle_name: str) -> None:
 
 @click.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--allow-missing-files",
+    is_flag=True,
+    help="Write the backup even if evidence files are missing from the upload folder.",
+)
 @with_appcontext
-def backup_command(path: Path) -> None:
-    """Write every table and the evidence files to PATH (a zip file, any database)."""
+def backup_command(path: Path, allow_missing_files: bool) -> None:
+    """Write every table and the evidence files to PATH (a zip file, any database).
+
+    Exits with status 1, writing nothing, when an evidence file is missing from the upload
+    folder (each is named), unless --allow-missing-files. Set-password links are left out."""
     from app.services import backup
 
     if path.exists():
         raise click.ClickException(f"{path} exists: choose a new file name.")
-    summary = backup.backup(path)
+    try:
+        summary = backup.backup(path, allow_missing_files=allow_missing_files)
+    except backup.BackupError as refused:
+        db.session.rollback()
+        raise click.ClickException(str(refused)) from None
     db.session.rollback()
+    for name in summary.missing:
+        click.echo(f"warning: evidence file missing, not in the backup: {name}", err=True)
     click.echo(
         f"backup written to {path}: {sum(summary.rows.values())} rows in "
         f"{len(summary.rows)} tables, {summary.files} files, revision {summary.revision}"
@@ -448,3 +465,98 @@ def bench_simulate_command(states: int, recommendations: int, seed: int, workers
             raise click.ClickException(str(refused)) from None
     for line in bench_simulation.summary_lines(result, states):
         click.echo(line)
+
+
+@click.group("users")
+def users_group() -> None:
+    """Accounts from the command line: the first secretariat account (issue 14)."""
+
+
+@users_group.command("create-secretariat")
+@click.argument("email")
+@click.option("--name", required=True, help="The display name, as the person writes it.")
+@click.option(
+    "--send-link",
+    is_flag=True,
+    help="E-mail a set-password link (valid PASSWORD_LINK_MAX_AGE) instead of asking for a "
+    "password.",
+)
+@with_appcontext
+def create_secretariat_command(email: str, name: str, send_link: bool) -> None:
+    """Create a secretariat account with EMAIL, under any configuration (production included).
+
+    Asks for the password twice (hidden), or with --send-link e-mails a link to set it and says
+    whether the mail server took it. Refuses an e-mail that already has an account. The person
+    sets up two-step sign-in at their first sign-in (required for the secretariat in
+    production). Recorded in the account audit log as done from the command line."""
+    from app.models import Notification, NotificationStatus, Role
+    from app.services import account_audit, password_links
+    from app.services.admin import SetupError, create_account
+
+    email = email.strip()
+    if not send_link:
+        password = click.prompt(
+            "Password (at least 12 characters)",
+            hide_input=True,
+            confirmation_prompt="Password again",
+        )
+    else:
+        password = password_links.unusable_password()
+    with current_app.test_request_context(base_url=current_app.config["APP_URL"]):
+        try:
+            user = create_account(email, name, Role.SECRETARIAT, password, None)
+        except SetupError as refused:
+            db.session.rollback()
+            raise click.ClickException(str(refused)) from None
+        account_audit.record(
+            "account_created",
+            subject=user,
+            actor=None,
+            detail={"role": "secretariat", "via": "command line"},
+        )
+        note = None
+        if send_link:
+            note = password_links.send_link(user, password_links.link_for(user), invitation=True)
+            account_audit.record(
+                "link_issued",
+                subject=user,
+                actor=None,
+                detail={"purpose": "invitation", "delivery": "e-mail"},
+            )
+        db.session.commit()
+        click.echo(f"secretariat account created: {user.email} ({user.display_name})")
+        if note is not None:
+            note = db.session.get(Notification, note.id)
+            if note.status == NotificationStatus.SENT:
+                click.echo(f"a link to set the password was e-mailed to {user.email}")
+            elif note.status == NotificationStatus.QUEUED:
+                click.echo(
+                    "a link to set the password is queued: `flask --app wsgi outbox send` sends it"
+                )
+            else:
+                raise click.ClickException(
+                    f"the mail server refused the link: {note.last_error}. The account exists; "
+                    "fix the mail settings and run `flask --app wsgi outbox send`."
+                )
+
+
+@click.group("retention")
+def retention_group() -> None:
+    """What is kept of e-mails once their job is done (issue 14)."""
+
+
+@retention_group.command("run")
+@with_appcontext
+def retention_run_command() -> None:
+    """Remove the bodies of messages delivered more than RETENTION_NOTIFICATION_DAYS ago and
+    every set-password link that can no longer be used; the delivery records stay. Safe to run
+    from cron; a second run removes nothing more. Prints what it removed."""
+    from app.services import clock, retention
+
+    with current_app.test_request_context(base_url=current_app.config["APP_URL"]):
+        counts = retention.run(clock.now())
+        db.session.commit()
+    click.echo(
+        f"removed the text of {counts.old} old messages and {counts.links} set-password links "
+        f"no longer usable; {counts.live_links} links still usable kept"
+    )

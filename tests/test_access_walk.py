@@ -41,6 +41,11 @@ PUBLIC_TO_SIGNED_IN = {
     "tokens.index",  # the signed-in user's own API tokens only (issue 19)
     "api_docs.index",  # the API's documentation page and its OpenAPI document
     "api-docs.openapi_json",
+    # issue 14: one's own second factor, the second step of signing in, the health check
+    # (their rows by role: `test_account_security_routes_by_role`)
+    "auth.second_factor",
+    "auth.two_factor",
+    "ops.healthz",
 }
 #: Public pages, without sign-in (issue 5): they read only published reviews (report adopted and
 #: consented). `test_public_pages_show_nothing_unconsented` walks them instead.
@@ -437,3 +442,54 @@ def test_public_pages_show_nothing_unconsented(app, db, make, login_as, status, 
         for secret in ("Kenya", "Secret executive", "police complaints", "Secret good", FILE_MARK):
             assert secret not in page, (url, secret)
     assert walked == PUBLIC
+
+
+#: Issue 14's routes, by who asks: (method, path template, {identity: expected status}). The
+#: admin ones are walked above too (refused to every outsider); these rows also pin what the
+#: secretariat and anonymous visitors get. ``{other}``: another account (a focal point, enrolled).
+SECURITY_ROUTES = [
+    ("GET", "/admin/audit", {"secretariat": 200, "focal_point": 403, "member_reviewer": 403}),
+    ("GET", "/admin/audit.csv", {"secretariat": 200, "focal_point": 403, "member_reviewer": 403}),
+    ("GET", "/admin/two-factor", {"secretariat": 200, "focal_point": 403, "member_reviewer": 403}),
+    ("POST", "/admin/two-factor", {"secretariat": 302, "focal_point": 403, "member_reviewer": 403}),
+    (
+        "POST",
+        "/admin/users/{other}/two-factor/reset",
+        {"secretariat": 302, "focal_point": 403, "member_reviewer": 403},
+    ),
+    (
+        "GET",
+        "/account/two-factor",
+        {"secretariat": 200, "focal_point": 200, "member_reviewer": 200},
+    ),
+    ("GET", "/healthz", {"secretariat": 200, "focal_point": 200, "member_reviewer": 200}),
+]
+
+
+@pytest.mark.parametrize("identity", ["secretariat", "focal_point", "member_reviewer", None])
+def test_account_security_routes_by_role(app, db, make, login_as, identity):
+    from app.services import two_factor
+
+    prepared = _prepare(make, db, ReviewStatus.EVALUATION)
+    other = prepared.identities["other_focal_point"]
+    client = app.test_client()
+    if identity:
+        login_as(prepared.identities[identity], on=client)
+    for method, template, expected in SECURITY_ROUTES:
+        two_factor.enrol_with_secret(other, "JBSWY3DPEHPK3PXP")  # something to reset each time
+        db.session.commit()
+        url = template.format(other=other.id)
+        response = client.open(url, method=method, data={"reason": "lost phone"})
+        if identity is None:
+            if url == "/healthz":
+                assert response.status_code == 200
+            elif method == "POST":  # the "you are signed out" page (tests/test_security.py)
+                assert response.status_code == 401, url
+            else:
+                assert response.status_code == 302, url
+                assert response.headers["Location"].startswith("/login"), url
+            continue
+        assert response.status_code == expected[identity], (method, url, identity)
+    # the second step of signing in without a pending password step: back to the sign-in page
+    answer = app.test_client().get("/login/code")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/login")

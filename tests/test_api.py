@@ -131,6 +131,25 @@ def test_a_token_needs_a_name_and_a_scope(client, db, kenya, login_as):
     assert db.session.scalar(select(ApiToken)) is None
 
 
+def test_creating_and_revoking_a_token_is_in_the_account_audit_log(client, db, kenya, login_as):
+    from app.models import AccountEvent
+
+    user = kenya.identities["focal_point"]
+    text = _token(db, user, scopes=("read",))
+    login_as(user)
+    row = db.session.scalar(select(ApiToken).where(ApiToken.user_id == user.id))
+    assert client.post(f"/account/tokens/{row.id}/revoke").status_code == 302
+    db.session.expire_all()
+    events = db.session.scalars(
+        select(AccountEvent)
+        .where(AccountEvent.subject_id == user.id, AccountEvent.kind.like("api_token%"))
+        .order_by(AccountEvent.id)
+    ).all()
+    assert [e.kind for e in events] == ["api_token_created", "api_token_revoked"]
+    assert events[0].detail["scopes"] == ["read"] and events[0].detail["name"] == "sync"
+    assert text not in str(events[0].detail)
+
+
 def test_revoked_and_expired_tokens_are_refused(app, client, db, kenya, login_as):
     user = kenya.identities["focal_point"]
     text = _token(db, user)

@@ -41,7 +41,7 @@ def test_inactive_account_cannot_sign_in(client, make, db):
     ],
 )
 def test_only_same_site_paths_are_followed_after_login(client, make, target, expected):
-    user = make.secretariat()
+    user = make.focal_point("KEN")  # one step: the secretariat has a second one
     response = client.post(
         f"/login?next={target}", data={"email": user.email, "password": PASSWORD}
     )

@@ -446,13 +446,14 @@ def test_a_concurrent_invitation_between_plan_and_store_draws_nothing(
     assert db.session.scalar(select(func.count(Assignment.id))) == 1
 
 
-def test_the_demo_secretariat_draws_the_open_teams_of_the_whole_cycle(runner, client, db):
-    from app.models import Cycle
+def test_the_demo_secretariat_draws_the_open_teams_of_the_whole_cycle(runner, client, db, login_as):
+    from app.models import Cycle, User
 
     assert runner.invoke(args=["demo"]).exit_code == 0
     cycle = db.session.scalar(select(Cycle).where(Cycle.name == "2027 review cycle"))
     before = db.session.scalar(select(func.count(Assignment.id)))
-    client.post("/login", data={"email": "secretariat@demo.test", "password": "demo-password"})
+    secretariat = db.session.scalar(select(User).where(User.email == "secretariat@demo.test"))
+    login_as(secretariat, password="demo-password")  # with the second step the tests require
     assert f"/admin/cycles/{cycle.id}/draws" in client.get(f"/admin/cycles/{cycle.id}").get_data(
         as_text=True
     )

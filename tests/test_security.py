@@ -153,24 +153,33 @@ def production(template_db):
 
 
 def test_production_cookies_are_secure_http_only_and_same_site(production):
+    """The secretariat signs in with both steps in production; the remember-me cookie comes
+    only with the second one, and every cookie is Secure, HttpOnly and SameSite=Lax."""
     from app.models import Role
     from app.services import cycles
+    from tests.conftest import current_code, enrol_if_required
 
-    cycles.create_user("fp@test.example", "Focal point", Role.SECRETARIAT, PASSWORD, None)
+    user = cycles.create_user("sec@test.example", "Secretariat", Role.SECRETARIAT, PASSWORD, None)
     _db.session.commit()
+    enrol_if_required(user)
     client = production.test_client()
+    https = {
+        "base_url": "https://pillars.example",
+        "headers": {"Referer": "https://pillars.example/login"},  # Flask-WTF's referrer check
+    }
     page = client.get("/login", base_url="https://pillars.example").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     response = client.post(
         "/login",
-        data={
-            "email": "fp@test.example",
-            "password": PASSWORD,
-            "remember": "y",
-            "csrf_token": token,
-        },
-        base_url="https://pillars.example",
-        headers={"Referer": "https://pillars.example/login"},  # Flask-WTF's HTTPS referrer check
+        data={"email": user.email, "password": PASSWORD, "remember": "y", "csrf_token": token},
+        **https,
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login/code")
+    assert "remember_token" not in str(response.headers.getlist("Set-Cookie"))
+    page = client.get("/login/code", base_url="https://pillars.example").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/login/code", data={"code": current_code(user), "csrf_token": token}, **https
     )
     assert response.status_code == 302
     cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}

@@ -1,5 +1,6 @@
 """The domain model (DESIGN §3), one module per aggregate; imported here for Alembic and callers."""
 
+from app.models.account_event import AccountEvent
 from app.models.action_plan import (
     EnhancedProposal,
     EnhancedRound,
@@ -62,6 +63,7 @@ from app.models.stakeholder import (
     SubmissionStatus,
 )
 from app.models.state import REGIONAL_GROUP_LABELS, RegionalGroup, State, TreatyRatification
+from app.models.two_factor import RecoveryCode, TwoFactorRequirement
 from app.models.upr import PriorRecommendation, upr_cycle_of
 from app.models.user import (
     ORGANISATION_ROLES,
@@ -100,6 +102,7 @@ __all__ = [
     "ASSISTANCE_KINDS",
     "CAPACITY_LEVELS",
     "ROLE_LABELS",
+    "AccountEvent",
     "Addressee",
     "Answer",
     "AnswerType",
@@ -141,6 +144,7 @@ __all__ = [
     "Question",
     "Recommendation",
     "REGIONAL_GROUP_LABELS",
+    "RecoveryCode",
     "RegionalGroup",
     "Report",
     "ReportSection",
@@ -153,6 +157,7 @@ __all__ = [
     "State",
     "TransitionLog",
     "TreatyRatification",
+    "TwoFactorRequirement",
     "User",
     "upr_cycle_of",
     "utcnow",

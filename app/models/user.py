@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -95,7 +95,19 @@ class User(UserMixin, Base):
     #: browser's, else English (DESIGN §11).
     locale: Mapped[str | None] = mapped_column(String(8))
 
+    # second factor (issue 14): the RFC 6238 key (base32), set when enrolment starts and in use
+    # from ``totp_enabled_at``; ``totp_last_step`` is the last time-step (30 s) a code was
+    # accepted for, so a code cannot be used twice
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+
     state: Mapped[State | None] = relationship()
+
+    @property
+    def has_two_factor(self) -> bool:
+        """Whether sign-in asks this account for an authenticator or recovery code."""
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

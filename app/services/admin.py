@@ -10,6 +10,7 @@ double click — did the same thing first, and `AccountChanged` when an account 
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from flask_babel import gettext as _
@@ -29,7 +30,7 @@ from app.models import (
     State,
     User,
 )
-from app.services import cycles
+from app.services import account_audit, cycles
 from app.services.carry_over import carry_over_reviews
 from app.services.concurrency import fingerprint, is_stale
 from app.services.cycles import MIN_PASSWORD_LENGTH, SetupError
@@ -55,6 +56,9 @@ WORKING_STATUSES = (AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED, Assignm
 #: Bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069): in a
 #: name they make the text display as something other than what it is ("Trojan Source",
 #: CVE-2021-42574). Joiners (U+200C, U+200D) stay allowed: Persian and Indic names need them.
+#: Line and paragraph separators besides the control characters (CR, LF, NEL are category Cc):
+#: a name is written in an e-mail header, where a line break cannot go (issue 14).
+LINE_BREAKS = frozenset("\u2028\u2029")
 BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 
 
@@ -117,6 +121,13 @@ def check_display_name(display_name: str) -> str:
     display_name = (display_name or "").strip()
     if not has_words(display_name):
         raise SetupError(_("Please give a display name with visible letters."))
+    if any(ch in LINE_BREAKS or unicodedata.category(ch) == "Cc" for ch in display_name):
+        raise SetupError(
+            _(
+                "The display name contains a line break or another control character. Please "
+                "write it on one line."
+            )
+        )
     if any(ch in BIDI_CONTROLS for ch in display_name):
         raise SetupError(
             _(
@@ -366,6 +377,9 @@ def update_user(
         and (deactivating or role != Role.FOCAL_POINT or new_state_id != user.state_id)
     ):
         _check_focal_point_change(user)
+    _audit_changes(user, actor, role=role, new_state_id=new_state_id, active=active)
+    if new_password:
+        account_audit.record("password_reset", subject=user, actor=actor)
     user.display_name = display_name
     user.role = role
     user.state_id = new_state_id
@@ -376,6 +390,34 @@ def update_user(
         user.set_password(new_password)
     db.session.flush()
     return user
+
+
+def _audit_changes(
+    user: User, actor: User, *, role: Role, new_state_id: int | None, active: bool
+) -> None:
+    """Record in the account audit log what `update_user` is about to change (issue 14)."""
+    if role != user.role:
+        account_audit.record(
+            "role_changed",
+            subject=user,
+            actor=actor,
+            detail={"from": str(user.role.value), "to": str(role.value)},
+        )
+    if new_state_id != user.state_id:
+        codes = {
+            s.id: s.code
+            for s in db.session.scalars(
+                select(State).where(State.id.in_([i for i in (user.state_id, new_state_id) if i]))
+            )
+        }
+        account_audit.record(
+            "state_changed",
+            subject=user,
+            actor=actor,
+            detail={"from": codes.get(user.state_id, ""), "to": codes.get(new_state_id, "")},
+        )
+    if user.active != active:
+        account_audit.record("reactivated" if active else "deactivated", subject=user, actor=actor)
 
 
 # --- cycles ------------------------------------------------------------------------------------

@@ -38,12 +38,16 @@ def hash_token(token: str) -> str:
 
 
 def _audit(kind: str, token: ApiToken, actor: User) -> None:
-    """Write a token event (``api_token.created`` / ``api_token.revoked``) to the account audit
-    log of the token's user."""
-    # audit: wired to account_audit at merge — the coordinator replaces the body with
-    # app.services.account_audit.record(kind, subject=token.user, actor=actor,
-    #     detail={"token": token.name, "prefix": token.prefix, "scopes": token.scopes})
-    return None
+    """Write a token event (``api_token_created`` / ``api_token_revoked``) to the account audit
+    log of the token's user: its name, prefix and scopes, never the token itself."""
+    from app.services import account_audit
+
+    account_audit.record(
+        kind,
+        subject=token.user,
+        actor=actor,
+        detail={"name": token.name, "prefix": token.prefix, "scopes": (token.scopes or "").split()},
+    )
 
 
 def create_token(user: User, name: str, scopes: list[str], days: int) -> tuple[ApiToken, str]:
@@ -78,7 +82,7 @@ def create_token(user: User, name: str, scopes: list[str], days: int) -> tuple[A
     db.session.add(token)
     db.session.flush()
     token.user = user
-    _audit("api_token.created", token, user)
+    _audit("api_token_created", token, user)
     return token, text
 
 
@@ -105,7 +109,7 @@ def revoke_token(token: ApiToken, actor: User) -> bool:
         return False
     token.revoked_at = clock.now()
     db.session.flush()
-    _audit("api_token.revoked", token, actor)
+    _audit("api_token_revoked", token, actor)
     return True
 
 

@@ -8,6 +8,10 @@ A backup is a zip file:
   ``+00:00``, dates as ISO 8601, enums as their stored values, JSON columns as JSON);
 - ``uploads/<key>``: the stored bytes of every evidence file.
 
+A backup never holds a live set-password link: the bodies of ``secret`` notifications are
+replaced by a note (issue 14). An evidence file missing from the upload folder is named and
+stops the backup (`BackupError`) unless ``allow_missing_files``.
+
 It is read through SQLAlchemy's metadata, so a backup taken on SQLite restores into PostgreSQL
 and back. A restore goes into a database migrated to the same revision (``flask db upgrade``) and
 empty; it refuses a database holding rows unless told to replace them (``force``), and runs in one
@@ -19,7 +23,7 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +50,7 @@ class Summary:
     rows: dict[str, int]
     files: int
     revision: str | None
+    missing: list[str] = field(default_factory=list)
 
 
 def _tables() -> list[Table]:
@@ -96,10 +101,18 @@ def current_revision() -> str | None:
         return None
 
 
-def _rows(table: Table) -> Iterator[dict[str, Any]]:
+#: What a backup holds instead of the body of a message carrying a set-password link.
+LINK_REMOVED = "(not in the backup: this message held a set-password link)"
+
+
+def _rows(table: Table, *, for_backup: bool = False) -> Iterator[dict[str, Any]]:
     order = list(table.primary_key.columns) or list(table.columns)
     for row in db.session.execute(select(table).order_by(*order)):
-        yield {key: _encode(value) for key, value in row._mapping.items()}
+        encoded = {key: _encode(value) for key, value in row._mapping.items()}
+        if for_backup and table.name == "notification" and encoded.get("secret"):
+            encoded["body_text"] = LINK_REMOVED + "\n"
+            encoded["body_html"] = f"<p>{LINK_REMOVED}</p>"
+        yield encoded
 
 
 def table_rows() -> dict[str, list[dict[str, Any]]]:
@@ -107,15 +120,41 @@ def table_rows() -> dict[str, list[dict[str, Any]]]:
     return {table.name: list(_rows(table)) for table in _tables()}
 
 
-def backup(path: Path) -> Summary:
-    """Write a backup of the database and the evidence files to ``path`` (a zip file)."""
+def missing_files() -> list[tuple[int, str, str]]:
+    """Evidence files whose bytes are not in the upload folder: (id, original name, key)."""
     folder = evidence.upload_folder()
+    rows = db.session.execute(
+        select(
+            evidence.EvidenceFile.id,
+            evidence.EvidenceFile.original_name,
+            evidence.EvidenceFile.storage_key,
+        ).order_by(evidence.EvidenceFile.id)
+    )
+    return [(ident, name, key) for ident, name, key in rows if not (folder / key).is_file()]
+
+
+def backup(path: Path, *, allow_missing_files: bool = False) -> Summary:
+    """Write a backup of the database and the evidence files to ``path`` (a zip file).
+    ``Summary.missing`` lists the evidence files left out (only with ``allow_missing_files``).
+
+    Raises:
+        BackupError: an evidence file is missing from the upload folder (named in the message)
+            and ``allow_missing_files`` is False; nothing is written then.
+    """
+    folder = evidence.upload_folder()
+    missing = missing_files()
+    if missing and not allow_missing_files:
+        names = "; ".join(f"#{i} {name} ({folder / key})" for i, name, key in missing)
+        raise BackupError(
+            f"Evidence files missing from the upload folder ({len(missing)}): {names}. Put them "
+            "back, or pass --allow-missing-files to write the backup without them."
+        )
     revision = current_revision()
     counts: dict[str, int] = {}
     files = 0
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for table in _tables():
-            rows = list(_rows(table))
+            rows = list(_rows(table, for_backup=True))
             counts[table.name] = len(rows)
             archive.writestr(f"tables/{table.name}.json", json.dumps(rows, ensure_ascii=False))
         for (key,) in db.session.execute(select(evidence.EvidenceFile.storage_key)):
@@ -133,7 +172,7 @@ def backup(path: Path) -> Summary:
             "files": files,
         }
         archive.writestr("manifest.json", json.dumps(manifest, indent=2))
-    return Summary(counts, files, revision)
+    return Summary(counts, files, revision, [name for _i, name, _key in missing])
 
 
 def is_empty() -> bool:

@@ -307,7 +307,14 @@ def _deliver_one(session: Session, transport: Transport, ident: int, now: dateti
         counts.abandoned += 1
         session.commit()
         return counts
-    error = transport.send(build_message(note, recipient), secret=note.secret)
+    try:
+        message = build_message(note, recipient)
+    except (ValueError, TypeError, LookupError) as broken:
+        # e.g. a header that cannot hold a value (a display name with a line break, stored
+        # before names were checked): this message fails with the reason, the pass goes on
+        error = f"the message could not be built: {type(broken).__name__}: {broken}"
+    else:
+        error = transport.send(message, secret=note.secret)
     if error is None:
         note.status = NotificationStatus.SENT
         note.sent_at = clock.now()

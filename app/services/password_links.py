@@ -60,14 +60,17 @@ def link_for(user: User) -> str:
     return url_for("auth.reset_password", token=make_token(user), _external=True)
 
 
-def send_link(user: User, link: str, *, invitation: bool) -> None:
+def send_link(user: User, link: str, *, invitation: bool):
     """Queue the e-mail carrying ``link`` to ``user`` in the current transaction (the caller
     commits): an invitation to a new account, or a reset. Marked secret: its body is never shown
     on the outbox page nor in the app, and the log backend leaves it out unless
-    ``PASSWORD_LINKS_IN_LOG``."""
+    ``PASSWORD_LINKS_IN_LOG``.
+
+    Returns the queued `app.models.Notification` (None for an inactive account): after the
+    commit its ``status`` says whether it was sent, is still queued, or was refused."""
     from app.services import notifications
 
-    notifications.queue(
+    return notifications.queue(
         user,
         "account_invitation" if invitation else "password_reset",
         template="account_invitation" if invitation else "password_reset",

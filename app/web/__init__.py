@@ -16,6 +16,7 @@ from app.web.history.routes import bp as history_bp
 from app.web.main.routes import bp as main_bp
 from app.web.monitoring.routes import bp as monitoring_bp
 from app.web.notifications.routes import bp as notifications_bp
+from app.web.ops.routes import bp as ops_bp
 from app.web.public.routes import bp as public_bp
 from app.web.publication.routes import bp as publication_bp
 from app.web.recommendations.routes import bp as recommendations_bp
@@ -50,4 +51,5 @@ BLUEPRINTS = [
     confirm_bp,
     tokens_bp,
     documents_bp,
+    ops_bp,
 ]

@@ -198,6 +198,21 @@ def diagram_page(body, status: int = 200) -> Response:
     return response
 
 
+def actor_name(actor, review) -> str:
+    """How the person who took a step on ``review`` is named to the viewer: their display name,
+    except a peer reviewer's to anyone `access` refuses ``review.reviewer_names`` (the reviewed
+    state's focal points), who read "the review team" (issue 14); no actor: "system"."""
+    from app.models import Role
+
+    if actor is None:
+        return gettext("system")
+    if actor.role == Role.REVIEWER and not access.can(
+        current_user, "review.reviewer_names", review
+    ):
+        return gettext("the review team")
+    return actor.display_name
+
+
 def get_or_404(model, ident):
     obj = db.session.get(model, ident)
     if obj is None:
@@ -237,6 +252,7 @@ def init_app(app: Flask) -> None:
         now=clock.now,
         current_stage=lambda review: STAGE_OF_STATUS.get(review.status),
         unread_notifications=_unread_notifications,
+        actor_name=actor_name,
         languages=LANGUAGES,
         current_language=current_language,
         text_direction=text_direction,

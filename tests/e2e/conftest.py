@@ -35,7 +35,8 @@ from tests.factories import PASSWORD, Factories
 CHROMIUM = os.environ.get("PILLARS_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = bool(os.environ.get("CI")) or os.environ.get("PILLARS_REQUIRE_E2E") == "1"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-AXE = Path(__file__).resolve().parents[2] / "app" / "static" / "vendor" / "axe-core" / "axe.min.js"
+#: axe-core lives beside the tests, outside app/static: it is never served to users (issue 14).
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 
 
 def _missing_browser() -> str | None:
@@ -173,7 +174,7 @@ class People:
         self.pages[who] = page
         self.item._open_pages = self.pages
         if user is not None:
-            sign_in(page, user.email)
+            sign_in_as(page, user)
         return page
 
     def close(self):
@@ -181,11 +182,25 @@ class People:
             context.close()
 
 
-def sign_in(page, email: str, password: str = PASSWORD) -> None:
+def sign_in_as(page, user) -> None:
+    """Sign ``user`` in, with the second step when their role must use one (the secretariat:
+    enrolled with the test key first, as `login_as` does)."""
+    from tests.conftest import current_code, enrol_if_required
+
+    enrol_if_required(user)
+    sign_in(page, user.email, code=current_code(user) if user.has_two_factor else None)
+
+
+def sign_in(page, email: str, password: str = PASSWORD, code: str | None = None) -> None:
+    """Sign in through the login page; ``code``: the authenticator code of the second step."""
     page.goto("/login")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    if code is not None:
+        page.wait_for_url("**/login/code")
+        page.get_by_label("Code").fill(code)
+        page.get_by_role("button", name="Verify").click()
     page.wait_for_url("**/home")
 
 

@@ -1,7 +1,7 @@
 """axe-core on every main page of each role, and a form used by keyboard alone.
 
 Browser tests (SQLite only; see ``tests/e2e/conftest.py``). axe-core 4.14.1 (vendored from the
-npm registry in ``app/static/vendor/axe-core/``, MPL-2.0) is injected by the test, not served to
+npm registry in ``tests/e2e/vendor/axe-core/``, MPL-2.0) is injected by the test, not served to
 users; the contexts bypass the Content-Security-Policy for that injection only. A page passes
 when axe reports no violation of impact "serious" or "critical" (WCAG 2.x A/AA rules and axe's
 best practices).
@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.models import Assignment, FrameworkSection, Role
-from tests.e2e.conftest import ARTIFACTS, AXE, sign_in
+from tests.e2e.conftest import ARTIFACTS, AXE, sign_in_as
 from tests.factories import prepared_review
 from workflows import AssignmentStatus, ReviewStatus
 
@@ -52,7 +52,7 @@ def walk(browser, live, who: str, user, urls: list[str], found: dict, item) -> N
         item._open_pages = {who: page}
         try:
             if user is not None:
-                sign_in(page, user.email)
+                sign_in_as(page, user)
             for url in urls:
                 response = page.goto(url)
                 assert response.status == 200, (who, url, response.status)
@@ -164,6 +164,9 @@ def test_main_pages_of_every_role_have_no_serious_axe_violation(live, browser, r
             "/admin/users",
             "/admin/users/new",
             f"/admin/users/{ids['focal_point'].id}/edit",
+            "/admin/audit",
+            "/admin/two-factor",
+            "/account/two-factor",
         ],
         found,
         request.node,

@@ -7,7 +7,20 @@ runs before every request of the blueprint, so a new route cannot forget it.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -19,6 +32,7 @@ from app.extensions import db
 from app.i18n import sorted_by_name
 from app.models import (
     ORGANISATION_ROLES,
+    AccountEvent,
     Cycle,
     Framework,
     Notification,
@@ -29,11 +43,12 @@ from app.models import (
     State,
     User,
 )
+from app.services import account_audit, password_links, two_factor
 from app.services import admin as service
 from app.services import cycles as cycle_service
 from app.services import draws as draw_service
 from app.services import notifications as notification_service
-from app.services import password_links
+from app.services.account_audit import KINDS
 from app.services.cycles import SetupError
 from app.services.worklist import next_deadline
 from app.web.admin.forms import (
@@ -126,15 +141,53 @@ def user_new():
             db.session.rollback()
             error, status = str(refused), _refusal_status(refused)
         else:
+            account_audit.record(
+                "account_created",
+                subject=user,
+                actor=current_user,
+                detail={"role": user.role.value},
+            )
+            note = None
             if invite:
-                password_links.send_link(user, password_links.link_for(user), invitation=True)
+                note = password_links.send_link(
+                    user, password_links.link_for(user), invitation=True
+                )
+                account_audit.record(
+                    "link_issued",
+                    subject=user,
+                    actor=current_user,
+                    detail={"purpose": "invitation", "delivery": "e-mail and shown to copy"},
+                )
             db.session.commit()
             flash(_("Account created for %(name)s.", name=user.display_name), "success")
             if invite:
-                flash(_("A link to set the password was sent to %(email)s.", email=user.email))
+                category, message = link_delivery_message(note, user.email)
+                flash(message, category)
                 return _show_password_link(user)
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None, error=error), status
+
+
+def link_delivery_message(note: Notification | None, email: str) -> tuple[str, str]:
+    """What became of the e-mail carrying a new account's set-password link, read after the
+    commit (the message is tried right after it): sent, queued (waiting for the outbox pass), or
+    refused with the server's answer. Returns (flash category, message) (issue 14)."""
+    if note is None:
+        return "warning", _("No link was e-mailed: the account is inactive.")
+    db.session.refresh(note)
+    if note.status == NotificationStatus.SENT:
+        return "info", _("A link to set the password was sent to %(email)s.", email=email)
+    if note.status == NotificationStatus.QUEUED:
+        return "info", _(
+            "A link to set the password is queued for %(email)s: the next outbox pass sends it.",
+            email=email,
+        )
+    return "warning", _(
+        "The mail server refused the e-mail with the link to %(email)s: %(error)s. Copy the "
+        "link below and give it to the person another way; the outbox retries the e-mail.",
+        email=email,
+        error=note.last_error or "—",
+    )
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -188,7 +241,163 @@ def user_password_link(user_id: int):
     if not user.active:
         flash(_("The account is deactivated: activate it before making a link."), "warning")
         return redirect(url_for("admin.user_edit", user_id=user.id))
+    account_audit.record(
+        "link_issued", subject=user, actor=current_user, detail={"delivery": "shown to copy"}
+    )
+    db.session.commit()
     return _show_password_link(user)
+
+
+@bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])
+def user_two_factor_reset(user_id: int):
+    """Remove an account's second factor, with a reason (issue 14): another secretariat member
+    only; the reason goes to the account audit log."""
+    user = get_or_404(User, user_id)
+    access.require(current_user, "two_factor.reset", user)
+    reason = (request.form.get("reason") or "")[:1000]
+    try:
+        two_factor.reset(user, current_user, reason)
+    except two_factor.TwoFactorError as refused:
+        db.session.rollback()
+        return _render_user_edit(user, reset_error=str(refused), reset_reason=reason), 422
+    db.session.commit()
+    flash(
+        _(
+            "The second factor of %(name)s was removed; they set it up again at their next "
+            "sign-in.",
+            name=user.display_name,
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+def _render_user_edit(user: User, **extra):
+    form = UserEditForm(
+        formdata=None,
+        data={
+            "display_name": user.display_name,
+            "role": user.role,
+            "state": user.state_id,
+            "active": user.active,
+            "base_version": service.account_version(user),
+        },
+    )
+    form.account_email = user.email
+    form.state.choices = _state_choices(service.all_states(), _("— none (secretariat) —"))
+    return render_template("admin/user_form.html", form=form, user=user, error=None, **extra)
+
+
+# --- second factor: which roles must use it -----------------------------------------------------
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+def two_factor_policy():
+    """Which roles must sign in with a second factor (the secretariat always, in production)."""
+    access.require(current_user, "two_factor.policy")
+    if request.method == "POST":
+        try:
+            for role in Role:
+                if role == Role.SECRETARIAT and two_factor.secretariat_required():
+                    continue
+                two_factor.set_requirement(
+                    role, request.form.get(f"required-{role.value}") == "y", current_user
+                )
+        except two_factor.TwoFactorError as refused:
+            db.session.rollback()
+            flash(str(refused), "warning")
+        else:
+            db.session.commit()
+            flash(_("Two-step sign-in requirements saved."), "success")
+        return redirect(url_for("admin.two_factor_policy"))
+    return render_template(
+        "admin/two_factor.html",
+        required=two_factor.requirements(),
+        fixed=two_factor.secretariat_required(),
+        roles=list(Role),
+    )
+
+
+# --- account audit log -------------------------------------------------------------------------
+
+
+def _audit_filters() -> tuple[dict, str, str | None]:
+    """The audit page's filters from the query string: (filters for `events_query`, the zone
+    times are shown in, an error message). Dates are whole days in that zone; the zone chosen
+    is remembered for the session (default UTC)."""
+    zone = request.args.get("tz", "").strip() or session.get("time_zone", "UTC")
+    error = None
+    try:
+        cycle_service.check_time_zone(zone)
+    except SetupError:
+        error, zone = _("Unknown time zone %(zone)s: times are shown in UTC.", zone=zone), "UTC"
+    session["time_zone"] = zone
+    chosen: dict = {
+        "kind": request.args.get("kind", "") if request.args.get("kind") in KINDS else "",
+        "account": request.args.get("account", "")[:254],
+        "address": request.args.get("address", "")[:64],
+    }
+    for key, bound in (("since", "from"), ("until", "to")):
+        text = request.args.get(bound, "").strip()
+        if not text:
+            continue
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            error = _("Dates are written YYYY-MM-DD, e.g. 2027-03-12.")
+            continue
+        start = datetime.combine(day, time.min, tzinfo=ZoneInfo(zone))
+        chosen[key] = start if key == "since" else start + timedelta(days=1)
+    return chosen, zone, error
+
+
+@bp.route("/audit")
+def audit():
+    """The account audit log (issue 14): newest first, filtered, times in the viewer's zone."""
+    access.require(current_user, "audit.view")
+    chosen, zone, error = _audit_filters()
+    listing = paginate(
+        account_audit.events_query(**chosen),
+        {"time": (AccountEvent.created_at, AccountEvent.id)},
+        default="-time",
+        tiebreak=AccountEvent.id,
+        per_page=50,
+    )
+    return render_template(
+        "admin/audit.html",
+        listing=listing,
+        kinds=KINDS,
+        zone=zone,
+        zones=TIME_ZONES,
+        error=error,
+        args=request.args,
+        describe=account_audit.describe,
+        reasons=account_audit.FAILURE_REASONS,
+    )
+
+
+@bp.route("/audit.csv")
+def audit_csv():
+    """The audit log with the page's filters as CSV (every matching row, newest first)."""
+    access.require(current_user, "audit.view")
+    chosen, zone, _error = _audit_filters()
+    events = (
+        db.session.scalars(
+            account_audit.events_query(**chosen).order_by(
+                AccountEvent.created_at.desc(), AccountEvent.id.desc()
+            )
+        )
+        .unique()
+        .all()
+    )
+    return Response(
+        account_audit.to_csv(events, zone),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": "attachment; filename=pillars-account-audit.csv",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _show_password_link(user: User):

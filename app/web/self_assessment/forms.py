@@ -24,6 +24,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.validators import Length
 
 from app.models import (
     ASSISTANCE_KINDS,
@@ -35,6 +36,25 @@ from app.models import (
 )
 from app.services import self_assessment as service
 from app.web.forms import optional_int
+
+#: The limit of every free-text answer, as for the other long texts (evaluations, reports):
+#: long enough for any real answer, short enough to refuse a pasted book (issue 14).
+TEXT_LIMIT = 50_000
+
+
+def _limited() -> list:
+    """The validators of a long text: at most `TEXT_LIMIT` characters, with a message saying so
+    (the page shows the typed text back)."""
+    return [
+        Length(
+            max=TEXT_LIMIT,
+            message=_l(
+                "This text has %(length)d characters; at most %(max)d are accepted. Shorten it "
+                "and save again: what you typed is kept below."
+            ),
+        )
+    ]
+
 
 CHOICE_LABELS = {"yes": _l("Yes"), "partial": _l("Partial"), "no": _l("No")}
 
@@ -58,6 +78,7 @@ class SectionForm(FlaskForm):
 
     capacity_gaps = TextAreaField(
         _l("Identified capacity gaps"),
+        validators=_limited(),
         description=_l("What is missing in this area, in the state's own assessment."),
         render_kw={"rows": 4},
     )
@@ -67,6 +88,7 @@ class SectionForm(FlaskForm):
     )
     assistance_details = TextAreaField(
         _l("Details of the assistance sought"),
+        validators=_limited(),
         description=_l("What kind of help, from whom, for which institution."),
         render_kw={"rows": 3},
     )
@@ -164,12 +186,17 @@ def section_form(
         narrative_label = (
             _l("Answer") if question.answer_type == AnswerType.TEXT else _l("Narrative")
         )
-        setattr(Form, f"{code}-narrative", TextAreaField(narrative_label, render_kw={"rows": 5}))
+        setattr(
+            Form,
+            f"{code}-narrative",
+            TextAreaField(narrative_label, validators=_limited(), render_kw={"rows": 5}),
+        )
         setattr(
             Form,
             f"{code}-evidence",
             TextAreaField(
                 _l("Evidence"),
+                validators=_limited(),
                 description=_l("Documents, laws, reports cited (one per line)."),
                 render_kw={"rows": 3},
             ),
