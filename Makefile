@@ -6,6 +6,8 @@
 #   make i18n-extract / i18n-update / i18n-compile   the interface catalogs of the six UN
 #               languages (translations/): extract the messages, merge them into each language's
 #               catalog, compile the catalogs (done by make install; compiled files are not committed)
+#   make lock   resolve requirements*.in into the hashed lock files requirements*.txt
+#               (one package: make lock UPGRADE=flask)
 #   make bench  the benchmark (bench/run.py) on SQLite; make bench-postgres on PostgreSQL
 #               (BENCH_ARGS="--fresh" rebuilds the bench database)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -15,7 +17,7 @@ FLASK := $(BIN)/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 PORT ?= 5000
 
-.PHONY: install db demo run test test-postgres bench bench-postgres lint format babel-extract \
+.PHONY: lock install db demo run test test-postgres bench bench-postgres lint format babel-extract \
 	i18n-extract i18n-update i18n-compile clean
 LANGS := ar es fr ru zh
 CATALOGS := $(foreach lang,$(LANGS),translations/$(lang)/LC_MESSAGES/messages.po)
@@ -24,10 +26,18 @@ COMPILED := $(CATALOGS:.po=.mo)
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed $(COMPILED)
+
+# The lock files pin every package, direct and indirect, with hashes (pip-tools). UPGRADE=NAME
+# moves that one package (and what it needs) to its newest release; nothing else changes.
+LOCK_FLAGS = --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	--no-emit-find-links $(if $(UPGRADE),--upgrade-package $(UPGRADE))
+lock: $(VENV)/.installed
+	$(BIN)/pip-compile $(LOCK_FLAGS) -o requirements.txt requirements.in
+	$(BIN)/pip-compile $(LOCK_FLAGS) -o requirements-dev.txt requirements-dev.in
 
 # each language's catalog compiled when it changed (the .mo files are build output, not committed)
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
