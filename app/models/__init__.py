@@ -53,6 +53,7 @@ from app.models.recommendation import (
 )
 from app.models.report import FactualComment, Report, ReportSection
 from app.models.review import DeadlineChange, Review, ReviewDeadline
+from app.models.sa_version import SelfAssessmentVersion
 from app.models.stakeholder import (
     StakeholderSubmission,
     StakeholderSummary,
@@ -145,6 +146,7 @@ __all__ = [
     "Response",
     "ResponsePosition",
     "Review",
+    "SelfAssessmentVersion",
     "ReviewDeadline",
     "Role",
     "SectionGaps",

@@ -235,8 +235,9 @@ def save_section(
     ``data``: ``{"answers": {question_code: {"level": int | None, "choice": str | None,
     "narrative": str, "evidence": str}}, "capacity_gaps": str, "assistance_sought": [kind, ...],
     "assistance_details": str}``. Questions missing from ``data["answers"]`` are left as they are.
-    A changed answer gets ``updated_by_id``/``updated_at`` and loses its ``prefilled`` mark (it is
-    now the state's own answer, not the UN Treaty Collection pre-fill).
+    A changed answer gets ``updated_by_id``/``updated_at`` and loses its ``prefilled`` and
+    carried-over (``carried_from_id``) marks (it is now the state's own answer, not the UN Treaty
+    Collection pre-fill nor a copy of an earlier review's).
 
     ``base_version`` is the `version_of` the section the person's page was rendered from; when
     the section was saved since and this save would change anything, nothing is stored. A save
@@ -276,6 +277,7 @@ def save_section(
         for name, value in values.items():
             setattr(answer, name, value)
         answer.prefilled = False
+        answer.carried_from_id = None
         answer.updated_at = now
         answer.updated_by_id = user.id
     if gaps_change is not None:
