@@ -81,8 +81,8 @@ def test_secretariat_sees_what_changed_question_by_question(client, db, make, lo
     assert listing.status_code == 200
     assert "Version 2" in listing.get_data(as_text=True)
     page = client.get(f"/reviews/{review.id}/self-assessment/versions/2").get_data(as_text=True)
-    assert '<del class="text-danger">40 </del>' in page
-    assert '<ins class="text-success">44 </ins>' in page
+    assert '<del class="text-danger">40</del>' in page
+    assert '<ins class="text-success">44</ins>' in page
     assert "2 — Developing" in page and "3 — Established" in page
     assert "SEC-1" in page
     assert "SEC-2" not in page and "COM-3" not in page  # unchanged questions are left out

@@ -126,8 +126,9 @@ class Change:
 
 
 def word_diff(before: str, after: str) -> list[tuple[str, str]]:
-    """``after`` compared with ``before`` word by word (whitespace kept with the word before it):
-    ``[(op, text)]`` with op in ``equal``, ``delete``, ``insert``; adjacent runs merged."""
+    """``after`` compared with ``before`` word by word: ``[(op, text)]`` with op in ``equal``,
+    ``delete``, ``insert``; the spaces around a changed run are ``equal`` parts (a replaced run is
+    its deletion, a space, its insertion)."""
     old = re.findall(r"\S+\s*", before or "")
     new = re.findall(r"\S+\s*", after or "")
     parts: list[tuple[str, str]] = []
@@ -136,11 +137,14 @@ def word_diff(before: str, after: str) -> list[tuple[str, str]]:
         if op == "equal":
             parts.append(("equal", "".join(old[i1:i2])))
             continue
-        if i2 > i1:
-            parts.append(("delete", "".join(old[i1:i2])))
-        if j2 > j1:
-            parts.append(("insert", "".join(new[j1:j2])))
-    return parts
+        removed, added = "".join(old[i1:i2]), "".join(new[j1:j2])
+        if removed:
+            parts.append(("delete", removed.rstrip()))
+            parts.append(("equal", " " if added else removed[len(removed.rstrip()) :]))
+        if added:
+            parts.append(("insert", added.rstrip()))
+            parts.append(("equal", added[len(added.rstrip()) :]))
+    return [(op, text) for op, text in parts if text]
 
 
 def _shown(name: str, value: Any) -> str:
