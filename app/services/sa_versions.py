@@ -106,6 +106,18 @@ def versions_of(review: Review) -> list[SelfAssessmentVersion]:
     )
 
 
+def version_count(review: Review) -> int:
+    """How many versions ``review`` has (its submissions so far; 1 query, no content read)."""
+    return (
+        db.session.scalar(
+            select(func.count(SelfAssessmentVersion.id)).where(
+                SelfAssessmentVersion.review_id == review.id
+            )
+        )
+        or 0
+    )
+
+
 @dataclass
 class FieldChange:
     """One changed field: its label and the word diff ``[(op, text)]``, op in equal / delete /

@@ -115,21 +115,25 @@ def section_by_number(review: Review, number: int) -> FrameworkSection | None:
     )
 
 
-def section_progress(review: Review) -> list[SectionProgress]:
+def section_progress(
+    review: Review, sections: list[FrameworkSection] | None = None
+) -> list[SectionProgress]:
     """Per framework section, in order: required answered / required total, answered / total.
 
-    Two queries whatever the number of sections or questions. An answer counts when
-    `Answer.is_given` says so for its question's answer type (the same rule as the
+    Two queries whatever the number of sections or questions (one when ``sections``, the
+    review's framework sections in order as `sections_of` returns, are given). An answer counts
+    when `Answer.is_given` says so for its question's answer type (the same rule as the
     ``submit_self_assessment`` guard).
     """
     framework_id = review.cycle.framework_id
     if framework_id is None:
         return []
-    sections = db.session.scalars(
-        select(FrameworkSection)
-        .where(FrameworkSection.framework_id == framework_id)
-        .order_by(FrameworkSection.number)
-    ).all()
+    if sections is None:
+        sections = db.session.scalars(
+            select(FrameworkSection)
+            .where(FrameworkSection.framework_id == framework_id)
+            .order_by(FrameworkSection.number)
+        ).all()
     progress = {s.id: SectionProgress(section=s) for s in sections}
     rows = db.session.execute(
         select(Question.section_id, Question.code, Question.required, Question.answer_type, Answer)

@@ -45,16 +45,21 @@ def _load(review_id: int) -> Review:
 @login_required
 def overview(review_id: int):
     review = _load(review_id)
-    progress = service.section_progress(review)
     editable = access.can(current_user, "self_assessment.edit", review)
     context = {}
-    carry_source = sa_versions.carry_source(review) if editable else None
-    if not editable:
+    if editable:
+        progress = service.section_progress(review)
+    else:
+        sections = service.sections_of(review)
+        progress = service.section_progress(review, sections)
         context = {
-            "sections": service.sections_of(review),
+            "sections": sections,
             "answers": service.answers_of(review),
             "gaps": service.gaps_of(review),
         }
+    version_count = sa_versions.version_count(review)
+    # starting from the last adopted review is offered until the first submission
+    carry_source = sa_versions.carry_source(review) if editable and not version_count else None
     return render_template(
         "self_assessment/overview.html",
         review=review,
@@ -66,7 +71,7 @@ def overview(review_id: int):
         choice_labels=CHOICE_LABELS,
         assistance_kinds=ASSISTANCE_KINDS,
         files=evidence.files_by_question(review),
-        version_count=len(sa_versions.versions_of(review)),
+        version_count=version_count,
         carry_source=carry_source,
         **context,
     )
