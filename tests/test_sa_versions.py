@@ -3,6 +3,7 @@ after a return for revision, and a new cycle's sections started from the last ad
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import select
@@ -152,7 +153,9 @@ def test_focal_point_starts_a_section_from_the_last_adopted_review(client, db, m
     assert _answer(db, new, "SEC-2").carried_from_id == old.id  # not edited: still marked
 
     overview = client.get(f"/reviews/{new.id}/self-assessment").get_data(as_text=True)
-    assert "data-confirm=" in overview  # the section has answers: copying again asks first
+    forms = dict(re.findall(r'action="[^"]*/(\d+)/carry-over"(.*?)</form>', overview, re.S))
+    assert "data-confirm=" in forms["2"]  # the section has answers: copying again asks first
+    assert "data-confirm=" not in forms["3"]  # nothing to lose there: no question asked
 
 
 def test_no_carry_over_without_an_adopted_review(client, db, make, login_as):
