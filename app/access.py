@@ -334,6 +334,10 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
         and review.status == R.SELF_ASSESSMENT
         and review.cycle.status == CycleStatus.OPEN
     ),
+    # the frozen versions and what changed between them (issue 16): whoever reads the answers
+    "self_assessment.versions": _view_self_assessment,
+    # starting a section from the state's last adopted review: whoever edits the answers
+    "self_assessment.carry_over": lambda user, review: RULES["self_assessment.edit"](user, review),
     "evaluation.list": lambda user, review: is_secretariat(user) or is_team_member(user, review),
     "evaluation.view": _view_evaluation,
     # whether an evaluation was submitted is derived from it: a co-reviewer learns it (and how

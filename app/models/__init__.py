@@ -55,6 +55,7 @@ from app.models.recommendation import (
 )
 from app.models.report import FactualComment, Report, ReportSection
 from app.models.review import DeadlineChange, Review, ReviewDeadline
+from app.models.sa_version import SelfAssessmentVersion
 from app.models.stakeholder import (
     StakeholderSubmission,
     StakeholderSummary,
@@ -151,6 +152,7 @@ __all__ = [
     "Response",
     "ResponsePosition",
     "Review",
+    "SelfAssessmentVersion",
     "ReviewDeadline",
     "Role",
     "SectionGaps",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
 from app.models.framework import FrameworkSection, Question
+from app.models.review import Review
 
 
 class Choice(enum.StrEnum):
@@ -44,10 +45,13 @@ class Answer(Base):
     narrative: Mapped[str] = mapped_column(Text, default="")
     evidence: Mapped[str] = mapped_column(Text, default="")
     prefilled: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The review this answer was copied from ("carried over", issue 16), until the state edits it.
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("review.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     question: Mapped[Question] = relationship()
+    carried_from: Mapped[Review | None] = relationship(foreign_keys=[carried_from_id])
 
     def is_given(self, answer_type: str) -> bool:
         """True when the answer counts for the "all required answers given" guard."""

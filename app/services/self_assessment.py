@@ -115,21 +115,25 @@ def section_by_number(review: Review, number: int) -> FrameworkSection | None:
     )
 
 
-def section_progress(review: Review) -> list[SectionProgress]:
+def section_progress(
+    review: Review, sections: list[FrameworkSection] | None = None
+) -> list[SectionProgress]:
     """Per framework section, in order: required answered / required total, answered / total.
 
-    Two queries whatever the number of sections or questions. An answer counts when
-    `Answer.is_given` says so for its question's answer type (the same rule as the
+    Two queries whatever the number of sections or questions (one when ``sections``, the
+    review's framework sections in order as `sections_of` returns, are given). An answer counts
+    when `Answer.is_given` says so for its question's answer type (the same rule as the
     ``submit_self_assessment`` guard).
     """
     framework_id = review.cycle.framework_id
     if framework_id is None:
         return []
-    sections = db.session.scalars(
-        select(FrameworkSection)
-        .where(FrameworkSection.framework_id == framework_id)
-        .order_by(FrameworkSection.number)
-    ).all()
+    if sections is None:
+        sections = db.session.scalars(
+            select(FrameworkSection)
+            .where(FrameworkSection.framework_id == framework_id)
+            .order_by(FrameworkSection.number)
+        ).all()
     progress = {s.id: SectionProgress(section=s) for s in sections}
     rows = db.session.execute(
         select(Question.section_id, Question.code, Question.required, Question.answer_type, Answer)
@@ -235,8 +239,9 @@ def save_section(
     ``data``: ``{"answers": {question_code: {"level": int | None, "choice": str | None,
     "narrative": str, "evidence": str}}, "capacity_gaps": str, "assistance_sought": [kind, ...],
     "assistance_details": str}``. Questions missing from ``data["answers"]`` are left as they are.
-    A changed answer gets ``updated_by_id``/``updated_at`` and loses its ``prefilled`` mark (it is
-    now the state's own answer, not the UN Treaty Collection pre-fill).
+    A changed answer gets ``updated_by_id``/``updated_at`` and loses its ``prefilled`` and
+    carried-over (``carried_from_id``) marks (it is now the state's own answer, not the UN Treaty
+    Collection pre-fill nor a copy of an earlier review's).
 
     ``base_version`` is the `version_of` the section the person's page was rendered from; when
     the section was saved since and this save would change anything, nothing is stored. A save
@@ -276,6 +281,7 @@ def save_section(
         for name, value in values.items():
             setattr(answer, name, value)
         answer.prefilled = False
+        answer.carried_from_id = None
         answer.updated_at = now
         answer.updated_by_id = user.id
     if gaps_change is not None:

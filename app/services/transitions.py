@@ -581,6 +581,13 @@ def _review_withdrawn(review: Review, actor: User, reason: str, now: datetime) -
     _close_open_assignments(review, actor, "Closed automatically: the review was withdrawn.", now)
 
 
+def _self_assessment_submitted(review: Review, actor: User, reason: str, now: datetime) -> None:
+    """Freeze the submitted answers as the review's next numbered version (issue 16)."""
+    from app.services.sa_versions import freeze
+
+    freeze(review, actor, now)
+
+
 def _report_adopted(review: Review, actor: User, reason: str, now: datetime) -> None:
     _set_report(review, adopted_at=now)
 
@@ -640,6 +647,7 @@ SIDE_EFFECTS: dict[tuple[str, str], Callable[[Any, User, str, datetime], None]] 
     ("review", "hold_another_round"): _enhanced("another_round"),
     ("review", "give_formal_notice"): _enhanced("formal_notice"),
     ("cycle", "open_cycle"): _cycle_opened,
+    ("review", "submit_self_assessment"): _self_assessment_submitted,
     ("review", "submit_draft_report"): _draft_submitted,
     ("review", "adopt_report"): _report_adopted,
     ("review", "withdraw"): _review_withdrawn,

@@ -21,12 +21,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app import access
 from app.extensions import db
 from app.models import ASSISTANCE_KINDS, EvidenceFile, Review
-from app.services import clock, evidence, history
+from app.services import clock, evidence, history, sa_versions
 from app.services import self_assessment as service
 from app.web.helpers import get_or_404
 from app.web.self_assessment.forms import CHOICE_LABELS, section_form
@@ -44,15 +45,21 @@ def _load(review_id: int) -> Review:
 @login_required
 def overview(review_id: int):
     review = _load(review_id)
-    progress = service.section_progress(review)
     editable = access.can(current_user, "self_assessment.edit", review)
     context = {}
-    if not editable:
+    if editable:
+        progress = service.section_progress(review)
+    else:
+        sections = service.sections_of(review)
+        progress = service.section_progress(review, sections)
         context = {
-            "sections": service.sections_of(review),
+            "sections": sections,
             "answers": service.answers_of(review),
             "gaps": service.gaps_of(review),
         }
+    version_count = sa_versions.version_count(review)
+    # starting from the last adopted review is offered until the first submission
+    carry_source = sa_versions.carry_source(review) if editable and not version_count else None
     return render_template(
         "self_assessment/overview.html",
         review=review,
@@ -64,8 +71,70 @@ def overview(review_id: int):
         choice_labels=CHOICE_LABELS,
         assistance_kinds=ASSISTANCE_KINDS,
         files=evidence.files_by_question(review),
+        version_count=version_count,
+        carry_source=carry_source,
         **context,
     )
+
+
+@bp.route("/versions")
+@login_required
+def versions(review_id: int):
+    """The numbered versions of the self-assessment, one per submission (issue 16)."""
+    review = _load(review_id)
+    access.require(current_user, "self_assessment.versions", review, hide=True)
+    return render_template(
+        "self_assessment/versions.html",
+        review=review,
+        versions=list(reversed(sa_versions.versions_of(review))),
+    )
+
+
+@bp.route("/versions/<int:number>")
+@login_required
+def version(review_id: int, number: int):
+    """What changed in version ``number`` since the one before it, question by question."""
+    review = _load(review_id)
+    access.require(current_user, "self_assessment.versions", review, hide=True)
+    found = sa_versions.changes(review, service.sections_of(review), number)
+    if found is None:
+        abort(404)
+    current, previous, changes = found
+    return render_template(
+        "self_assessment/version.html",
+        review=review,
+        current=current,
+        previous=previous,
+        changes=changes,
+    )
+
+
+@bp.route("/<int:number>/carry-over", methods=["POST"])
+@login_required
+def carry_over(review_id: int, number: int):
+    """Start section ``number`` from the state's answers of its last adopted review."""
+    review = _load(review_id)
+    access.require(current_user, "self_assessment.carry_over", review)
+    current = service.section_by_number(review, number)
+    if current is None:
+        abort(404)
+    try:
+        copied = sa_versions.carry_section(review, current, current_user)
+    except service.SelfAssessmentError as refused:
+        db.session.rollback()
+        flash(str(refused), "warning")
+        return redirect(url_for(".overview", review_id=review.id))
+    db.session.commit()
+    flash(
+        ngettext(
+            "%(num)d answer copied into section %(section)s; please check it.",
+            "%(num)d answers copied into section %(section)s; please check them.",
+            copied,
+            section=current.number,
+        ),
+        "success" if copied else "info",
+    )
+    return redirect(url_for(".section", review_id=review.id, number=current.number))
 
 
 @bp.route("/<int:number>", methods=["GET", "POST"])
