@@ -5,8 +5,8 @@ Issue 16 item 6: a frozen, numbered copy of a review's answers at each submissio
 copied from until the state edits it. Existing reviews get no versions (their earlier
 submissions were not frozen); existing answers are their state's own (NULL).
 
-Revision ID: 0014_sa_versions
-Revises: 0013_current_rows
+Revision ID: 0016_sa_versions
+Revises: 0015_accounts
 Create Date: 2026-12-06 05:00:00
 
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0014_sa_versions"
-down_revision = "0013_current_rows"
+revision = "0016_sa_versions"
+down_revision = "0015_accounts"
 branch_labels = None
 depends_on = None
 
