@@ -12,10 +12,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app import access
 from app.extensions import db
-from app.models import ASSISTANCE_KINDS, Assignment
+from app.models import ASSISTANCE_KINDS, Assignment, Review
 from app.services import evaluation as service
 from app.services import evidence
 from app.services import self_assessment as self_assessment_service
@@ -141,11 +143,10 @@ def _section_valid(form, section_id: int) -> bool:
 
 def _state_answers(review) -> dict:
     """The reviewed state's self-assessment for the page, when the person may read it: answers by
-    question id, gaps by section id, evidence files by question id; the sections' questions are
-    loaded in the same identity map (5 queries, however many sections)."""
+    question id, gaps by section id, evidence files by question id (3 queries, however many
+    sections; the sections come with their questions loaded, as `edit` reads them)."""
     if not access.can(current_user, "self_assessment.view", review):
         return {"state_visible": False}
-    self_assessment_service.sections_of(review)  # loads every section's questions
     return {
         "state_visible": True,
         "answers": self_assessment_service.answers_of(review),
@@ -154,6 +155,21 @@ def _state_answers(review) -> dict:
         "choice_labels": CHOICE_LABELS,
         "assistance_kinds": ASSISTANCE_KINDS,
     }
+
+
+def _assignment_with_review(assignment_id: int) -> Assignment:
+    """The assignment with its review, the review's cycle and state (1 query), or 404."""
+    assignment = db.session.scalar(
+        select(Assignment)
+        .where(Assignment.id == assignment_id)
+        .options(
+            joinedload(Assignment.review).joinedload(Review.cycle),
+            joinedload(Assignment.review).joinedload(Review.state),
+        )
+    )
+    if assignment is None:
+        abort(404)
+    return assignment
 
 
 def _page_posted() -> bool:
@@ -241,9 +257,9 @@ def _save_draft(evaluation, form, sections, adding: bool, remove_id: int | None)
 @bp.route("/<int:assignment_id>/evaluation", methods=["GET", "POST"])
 @login_required
 def edit(assignment_id: int):
-    assignment = get_or_404(Assignment, assignment_id)
+    assignment = _assignment_with_review(assignment_id)
     access.require(current_user, "evaluation.view", assignment, hide=True)
-    sections = service.framework_sections(assignment.review)
+    sections = self_assessment_service.sections_of(assignment.review)  # questions loaded
     if not access.can(current_user, "evaluation.edit", assignment):
         if access.can(current_user, "evaluation.author", assignment):
             if request.method == "GET":
