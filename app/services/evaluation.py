@@ -190,6 +190,22 @@ def save_evaluation(
     db.session.flush()
 
 
+def save_evaluation_section(evaluation: Evaluation, section_id: int, entered: SectionInput) -> None:
+    """Store one framework section's rating, findings and good practices (the per-section save of
+    the evaluation page); the summary, the other sections and the proposals are left as stored.
+    Flushes.
+    """
+    row = next((r for r in evaluation.sections if r.section_id == section_id), None)
+    if row is None:
+        row = EvaluationSection(evaluation=evaluation, section_id=section_id)
+        db.session.add(row)
+    row.rating = entered.rating
+    row.findings = entered.findings.strip()
+    row.good_practices = entered.good_practices.strip()
+    evaluation.updated_at = clock.now()
+    db.session.flush()
+
+
 def add_proposal(
     evaluation: Evaluation, section_id: int, text: str, action_category: int
 ) -> ProposedRecommendation:

@@ -12,16 +12,21 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app import access
 from app.extensions import db
-from app.models import Assignment
+from app.models import ASSISTANCE_KINDS, Assignment, Review
 from app.services import evaluation as service
+from app.services import evidence
+from app.services import self_assessment as self_assessment_service
 from app.services.concurrency import is_stale
 from app.services.transitions import ActedFirst, apply_transition, refusal_text
 from app.web.evaluation.forms import build_evaluation_form
 from app.web.events import fire_from_form
 from app.web.helpers import get_or_404, safe_next
+from app.web.self_assessment.forms import CHOICE_LABELS
 from workflows import AssignmentStatus, InvalidTransition, TransitionRefused
 
 bp = Blueprint("evaluation", __name__, url_prefix="/assignments")
@@ -113,6 +118,60 @@ def _initial_data(evaluation, sections) -> dict:
     return data
 
 
+def _unsaved_elsewhere(form, evaluation, sections, saved_section_id: int) -> bool:
+    """Whether ``form`` holds text or ratings, outside section ``saved_section_id``, that differ
+    from what ``evaluation`` stores (the summary and the other sections; proposals not counted)."""
+    stored = _initial_data(evaluation, sections)
+    posted = {"summary": form.summary.data or ""}
+    for s in sections:
+        if s.id == saved_section_id:
+            continue
+        rating = form.rating(s.id).data
+        posted[f"rating_{s.id}"] = "" if rating is None else str(rating)
+        posted[f"findings_{s.id}"] = form.findings(s.id).data or ""
+        posted[f"good_practices_{s.id}"] = form.good_practices(s.id).data or ""
+    return any((stored.get(key) or "").strip() != value.strip() for key, value in posted.items())
+
+
+def _section_valid(form, section_id: int) -> bool:
+    """Whether the page's hidden fields and section ``section_id``'s fields passed validation
+    (run `validate_on_submit` first); errors elsewhere do not stop a per-section save."""
+    names = ("csrf_token", "expected_status", "base_version")
+    names += (f"rating_{section_id}", f"findings_{section_id}", f"good_practices_{section_id}")
+    return not any(form[name].errors for name in names if name in form)
+
+
+def _state_answers(review) -> dict:
+    """The reviewed state's self-assessment for the page, when the person may read it: answers by
+    question id, gaps by section id, evidence files by question id (3 queries, however many
+    sections; the sections come with their questions loaded, as `edit` reads them)."""
+    if not access.can(current_user, "self_assessment.view", review):
+        return {"state_visible": False}
+    return {
+        "state_visible": True,
+        "answers": self_assessment_service.answers_of(review),
+        "gaps": self_assessment_service.gaps_of(review),
+        "files": evidence.files_by_question(review),
+        "choice_labels": CHOICE_LABELS,
+        "assistance_kinds": ASSISTANCE_KINDS,
+    }
+
+
+def _assignment_with_review(assignment_id: int) -> Assignment:
+    """The assignment with its review, the review's cycle and state (1 query), or 404."""
+    assignment = db.session.scalar(
+        select(Assignment)
+        .where(Assignment.id == assignment_id)
+        .options(
+            joinedload(Assignment.review).joinedload(Review.cycle),
+            joinedload(Assignment.review).joinedload(Review.state),
+        )
+    )
+    if assignment is None:
+        abort(404)
+    return assignment
+
+
 def _page_posted() -> bool:
     """Whether the POST came from the evaluation page (it carries the page's hidden fields)."""
     return bool(request.form.get("expected_status") or request.form.get("base_version"))
@@ -138,11 +197,14 @@ def _render_form(
     conflict=None,
     locked=False,
     evaluation=_UNREAD,
+    unsaved=False,
 ):
     """The evaluation form page; ``evaluation`` as already read by the caller (read here if not
-    given: after a save, what is stored now)."""
+    given: after a save, what is stored now). ``unsaved``: the page shows typed text not yet
+    stored (leaving it warns from the start)."""
     if evaluation is _UNREAD:
         evaluation = service.evaluation_of(assignment)
+    saved_rows = {row.section_id: row for row in evaluation.sections} if evaluation else {}
     page = render_template(
         "evaluation/edit.html",
         assignment=assignment,
@@ -153,6 +215,11 @@ def _render_form(
         kept=kept or {},
         conflict=conflict,
         locked=locked,
+        unsaved=unsaved or status != 200,
+        rated={
+            s.id for s in sections if s.id in saved_rows and saved_rows[s.id].rating is not None
+        },
+        **_state_answers(assignment.review),
     )
     return page, status
 
@@ -190,9 +257,9 @@ def _save_draft(evaluation, form, sections, adding: bool, remove_id: int | None)
 @bp.route("/<int:assignment_id>/evaluation", methods=["GET", "POST"])
 @login_required
 def edit(assignment_id: int):
-    assignment = get_or_404(Assignment, assignment_id)
+    assignment = _assignment_with_review(assignment_id)
     access.require(current_user, "evaluation.view", assignment, hide=True)
-    sections = service.framework_sections(assignment.review)
+    sections = self_assessment_service.sections_of(assignment.review)  # questions loaded
     if not access.can(current_user, "evaluation.edit", assignment):
         if access.can(current_user, "evaluation.author", assignment):
             if request.method == "GET":
@@ -211,9 +278,12 @@ def edit(assignment_id: int):
 
     form = build_evaluation_form(sections)
     action = request.form.get("action", "save")
-    adding = action == "add_proposal"
-    remove_id = request.form.get("remove_proposal", type=int)
+    section = _posted_section(sections)
+    adding = action == "add_proposal" and section is None
+    remove_id = None if section else request.form.get("remove_proposal", type=int)
     valid = form.validate_on_submit()
+    if section is not None:
+        valid = _section_valid(form, section.id)
     if valid and form.wants_new_proposal(adding):
         valid = form.check_new_proposal()
     if not valid:
@@ -232,6 +302,8 @@ def edit(assignment_id: int):
         db.session.rollback()
         form.base_version.data = current  # a deliberate second save goes through
         return _render_form(assignment, form, sections, status=409, conflict=_stale_message())
+    if section is not None:
+        return _save_one_section(assignment, evaluation, form, sections, section)
     try:
         _save_draft(evaluation, form, sections, adding, remove_id)
     except service.EvaluationError as error:
@@ -263,6 +335,34 @@ def edit(assignment_id: int):
         return _render_locked(assignment, sections)
     flash(_("Your evaluation is submitted."), "success")
     return redirect(url_for("evaluation.show", assignment_id=assignment.id))
+
+
+def _posted_section(sections):
+    """The section whose own "Save section" button was pressed, or None (the whole page)."""
+    section_id = request.form.get("save_section", type=int)
+    return next((s for s in sections if s.id == section_id), None)
+
+
+def _save_one_section(assignment, evaluation, form, sections, section):
+    """Store only ``section``'s rating, findings and good practices, then come back to it.
+
+    Nothing typed elsewhere is lost: when the page holds other unsaved text it is shown again as
+    typed (200), with the new version so that the next save goes through; otherwise a redirect.
+    """
+    service.save_evaluation_section(
+        evaluation, section.id, _section_inputs(form, [section])[section.id]
+    )
+    db.session.commit()
+    flash(_("Section %(number)d is saved.", number=section.number), "success")
+    anchor = f"section-{section.number}"
+    evaluation = service.evaluation_of(assignment)
+    if not _unsaved_elsewhere(form, evaluation, sections, section.id):
+        return redirect(url_for("evaluation.edit", assignment_id=assignment.id, _anchor=anchor))
+    form.base_version.data = service.evaluation_version(assignment)
+    form.expected_status.data = str(assignment.status)
+    for name in (f"rating_{section.id}", f"findings_{section.id}", f"good_practices_{section.id}"):
+        form[name].errors = []
+    return _render_form(assignment, form, sections, evaluation=evaluation, unsaved=True)
 
 
 def _keep_refused_draft(assignment, form, sections, version: str, refused: TransitionRefused):
