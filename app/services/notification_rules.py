@@ -47,7 +47,8 @@ class Rule:
     """``event`` (``"<lifecycle>:<event>"``) notifies ``audiences`` with ``template`` as
     ``kind``; ``condition`` (if any) must hold after the step (e.g. "the team is complete");
     ``deadline`` names the stage whose deadline the message gives; ``with_reason`` passes the
-    actor's reason (e.g. why a self-assessment was returned)."""
+    actor's reason (e.g. why a self-assessment was returned); ``extra`` (if any) adds to the
+    templates' context what the step recorded (one query)."""
 
     event: str
     kind: str
@@ -58,6 +59,7 @@ class Rule:
     condition_text: str = ""
     deadline: str | None = None
     with_reason: bool = False
+    extra: Callable[[Review], dict[str, Any]] | None = None
 
 
 # The queries `notify` runs for every step, built once (bound parameters) rather than per call.
@@ -119,6 +121,31 @@ def _all_evaluations_in(assignment: Assignment) -> bool:
     """No reviewer of the review is still accepted without having submitted."""
     waiting = db.session.scalar(_ANY_EVALUATION_WAITING, {"review_id": assignment.review_id})
     return waiting is None
+
+
+def _closed_into(review: Review) -> dict[str, Any]:
+    """The new cycle's name, the number of recommendations carried and the link to the new
+    review, from the latest ``close_into_next_cycle`` log row of ``review`` (issue 16)."""
+    from app.models import TransitionLog
+
+    payload = (
+        db.session.scalar(
+            select(TransitionLog.payload)
+            .where(
+                TransitionLog.subject_type == "review",
+                TransitionLog.subject_id == review.id,
+                TransitionLog.event == "close_into_next_cycle",
+            )
+            .order_by(TransitionLog.id.desc())
+            .limit(1)
+        )
+        or {}
+    )
+    return {
+        "next_cycle_name": payload.get("cycle_name", ""),
+        "carried": int(payload.get("carried", 0)),
+        "link": f"/reviews/{payload['into_review_id']}" if "into_review_id" in payload else "",
+    }
 
 
 RULES: tuple[Rule, ...] = (
@@ -278,6 +305,23 @@ RULES: tuple[Rule, ...] = (
         with_reason=True,
     ),
     Rule(
+        "review:close_into_next_cycle",
+        "follow_up_closed_into_next_cycle",
+        ("focal_points", "secretariat"),
+        "follow_up_closed_into_next_cycle",
+        "Follow-up closed into the state's review of the next cycle, its open recommendations "
+        "carried over",
+        extra=_closed_into,
+    ),
+    Rule(
+        "review:midterm_report",
+        "midterm_report",
+        ("focal_points",),
+        "midterm_report",
+        "New mid-term report of the state's follow-up",
+        extra=lambda review: _latest_midterm(review),
+    ),
+    Rule(
         "review:withdraw",
         "review_withdrawn",
         ("focal_points",),
@@ -286,6 +330,16 @@ RULES: tuple[Rule, ...] = (
         with_reason=True,
     ),
 )
+
+
+def _latest_midterm(review: Review) -> dict[str, Any]:
+    """The number of the review's latest mid-term report and the link to it (issue 16)."""
+    from app.models import MidtermReport
+
+    version = db.session.scalar(
+        select(db.func.max(MidtermReport.version)).where(MidtermReport.review_id == review.id)
+    )
+    return {"version": version or 0, "link": f"/reviews/{review.id}/mid-term/{version or 0}"}
 
 
 def rules_for(lifecycle: str, event: str) -> list[Rule]:
@@ -325,6 +379,8 @@ def _queue_all(
     queued = 0
     for rule in rules:
         context = _context(review, rule, reason, facts)
+        if rule.extra is not None:
+            context.update(rule.extra(review))
         if assignment is not None and rule.audiences == ("reviewer",):
             context["link"] = f"/assignments/{assignment.id}"
         for recipient in _recipients(rule.audiences, review, assignment, audiences):

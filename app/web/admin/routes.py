@@ -327,7 +327,7 @@ def cycle_add_states(cycle_id: int):
     error, status = None, 422
     if form.validate_on_submit():
         try:
-            added = service.add_states(cycle, form.states.data)
+            added = service.add_states(cycle, form.states.data, current_user)
         except SetupError as refused:
             db.session.rollback()
             error, status = str(refused), _refusal_status(refused)
