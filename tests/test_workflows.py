@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import delete, select

@@ -454,9 +454,7 @@ def states_not_in(cycle: Cycle) -> Sequence[State]:
     ).all()
 
 
-def add_states(
-    cycle: Cycle, state_ids: Iterable[int], actor: User | None = None
-) -> list[Review]:
+def add_states(cycle: Cycle, state_ids: Iterable[int], actor: User | None = None) -> list[Review]:
     """Add several participating states to ``cycle`` at once: one review each (with its stage
     deadlines and pre-filled section 1), all or none.
 

@@ -222,7 +222,7 @@ class CarryPreview:
     previous adopted review (id, cycle name, status), how many recommendations would carry over
     now, and whether that review's follow-up will be closed into the new one."""
 
-    state_name: str
+    state: State
     previous_review_id: int
     previous_cycle: str
     previous_status: str
@@ -237,14 +237,13 @@ def preview(cycle: Cycle) -> list[CarryPreview]:
     from app.services.transitions import FOLLOWED_UP
 
     reviews = {
-        r.state_id: r
-        for r in db.session.scalars(select(Review).where(Review.cycle_id == cycle.id))
+        r.state_id: r for r in db.session.scalars(select(Review).where(Review.cycle_id == cycle.id))
     }
     previous = _previous_reviews(cycle, list(reviews))
     if not previous:
         return []
     rows = db.session.execute(
-        select(Review.id, Review.status, State.name, Cycle.name)
+        select(Review.id, Review.status, State, Cycle.name)
         .join(State, State.id == Review.state_id)
         .join(Cycle, Cycle.id == Review.cycle_id)
         .where(Review.id.in_(list(previous.values())))
@@ -266,18 +265,16 @@ def preview(cycle: Cycle) -> list[CarryPreview]:
     carried: dict[int, int] = {}
     for rec_id, review_id in originals:
         assessment = latest.get(rec_id)
-        if rec_id in already or (
-            assessment is not None and assessment.status not in UNIMPLEMENTED
-        ):
+        if rec_id in already or (assessment is not None and assessment.status not in UNIMPLEMENTED):
             continue
         carried[review_id] = carried.get(review_id, 0) + 1
     result = []
-    for review_id, status, state_name, cycle_name in rows:
+    for review_id, status, state, cycle_name in rows:
         closes = status in FOLLOWED_UP and cycle.status != CycleStatus.CLOSED
         if closes or carried.get(review_id):
             result.append(
                 CarryPreview(
-                    state_name, review_id, cycle_name, str(status), carried.get(review_id, 0), closes
+                    state, review_id, cycle_name, str(status), carried.get(review_id, 0), closes
                 )
             )
-    return sorted(result, key=lambda p: p.state_name)
+    return sorted(result, key=lambda p: p.state.name)

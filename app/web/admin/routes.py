@@ -30,10 +30,10 @@ from app.models import (
     User,
 )
 from app.services import admin as service
+from app.services import carry_over, password_links
 from app.services import cycles as cycle_service
 from app.services import draws as draw_service
 from app.services import notifications as notification_service
-from app.services import password_links
 from app.services.cycles import SetupError
 from app.services.worklist import next_deadline
 from app.web.admin.forms import (
@@ -49,7 +49,7 @@ from app.web.admin.forms import (
 from app.web.events import fire_from_form
 from app.web.helpers import diagram_page, get_or_404, group_label
 from app.web.listing import Listing, paginate
-from workflows import ASSIGNMENT, CYCLE, REVIEW, ReviewStatus
+from workflows import ASSIGNMENT, CYCLE, REVIEW, CycleStatus, ReviewStatus
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -312,6 +312,8 @@ def _render_cycle(cycle: Cycle, *, kept: dict | None = None, add_form=None, add_
         add_form=_add_states_form(cycle, add_form),
         add_error=add_error,
         kept=kept or {},
+        # what opening the cycle will do to the states' earlier reviews (issue 16, item 8)
+        carry_preview=carry_over.preview(cycle) if cycle.status == CycleStatus.PLANNING else [],
     )
 
 
