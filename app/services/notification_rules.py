@@ -47,8 +47,8 @@ class Rule:
     """``event`` (``"<lifecycle>:<event>"``) notifies ``audiences`` with ``template`` as
     ``kind``; ``condition`` (if any) must hold after the step (e.g. "the team is complete");
     ``deadline`` names the stage whose deadline the message gives; ``with_reason`` passes the
-    actor's reason (e.g. why a self-assessment was returned); ``extra`` (if any) adds to the
-    templates' context what the step recorded (one query)."""
+    actor's reason (e.g. why a self-assessment was returned); ``more_context`` (if any) adds
+    to the templates' context what the step recorded (one query)."""
 
     event: str
     kind: str
@@ -59,7 +59,7 @@ class Rule:
     condition_text: str = ""
     deadline: str | None = None
     with_reason: bool = False
-    extra: Callable[[Review], dict[str, Any]] | None = None
+    more_context: Callable[[Review], dict[str, Any]] | None = None
 
 
 # The queries `notify` runs for every step, built once (bound parameters) rather than per call.
@@ -146,6 +146,16 @@ def _closed_into(review: Review) -> dict[str, Any]:
         "carried": int(payload.get("carried", 0)),
         "link": f"/reviews/{payload['into_review_id']}" if "into_review_id" in payload else "",
     }
+
+
+def _latest_midterm(review: Review) -> dict[str, Any]:
+    """The number of the review's latest mid-term report and the link to it (issue 16)."""
+    from app.models import MidtermReport
+
+    version = db.session.scalar(
+        select(db.func.max(MidtermReport.version)).where(MidtermReport.review_id == review.id)
+    )
+    return {"version": version or 0, "link": f"/reviews/{review.id}/mid-term/{version or 0}"}
 
 
 RULES: tuple[Rule, ...] = (
@@ -311,7 +321,7 @@ RULES: tuple[Rule, ...] = (
         "follow_up_closed_into_next_cycle",
         "Follow-up closed into the state's review of the next cycle, its open recommendations "
         "carried over",
-        extra=_closed_into,
+        more_context=_closed_into,
     ),
     Rule(
         "review:midterm_report",
@@ -319,7 +329,7 @@ RULES: tuple[Rule, ...] = (
         ("focal_points",),
         "midterm_report",
         "New mid-term report of the state's follow-up",
-        extra=lambda review: _latest_midterm(review),
+        more_context=_latest_midterm,
     ),
     Rule(
         "review:withdraw",
@@ -330,16 +340,6 @@ RULES: tuple[Rule, ...] = (
         with_reason=True,
     ),
 )
-
-
-def _latest_midterm(review: Review) -> dict[str, Any]:
-    """The number of the review's latest mid-term report and the link to it (issue 16)."""
-    from app.models import MidtermReport
-
-    version = db.session.scalar(
-        select(db.func.max(MidtermReport.version)).where(MidtermReport.review_id == review.id)
-    )
-    return {"version": version or 0, "link": f"/reviews/{review.id}/mid-term/{version or 0}"}
 
 
 def rules_for(lifecycle: str, event: str) -> list[Rule]:
@@ -379,8 +379,8 @@ def _queue_all(
     queued = 0
     for rule in rules:
         context = _context(review, rule, reason, facts)
-        if rule.extra is not None:
-            context.update(rule.extra(review))
+        if rule.more_context is not None:
+            context.update(rule.more_context(review))
         if assignment is not None and rule.audiences == ("reviewer",):
             context["link"] = f"/assignments/{assignment.id}"
         for recipient in _recipients(rule.audiences, review, assignment, audiences):
