@@ -403,6 +403,9 @@ def test_every_email_template_renders_as_with_flask_babels_own_gettext(app, days
         "hours": days,
         "share": 60,  # enhanced_proposed (issue 17)
         "threshold": 50,
+        "next_cycle_name": "2031 cycle & more",  # follow-up closed into the next cycle (issue 16)
+        "carried": days,
+        "version": days,  # a new mid-term report (issue 16)
     }
     names = sorted(p.name for p in (ROOT / "templates" / "email").glob("[!_]*"))
     assert len(names) >= 3 * len(notification_rules.RULES)
