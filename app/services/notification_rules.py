@@ -141,6 +141,10 @@ def _closed_into(review: Review) -> dict[str, Any]:
         )
         or {}
     )
+    if "cycle_name" not in payload:  # fired by hand (the page never offers it): name the cycle
+        from app.services.transitions import lazy_review_facts
+
+        payload = {"cycle_name": lazy_review_facts(review, None)["next_cycle"] or ""}
     return {
         "next_cycle_name": payload.get("cycle_name", ""),
         "carried": int(payload.get("carried", 0)),
