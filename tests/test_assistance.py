@@ -189,9 +189,7 @@ def test_full_flow_from_offer_to_public_library_needs_both_consents(app, db, set
     )
 
 
-def test_partner_never_reads_the_self_assessment_evaluations_or_report(
-    app, db, setting, login_as
-):
+def test_partner_never_reads_the_self_assessment_evaluations_or_report(app, db, setting, login_as):
     review = setting["review"]
     review.status = ReviewStatus.EVALUATION
     db.session.commit()  # SQLite has one writer: the sign-in's audit row must not wait for us

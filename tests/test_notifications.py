@@ -40,7 +40,8 @@ def _who(db, kind):
 
 def test_every_rule_names_a_real_event_audience_and_template():
     events = {
-        "review": {spec.event for spec in REVIEW.specs},
+        # a mid-term report is generated without a status change (issue 16, item 7)
+        "review": {spec.event for spec in REVIEW.specs} | {"midterm_report"},
         "assignment": {spec.event for spec in ASSIGNMENT.specs} | {"invite"},
     }
     for rule in notification_rules.RULES:
@@ -402,6 +403,9 @@ def test_every_email_template_renders_as_with_flask_babels_own_gettext(app, days
         "hours": days,
         "share": 60,  # enhanced_proposed (issue 17)
         "threshold": 50,
+        "next_cycle_name": "2031 cycle & more",  # follow-up closed into the next cycle (issue 16)
+        "carried": days,
+        "version": days,  # a new mid-term report (issue 16)
     }
     names = sorted(p.name for p in (ROOT / "templates" / "email").glob("[!_]*"))
     assert len(names) >= 3 * len(notification_rules.RULES)

@@ -82,7 +82,8 @@ def _walk(db, machine, subject_of, status, prepared):
                     subject,
                     spec.event,
                     reason="Reason for the record.",
-                    facts={"no_conflict": True},
+                    # guard facts a form or the opening of a next cycle would give
+                    facts={"no_conflict": True, "next_cycle": "Cycle two"},
                 )
             except REFUSALS:
                 db.session.expire_all()

@@ -131,6 +131,7 @@ DETOURS = {
     "escalate",
     "deescalate",
     "reopen",
+    "close_into_next_cycle",
     "decline",
     "declare_conflict",
     "withdraw_assignment",

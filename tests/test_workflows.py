@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import delete, select
@@ -57,6 +57,7 @@ def test_review_table_covers_every_event_of_the_design():
         "hold_another_round",
         "give_formal_notice",
         "close_review",
+        "close_into_next_cycle",
         "withdraw",
         "reopen",
     ]
@@ -124,6 +125,8 @@ def test_every_review_event_is_accepted_from_its_role_and_refused_from_others(
         db.session.execute(
             delete(TransitionLog).where(TransitionLog.event == "submit_factual_comments")
         )
+    if spec.event == "close_into_next_cycle":  # the state's next cycle is open
+        make.review("KEN", make.cycle("2031 cycle", starts_on=date(2031, 1, 1)))
     db.session.commit()
     client = _client_for(identity, prepared, app, login_as)
     logged_before = {row.id for row in db.session.scalars(select(TransitionLog))}

@@ -193,6 +193,37 @@ def all_recommendations_assessed(facts: Mapping[str, Any]) -> Refusal | None:
     return None
 
 
+@context_guard
+def next_cycle_opened(facts: Mapping[str, Any]) -> Refusal | None:
+    """Facts: ``next_cycle`` — the name of a later cycle, open, in which the same state has a
+    review, or None. Rule (issue 16, item 8): a review's follow-up is closed into the state's
+    next review only once that review exists in an open cycle, so that its open
+    recommendations are never tracked in two open reviews."""
+    if not facts.get("next_cycle"):
+        return Refusal(
+            N_(
+                "The follow-up can only be closed into the state's review of a later cycle, "
+                "once that cycle is open."
+            )
+        )
+    return None
+
+
+@context_guard
+def not_closed_into_next_cycle(facts: Mapping[str, Any]) -> Refusal | None:
+    """Facts: ``closed_into_cycle`` — the name of the cycle this review's follow-up was closed
+    into, or None. Reopening it would track its carried recommendations twice (issue 16)."""
+    if facts.get("closed_into_cycle"):
+        return Refusal(
+            N_(
+                "This review's follow-up was closed into %(cycle)s: its open recommendations "
+                "are followed up there."
+            ),
+            {"cycle": facts["closed_into_cycle"]},
+        )
+    return None
+
+
 _OPEN = tuple(s.value for s in S if s not in (S.CLOSED, S.WITHDRAWN))
 
 SPECS = [
@@ -322,6 +353,16 @@ SPECS = [
         N_("Close review"),
         (all_recommendations_assessed,),
     ),
+    # fired by the transition service when the state's next cycle opens (or the state joins an
+    # open cycle): the open recommendations were carried into the new review (issue 16, item 8)
+    TransitionSpec(
+        "close_into_next_cycle",
+        (S.FOLLOW_UP, S.ENHANCED_FOLLOW_UP),
+        S.CLOSED,
+        "secretariat",
+        N_("Close follow-up into the next cycle"),
+        (next_cycle_opened,),
+    ),
     TransitionSpec(
         "withdraw",
         _OPEN,
@@ -338,7 +379,7 @@ SPECS = [
         S.FOLLOW_UP,
         "secretariat",
         N_("Reopen review"),
-        (cycle_not_closed, reason_given),
+        (cycle_not_closed, not_closed_into_next_cycle, reason_given),
         needs_reason=True,
         style="warning",
     ),

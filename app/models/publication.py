@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
 from app.models.user import User
+
+if TYPE_CHECKING:
+    from app.models.review import Review
 
 
 class ConsentLevel(enum.StrEnum):
@@ -61,3 +64,4 @@ class MidtermReport(Base):
 
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     published_by: Mapped[User | None] = relationship(foreign_keys=[published_by_id])
+    review: Mapped[Review] = relationship()

@@ -31,7 +31,7 @@ from app.models import (
     User,
 )
 from app.services import account_audit, cycles
-from app.services.carry_over import carry_over_reviews
+from app.services.carry_over import carry_and_close
 from app.services.concurrency import fingerprint, is_stale
 from app.services.cycles import MIN_PASSWORD_LENGTH, SetupError
 from app.services.text_search import contains_any
@@ -496,7 +496,7 @@ def states_not_in(cycle: Cycle) -> Sequence[State]:
     ).all()
 
 
-def add_states(cycle: Cycle, state_ids: Iterable[int]) -> list[Review]:
+def add_states(cycle: Cycle, state_ids: Iterable[int], actor: User | None = None) -> list[Review]:
     """Add several participating states to ``cycle`` at once: one review each (with its stage
     deadlines and pre-filled section 1), all or none.
 
@@ -531,8 +531,10 @@ def add_states(cycle: Cycle, state_ids: Iterable[int]) -> list[Review]:
             raise  # another constraint failed: not a duplicate
         raise AlreadyDone(_("%(state)s already takes part in this cycle.", state=taken)) from None
     if cycle.status == CycleStatus.OPEN:
-        # the cycle opened before these states joined: carry over as `open_cycle` did for others
-        carry_over_reviews(added)
+        # the cycle opened before these states joined: carry over, and close a previous review
+        # still in follow-up into the new one, as `open_cycle` did for others (``actor``: who
+        # added them)
+        carry_and_close(added, actor)
     return added
 
 

@@ -8,12 +8,22 @@ no-longer-applicable ones stay behind. Each copy keeps text, priority, action ca
 addressee, points to its original (``carried_from_id``) and is shown "as recommended previously".
 The section is the new framework's section with the same code (the original's when the new
 framework has none). Carrying twice adds nothing: originals already carried into the review are
-skipped. Functions flush, never commit.
+skipped.
+
+No double tracking (issue 16, item 8): when that previous review is still in follow-up or
+enhanced follow-up as the new cycle opens (or the state joins the open cycle), its follow-up is
+closed into the new review — the ``close_into_next_cycle`` event, fired by the transition
+service, logged and e-mailed to the state's focal points and the secretariat. Progress on the
+carried recommendations is then reported in the new review only; the old one is closed and
+read-only. `preview` shows the secretariat, before it opens the cycle, which reviews will be
+closed and how many recommendations carry over. Functions flush, never commit.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select
 
 from app.access import REPORT_ADOPTED
 from app.extensions import db
@@ -23,9 +33,12 @@ from app.models import (
     FrameworkSection,
     Recommendation,
     Review,
+    State,
+    User,
 )
 from app.services import clock
 from app.services.publication import latest_assessments
+from workflows import CycleStatus
 
 #: Latest assessments that leave a recommendation to carry (no assessment at all carries too).
 UNIMPLEMENTED = (AssessmentStatus.NOT_IMPLEMENTED, AssessmentStatus.PARTIALLY_IMPLEMENTED)
@@ -148,7 +161,120 @@ def _previous_reviews(cycle: Cycle, state_ids: list[int]) -> dict[int, int]:
     return found
 
 
-def carry_into_cycle(cycle: Cycle) -> dict[int, int]:
-    """`carry_over` for every review of ``cycle``; return ``{review id: copies made}``."""
-    reviews = db.session.scalars(select(Review).where(Review.cycle_id == cycle.id)).all()
-    return {review_id: len(made) for review_id, made in carry_over_reviews(list(reviews)).items()}
+def carry_into_cycle(cycle: Cycle, actor: User | None = None) -> dict[int, int]:
+    """`carry_over` for every review of ``cycle``, then (the cycle being open) close into them
+    the previous reviews still in follow-up (`close_followed_up`); return ``{review id: copies
+    made}``. ``actor``: who opened the cycle (None: the command line)."""
+    reviews = list(db.session.scalars(select(Review).where(Review.cycle_id == cycle.id)).all())
+    return carry_and_close(reviews, actor)
+
+
+def carry_and_close(reviews: list[Review], actor: User | None) -> dict[int, int]:
+    """`carry_over_reviews` for ``reviews`` (all of one cycle), then `close_followed_up` when
+    their cycle is open; return ``{review id: copies made now}``."""
+    made = {review_id: len(copies) for review_id, copies in carry_over_reviews(reviews).items()}
+    if reviews and reviews[0].cycle.status == CycleStatus.OPEN:
+        close_followed_up(reviews, actor)
+    return made
+
+
+def close_followed_up(reviews: list[Review], actor: User | None) -> int:
+    """Close into each of ``reviews`` (of one open cycle) the state's previous review when it is
+    still in follow-up or enhanced follow-up (see the module docstring); return how many were
+    closed. The payload of each log row counts the recommendations carried into the new review
+    from the closed one."""
+    from app.services.transitions import FOLLOWED_UP, close_into_next_cycle
+
+    if not reviews:
+        return 0
+    previous = _previous_reviews(reviews[0].cycle, [r.state_id for r in reviews])
+    if not previous:
+        return 0
+    open_ones = {
+        review.id: review
+        for review in db.session.scalars(
+            select(Review)
+            .where(Review.id.in_(list(previous.values())), Review.status.in_(FOLLOWED_UP))
+            .with_for_update()
+        )
+    }
+    closed = 0
+    for into in reviews:
+        old = open_ones.get(previous.get(into.state_id))
+        if old is None:
+            continue
+        carried = db.session.scalar(
+            select(func.count(Recommendation.id)).where(
+                Recommendation.review_id == into.id,
+                Recommendation.carried_from_id.in_(
+                    select(Recommendation.id).where(Recommendation.review_id == old.id)
+                ),
+            )
+        )
+        close_into_next_cycle(old, into, actor, carried or 0)
+        closed += 1
+    return closed
+
+
+@dataclass(frozen=True)
+class CarryPreview:
+    """What opening a cycle (or adding a state to an open one) will do for one state: its
+    previous adopted review (id, cycle name, status), how many recommendations would carry over
+    now, and whether that review's follow-up will be closed into the new one."""
+
+    state: State
+    previous_review_id: int
+    previous_cycle: str
+    previous_status: str
+    carried: int
+    closes: bool
+
+
+def preview(cycle: Cycle) -> list[CarryPreview]:
+    """For each state of ``cycle`` with a previous adopted review, what `carry_and_close` would
+    do if run now (nothing is written), by state name; only states for which something
+    happens (a recommendation carries, or a follow-up closes). Three queries."""
+    from app.services.transitions import FOLLOWED_UP
+
+    reviews = {
+        r.state_id: r for r in db.session.scalars(select(Review).where(Review.cycle_id == cycle.id))
+    }
+    previous = _previous_reviews(cycle, list(reviews))
+    if not previous:
+        return []
+    rows = db.session.execute(
+        select(Review.id, Review.status, State, Cycle.name)
+        .join(State, State.id == Review.state_id)
+        .join(Cycle, Cycle.id == Review.cycle_id)
+        .where(Review.id.in_(list(previous.values())))
+    ).all()
+    originals = db.session.execute(
+        select(Recommendation.id, Recommendation.review_id).where(
+            Recommendation.review_id.in_(list(previous.values()))
+        )
+    ).all()
+    latest = latest_assessments([rec_id for rec_id, _review in originals])
+    already = set(
+        db.session.scalars(
+            select(Recommendation.carried_from_id).where(
+                Recommendation.review_id.in_([r.id for r in reviews.values()]),
+                Recommendation.carried_from_id.is_not(None),
+            )
+        )
+    )
+    carried: dict[int, int] = {}
+    for rec_id, review_id in originals:
+        assessment = latest.get(rec_id)
+        if rec_id in already or (assessment is not None and assessment.status not in UNIMPLEMENTED):
+            continue
+        carried[review_id] = carried.get(review_id, 0) + 1
+    result = []
+    for review_id, status, state, cycle_name in rows:
+        closes = status in FOLLOWED_UP and cycle.status != CycleStatus.CLOSED
+        if closes or carried.get(review_id):
+            result.append(
+                CarryPreview(
+                    state, review_id, cycle_name, str(status), carried.get(review_id, 0), closes
+                )
+            )
+    return sorted(result, key=lambda p: p.state.name)

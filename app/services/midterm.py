@@ -27,7 +27,7 @@ from app.models import (
     Review,
     User,
 )
-from app.services import clock
+from app.services import clock, notification_rules
 from app.services import follow_up as follow_up_service
 from app.services.concurrency import locked_value
 
@@ -169,6 +169,8 @@ def generate(review: Review, user: User) -> MidtermReport:
     )
     db.session.add(snapshot)
     db.session.flush()
+    # the state's focal points hear of it by e-mail and on their home page (issue 16, item 7)
+    notification_rules.notify("review", "midterm_report", review)
     return snapshot
 
 

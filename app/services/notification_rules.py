@@ -47,7 +47,8 @@ class Rule:
     """``event`` (``"<lifecycle>:<event>"``) notifies ``audiences`` with ``template`` as
     ``kind``; ``condition`` (if any) must hold after the step (e.g. "the team is complete");
     ``deadline`` names the stage whose deadline the message gives; ``with_reason`` passes the
-    actor's reason (e.g. why a self-assessment was returned)."""
+    actor's reason (e.g. why a self-assessment was returned); ``more_context`` (if any) adds
+    to the templates' context what the step recorded (one query)."""
 
     event: str
     kind: str
@@ -58,6 +59,7 @@ class Rule:
     condition_text: str = ""
     deadline: str | None = None
     with_reason: bool = False
+    more_context: Callable[[Review], dict[str, Any]] | None = None
 
 
 # The queries `notify` runs for every step, built once (bound parameters) rather than per call.
@@ -119,6 +121,45 @@ def _all_evaluations_in(assignment: Assignment) -> bool:
     """No reviewer of the review is still accepted without having submitted."""
     waiting = db.session.scalar(_ANY_EVALUATION_WAITING, {"review_id": assignment.review_id})
     return waiting is None
+
+
+def _closed_into(review: Review) -> dict[str, Any]:
+    """The new cycle's name, the number of recommendations carried and the link to the new
+    review, from the latest ``close_into_next_cycle`` log row of ``review`` (issue 16)."""
+    from app.models import TransitionLog
+
+    payload = (
+        db.session.scalar(
+            select(TransitionLog.payload)
+            .where(
+                TransitionLog.subject_type == "review",
+                TransitionLog.subject_id == review.id,
+                TransitionLog.event == "close_into_next_cycle",
+            )
+            .order_by(TransitionLog.id.desc())
+            .limit(1)
+        )
+        or {}
+    )
+    if "cycle_name" not in payload:  # fired by hand (the page never offers it): name the cycle
+        from app.services.transitions import lazy_review_facts
+
+        payload = {"cycle_name": lazy_review_facts(review, None)["next_cycle"] or ""}
+    return {
+        "next_cycle_name": payload.get("cycle_name", ""),
+        "carried": int(payload.get("carried", 0)),
+        "link": f"/reviews/{payload['into_review_id']}" if "into_review_id" in payload else "",
+    }
+
+
+def _latest_midterm(review: Review) -> dict[str, Any]:
+    """The number of the review's latest mid-term report and the link to it (issue 16)."""
+    from app.models import MidtermReport
+
+    version = db.session.scalar(
+        select(db.func.max(MidtermReport.version)).where(MidtermReport.review_id == review.id)
+    )
+    return {"version": version or 0, "link": f"/reviews/{review.id}/mid-term/{version or 0}"}
 
 
 RULES: tuple[Rule, ...] = (
@@ -278,6 +319,23 @@ RULES: tuple[Rule, ...] = (
         with_reason=True,
     ),
     Rule(
+        "review:close_into_next_cycle",
+        "follow_up_closed_into_next_cycle",
+        ("focal_points", "secretariat"),
+        "follow_up_closed_into_next_cycle",
+        "Follow-up closed into the state's review of the next cycle, its open recommendations "
+        "carried over",
+        more_context=_closed_into,
+    ),
+    Rule(
+        "review:midterm_report",
+        "midterm_report",
+        ("focal_points",),
+        "midterm_report",
+        "New mid-term report of the state's follow-up",
+        more_context=_latest_midterm,
+    ),
+    Rule(
         "review:withdraw",
         "review_withdrawn",
         ("focal_points",),
@@ -325,6 +383,8 @@ def _queue_all(
     queued = 0
     for rule in rules:
         context = _context(review, rule, reason, facts)
+        if rule.more_context is not None:
+            context.update(rule.more_context(review))
         if assignment is not None and rule.audiences == ("reviewer",):
             context["link"] = f"/assignments/{assignment.id}"
         for recipient in _recipients(rule.audiences, review, assignment, audiences):

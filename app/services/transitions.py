@@ -52,6 +52,7 @@ from workflows import (
     CYCLE,
     REVIEW,
     AssignmentStatus,
+    CycleStatus,
     Lifecycle,
     ReviewStatus,
     TransitionSpec,
@@ -80,6 +81,8 @@ def context_facts(subject: Any) -> dict[str, Any]:
         facts: dict[str, Any] = {"cycle_status": str(subject.cycle.status)}
         if subject.status == ReviewStatus.FACTUAL_CHECK:  # one query, only in factual check
             facts["factual_comments_sent"] = _factual_comments_sent(subject)
+        if subject.status == ReviewStatus.CLOSED:  # one query, only once closed
+            facts.update(_closed_into_cycle(subject))
         return facts
     return {}
 
@@ -255,6 +258,8 @@ def lazy_review_facts(review: Review, now: datetime) -> LazyFacts:
                 lambda: {"factual_comments_sent": _factual_comments_sent(review)},
             ),
             (("factual_check_deadline",), lambda: _factual_check_deadline(review)),
+            (("next_cycle",), lambda: _next_cycle(review)),
+            (("closed_into_cycle",), lambda: _closed_into_cycle(review)),
             (
                 ("incomplete_responses",),
                 lambda: {
@@ -362,6 +367,45 @@ def _factual_check_deadline(review: Review) -> dict[str, Any]:
         )
     )
     return {"factual_check_deadline": deadline}
+
+
+def _next_cycle(review: Review) -> dict[str, Any]:
+    """``next_cycle``: the name of the earliest open cycle, starting after the review's own, in
+    which the review's state has a review (the one its follow-up may be closed into), or None."""
+    own = review.cycle
+    name = db.session.scalar(
+        select(Cycle.name)
+        .join(Review, Review.cycle_id == Cycle.id)
+        .where(
+            Review.state_id == review.state_id,
+            Cycle.id != own.id,
+            Cycle.status == CycleStatus.OPEN,
+            (Cycle.starts_on > own.starts_on)
+            | ((Cycle.starts_on == own.starts_on) & (Cycle.id > own.id)),
+        )
+        .order_by(Cycle.starts_on, Cycle.id)
+        .limit(1)
+    )
+    return {"next_cycle": name}
+
+
+def _closed_into_cycle(review: Review) -> dict[str, Any]:
+    """``closed_into_cycle``: the name of the cycle the review's follow-up was last closed into
+    (its latest closing event was ``close_into_next_cycle``), or None. One query."""
+    log = TransitionLog
+    last = db.session.execute(
+        select(log.event, log.payload)
+        .where(
+            log.subject_type == "review",
+            log.subject_id == review.id,
+            log.to_state == ReviewStatus.CLOSED,
+        )
+        .order_by(log.id.desc())
+        .limit(1)
+    ).first()
+    if last is None or last.event != "close_into_next_cycle":
+        return {"closed_into_cycle": None}
+    return {"closed_into_cycle": (last.payload or {}).get("cycle_name") or "?"}
 
 
 def incomplete_responses(review: Review) -> list[str]:
@@ -623,10 +667,60 @@ def _evaluation_returned(assignment: Assignment, actor: User, reason: str, now: 
 
 
 def _cycle_opened(cycle: Cycle, actor: User, reason: str, now: datetime) -> None:
-    """Carry each state's unimplemented recommendations of its previous review (issue 5)."""
+    """Carry each state's unimplemented recommendations of its previous review (issue 5), and
+    close into the new review each previous review still in follow-up (issue 16, item 8)."""
     from app.services.carry_over import carry_into_cycle
 
-    carry_into_cycle(cycle)
+    carry_into_cycle(cycle, actor)
+
+
+#: Statuses of a previous review whose follow-up is closed into the state's next review.
+FOLLOWED_UP = (ReviewStatus.FOLLOW_UP, ReviewStatus.ENHANCED_FOLLOW_UP)
+
+
+def close_into_next_cycle(
+    previous: Review, into: Review, actor: User | None, carried: int
+) -> TransitionLog:
+    """Close ``previous`` (in follow-up or enhanced follow-up) into ``into``, the same state's
+    review in a later, open cycle, in the caller's transaction (no commit): the event
+    ``close_into_next_cycle`` is fired through the review lifecycle (its guard reads the open
+    cycle), one `TransitionLog` row records it (reason naming the new cycle; payload: the new
+    review's and cycle's ids, the cycle's name and ``carried``, the number of recommendations
+    carried over now), and the notification rules queue its e-mails. ``actor`` None: the
+    command line. Rule: issue 16, item 8 — a recommendation is never tracked in two open
+    reviews; its progress is reported in the new review only.
+
+    Raises:
+        workflows.InvalidTransition: ``previous`` is not in follow-up.
+        workflows.TransitionRefused: ``into``'s cycle is not open.
+    """
+    now = clock.now()
+    cycle = into.cycle
+    before = str(previous.status)
+    facts = {"next_cycle": cycle.name if cycle.status == "open" else None, "now": now}
+    after = REVIEW.fire(before, "close_into_next_cycle", facts)
+    previous.status = ReviewStatus(after)
+    previous.status_changed_at = now
+    reason = f"Follow-up closed into the review of the {cycle.name}."
+    log = TransitionLog(
+        subject_type="review",
+        subject_id=previous.id,
+        event="close_into_next_cycle",
+        from_state=before,
+        to_state=after,
+        actor_id=actor.id if actor is not None else None,
+        created_at=now,
+        reason=reason,
+        payload={
+            "into_review_id": into.id,
+            "cycle_id": cycle.id,
+            "cycle_name": cycle.name,
+            "carried": carried,
+        },
+    )
+    db.session.add(log)
+    notification_rules.notify("review", "close_into_next_cycle", previous, reason)
+    return log
 
 
 def _enhanced(step: str) -> Callable[[Review, User, str, datetime], None]:

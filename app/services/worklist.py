@@ -6,6 +6,7 @@ Every list is built in a fixed number of queries, whatever the number of reviews
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -13,8 +14,17 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app import access
 from app.extensions import db
-from app.models import Assignment, Cycle, PublicationConsent, Review, Role, User
-from app.services import history
+from app.models import (
+    Assignment,
+    Cycle,
+    MidtermReport,
+    Notification,
+    PublicationConsent,
+    Review,
+    Role,
+    User,
+)
+from app.services import clock, history
 from workflows import AssignmentStatus, CycleStatus, ReviewStatus
 from workflows.assignment import TEAM_FORMING
 from workflows.base import N_
@@ -145,6 +155,69 @@ def _focal_point_tasks(user: User) -> list[Task]:
                 _task(review, _("Report progress on the recommendations"), "follow_up.show")
             )
     return tasks
+
+
+#: How long, in days, the home page announces a new mid-term report not yet opened.
+NEW_MIDTERM_DAYS = 30
+
+#: The notification kind of a new mid-term report (``app/services/notification_rules.py``).
+MIDTERM_KIND = "midterm_report"
+
+
+def new_midterm_reports(user: User) -> list[MidtermReport]:
+    """The mid-term reports of the focal point's state generated in the last `NEW_MIDTERM_DAYS`
+    days that they have not opened since (their ``midterm_report`` notification on that review
+    is unread, or they got none), newest first, each with its review, state and cycle loaded;
+    empty for other roles. One query (issue 16, item 7)."""
+    if user.role != Role.FOCAL_POINT or user.state_id is None:
+        return []
+    seen = (
+        select(Notification.id)
+        .where(
+            Notification.recipient_id == user.id,
+            Notification.kind == MIDTERM_KIND,
+            Notification.review_id == MidtermReport.review_id,
+            Notification.read_at.is_not(None),
+            Notification.read_at >= MidtermReport.created_at,
+        )
+        .correlate(MidtermReport)
+        .exists()
+    )
+    return list(
+        db.session.scalars(
+            select(MidtermReport)
+            .join(Review, Review.id == MidtermReport.review_id)
+            .where(
+                Review.state_id == user.state_id,
+                MidtermReport.created_at >= clock.now() - timedelta(days=NEW_MIDTERM_DAYS),
+                ~seen,
+            )
+            .options(
+                joinedload(MidtermReport.review).joinedload(Review.state),
+                joinedload(MidtermReport.review).joinedload(Review.cycle),
+            )
+            .order_by(MidtermReport.created_at.desc(), MidtermReport.id.desc())
+        ).unique()
+    )
+
+
+def mark_midterm_seen(user: User, review: Review) -> int:
+    """Mark ``user``'s unread ``midterm_report`` notifications on ``review`` read now (they
+    opened a mid-term report of it); flush; return how many changed."""
+    from sqlalchemy import update
+
+    result = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.recipient_id == user.id,
+            Notification.kind == MIDTERM_KIND,
+            Notification.review_id == review.id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 def _reviewer_tasks(user: User) -> list[Task]:

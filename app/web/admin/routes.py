@@ -43,7 +43,7 @@ from app.models import (
     State,
     User,
 )
-from app.services import account_audit, password_links, two_factor
+from app.services import account_audit, carry_over, password_links, two_factor
 from app.services import admin as service
 from app.services import cycles as cycle_service
 from app.services import draws as draw_service
@@ -64,7 +64,7 @@ from app.web.admin.forms import (
 from app.web.events import fire_from_form
 from app.web.helpers import diagram_page, get_or_404, group_label
 from app.web.listing import Listing, paginate
-from workflows import ASSIGNMENT, CYCLE, REVIEW, ReviewStatus
+from workflows import ASSIGNMENT, CYCLE, REVIEW, CycleStatus, ReviewStatus
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -521,6 +521,8 @@ def _render_cycle(cycle: Cycle, *, kept: dict | None = None, add_form=None, add_
         add_form=_add_states_form(cycle, add_form),
         add_error=add_error,
         kept=kept or {},
+        # what opening the cycle will do to the states' earlier reviews (issue 16, item 8)
+        carry_preview=carry_over.preview(cycle) if cycle.status == CycleStatus.PLANNING else [],
     )
 
 
@@ -536,7 +538,7 @@ def cycle_add_states(cycle_id: int):
     error, status = None, 422
     if form.validate_on_submit():
         try:
-            added = service.add_states(cycle, form.states.data)
+            added = service.add_states(cycle, form.states.data, current_user)
         except SetupError as refused:
             db.session.rollback()
             error, status = str(refused), _refusal_status(refused)

@@ -9,7 +9,13 @@ from app.extensions import db
 from app.i18n import normalise_language
 from app.models import RegionalGroup, Role, State
 from app.services import guidance, preferences, reference
-from app.services.worklist import next_deadline, own_assignments, tasks_for, visible_reviews
+from app.services.worklist import (
+    new_midterm_reports,
+    next_deadline,
+    own_assignments,
+    tasks_for,
+    visible_reviews,
+)
 from app.web.helpers import safe_next
 from app.web.listing import paginate
 
@@ -36,6 +42,7 @@ def home():
     return render_template(
         "main/home.html",
         tasks=tasks_for(current_user),
+        new_midterms=new_midterm_reports(current_user),
         reviews=reviews,
         own_assignments=mine,
         next_deadline=next_deadline,

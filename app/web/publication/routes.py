@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Review
 from app.services import midterm as midterm_service
 from app.services import publication as service
+from app.services import worklist
 from app.web.follow_up.forms import LABELS
 from app.web.helpers import format_date, get_or_404
 from app.web.publication.forms import CONSENT_HELP, CONSENT_LABELS, ActionForm, ConsentForm
@@ -117,6 +118,8 @@ def midterm(review_id: int, version: int):
     snapshot = midterm_service.version_of(review, version)
     if snapshot is None:
         abort(404)
+    if worklist.mark_midterm_seen(current_user, review):  # the home page stops announcing it
+        db.session.commit()
     return render_template(
         "publication/midterm.html",
         review=review,
