@@ -193,7 +193,7 @@ def test_one_review_through_the_whole_cycle_in_the_browser(live, people, languag
     expect(main(sec)).to_contain_text(t("Peer assignment"))
     sec.goto(f"/admin/reviews/{review_id}/team")
     for user, lead in ((lead_user, True), (member_user, False)):
-        sec.get_by_label(t("Peer reviewer")).select_option(str(user.id))
+        sec.get_by_label(t("Peer reviewer"), exact=True).select_option(str(user.id))
         if lead:
             sec.get_by_label(t("Lead reviewer (drafts the report)")).check()
         sec.get_by_label(t("Justification")).fill("Regional expertise and languages.")
