@@ -131,6 +131,9 @@ def test_one_review_through_the_whole_cycle_in_the_browser(live, people, languag
     )
     sec.locator("select[name=states]").select_option(label=kenya)
     press(sec, t("Add to the cycle"), t)
+    expect(sec.locator(".alert-success")).to_contain_text(
+        t.n("%(num)d state added: %(names)s.", "%(num)d states added: %(names)s.", 1, names=kenya)
+    )
     expect(main(sec)).to_contain_text(kenya)
     press(sec, t("Open cycle"), t)
     expect(sec.locator("h1 + div .badge, .fs-5 .badge").first).to_have_text(t("Open"))
@@ -198,6 +201,9 @@ def test_one_review_through_the_whole_cycle_in_the_browser(live, people, languag
             sec.get_by_label(t("Lead reviewer (drafts the report)")).check()
         sec.get_by_label(t("Justification")).fill("Regional expertise and languages.")
         press(sec, t("Invite reviewer"), t)
+        expect(sec.locator(".alert-success")).to_contain_text(
+            t("%(name)s is invited to review %(state)s.", name=user.display_name, state=kenya)
+        )
     expect(main(sec)).to_contain_text(
         t("%(accepted)d of %(size)d reviewers have accepted.", accepted=0, size=2)
     )
