@@ -379,7 +379,7 @@ def _assign_choices(review: Review, members) -> list[SelectChoice]:
     for user in service.reviewer_candidates(review):
         state = user.state
         label = (
-            f"{user.display_name} ({state.local_name}, {group_label(state.regional_group)})"
+            f"{user.display_name} ({state.local_name}, {state.regional_group.value})"
             if state
             else (f"{user.display_name} ({_('no state')})")
         )
