@@ -286,7 +286,7 @@ def assign_reviewer(
             _(
                 "%(name)s is a national of %(state)s: a reviewer never reviews their own state.",
                 name=reviewer.display_name,
-                state=review.state.name,
+                state=review.state.local_name,
             )
         )
     existing = db.session.scalar(
@@ -311,7 +311,7 @@ def assign_reviewer(
                 "%(name)s declared a conflict of interest with %(state)s (%(cycle)s): a reviewer "
                 "never reviews a state they declared a conflict with.",
                 name=reviewer.display_name,
-                state=review.state.name,
+                state=review.state.local_name,
                 cycle=conflicted_cycle,
             )
         )

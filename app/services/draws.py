@@ -411,7 +411,7 @@ def plan_draw(
             raise SetupError(
                 _(
                     "%(state)s has no open seat to draw (or its team is closed).",
-                    state=review.state.name,
+                    state=review.state.local_name,
                 )
             )
         reviews = [review]

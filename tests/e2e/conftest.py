@@ -12,6 +12,11 @@ Skipping: without Chromium the tests are skipped with the reason, unless ``CI`` 
 flows run on PostgreSQL through ``tests/test_full_cycle.py``.
 
 On a failure every open page is saved as ``test-artifacts/<test>-<person>.png``.
+
+Language: `Interface` gives a test the interface's words in one language, read from the compiled
+catalogs (``translations/<lang>/LC_MESSAGES/messages.mo``, built by the suite's
+``pytest_configure``), so that one test can find its buttons and labels in English, French or
+Arabic; `People` opens each person's browser asking for that language (Accept-Language).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from babel.support import NullTranslations, Translations
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app
@@ -37,6 +43,49 @@ REQUIRED = bool(os.environ.get("CI")) or os.environ.get("PILLARS_REQUIRE_E2E") =
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 #: axe-core lives beside the tests, outside app/static: it is never served to users (issue 14).
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
+_TOKEN = "\x00{}\x00"
+
+
+class Interface:
+    """The interface's words in ``language`` (``"en"``, ``"fr"``, ``"ar"``…), as the pages show
+    them: ``t("Create cycle")`` → ``"Créer le cycle"``; ``t("Cycle %(name)s created.",
+    name="2027")`` fills the placeholders after translating, as the application does. English
+    returns the message id itself. Raises ``FileNotFoundError`` when a language's compiled
+    catalog is missing (a test must not silently look for English words in a French page)."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.direction = "rtl" if language == "ar" else "ltr"
+        if language == "en":
+            self.catalog: NullTranslations = NullTranslations()
+            return
+        catalog = Translations.load(str(TRANSLATIONS), [language])
+        if not isinstance(catalog, Translations):
+            raise FileNotFoundError(f"no compiled catalog for {language} under {TRANSLATIONS}")
+        self.catalog = catalog
+
+    def __call__(self, msgid: str, **values) -> str:
+        text = self.catalog.gettext(msgid)
+        return text % values if values else text
+
+    def n(self, singular: str, plural: str, num: int, **values) -> str:
+        """The plural message for ``num`` (``num`` is also a placeholder value)."""
+        return self.catalog.ngettext(singular, plural, num) % {"num": num, **values}
+
+    def pattern(self, msgid: str, **regexes: str) -> re.Pattern:
+        """The translated message as a regular expression, each named placeholder matching
+        ``regexes[name]``: ``pattern("Saved at %(time)s (%(zone)s).", time=r"\\d\\d:\\d\\d",
+        zone="Africa/Nairobi")``."""
+        tokens = {name: _TOKEN.format(name) for name in regexes}
+        text = re.escape(self(msgid, **tokens))
+        for name, regex in regexes.items():
+            text = text.replace(re.escape(tokens[name]), regex)
+        return re.compile(text)
+
+    def starting(self, msgid: str, **values) -> re.Pattern:
+        """The translated message at the start of a name (a link followed by more text)."""
+        return re.compile("^" + re.escape(self(msgid, **values)))
 
 
 def _missing_browser() -> str | None:
@@ -158,6 +207,7 @@ class People:
     live: LiveServer
     item: object
     viewport: dict = field(default_factory=lambda: {"width": 1366, "height": 768})
+    language: str = "en"
     pages: dict = field(default_factory=dict)
     contexts: list = field(default_factory=list)
 
@@ -166,7 +216,10 @@ class People:
         if who in self.pages:
             return self.pages[who]
         context = self.browser.new_context(
-            base_url=self.live.url, viewport=viewport or self.viewport, locale="en-GB"
+            base_url=self.live.url,
+            viewport=viewport or self.viewport,
+            locale="en-GB" if self.language == "en" else self.language,
+            extra_http_headers={"Accept-Language": self.language},
         )
         context.set_default_timeout(10_000)
         self.contexts.append(context)
@@ -174,7 +227,7 @@ class People:
         self.pages[who] = page
         self.item._open_pages = self.pages
         if user is not None:
-            sign_in_as(page, user)
+            sign_in_as(page, user, t=Interface(self.language))
         return page
 
     def close(self):
@@ -182,25 +235,29 @@ class People:
             context.close()
 
 
-def sign_in_as(page, user) -> None:
+def sign_in_as(page, user, t: Interface | None = None) -> None:
     """Sign ``user`` in, with the second step when their role must use one (the secretariat:
-    enrolled with the test key first, as `login_as` does)."""
+    enrolled with the test key first, as `login_as` does); labels read in ``t``'s language."""
     from tests.conftest import current_code, enrol_if_required
 
     enrol_if_required(user)
-    sign_in(page, user.email, code=current_code(user) if user.has_two_factor else None)
+    sign_in(page, user.email, code=current_code(user) if user.has_two_factor else None, t=t)
 
 
-def sign_in(page, email: str, password: str = PASSWORD, code: str | None = None) -> None:
-    """Sign in through the login page; ``code``: the authenticator code of the second step."""
+def sign_in(
+    page, email: str, password: str = PASSWORD, code: str | None = None, t: Interface | None = None
+) -> None:
+    """Sign in through the login page, its labels read in ``t``'s language (English by
+    default); ``code``: the authenticator code of the second step."""
+    t = t or Interface("en")
     page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label(t("E-mail")).fill(email)
+    page.get_by_label(t("Password")).fill(password)
+    page.get_by_role("button", name=t("Sign in")).click()
     if code is not None:
         page.wait_for_url("**/login/code")
-        page.get_by_label("Code").fill(code)
-        page.get_by_role("button", name="Verify").click()
+        page.get_by_label(t("Code")).fill(code)
+        page.get_by_role("button", name=t("Verify")).click()
     page.wait_for_url("**/home")
 
 

@@ -60,9 +60,9 @@ def test_without_javascript_the_step_goes_through_a_confirmation_page(live, peop
     context = browser.new_context(base_url=live.url, java_script_enabled=False)
     people.contexts.append(context)
     page = context.new_page()
-    from tests.e2e.conftest import sign_in
+    from tests.e2e.conftest import sign_in_as
 
-    sign_in(page, secretariat.email)
+    sign_in_as(page, secretariat)  # with the secretariat's second step
     page.goto(f"/reviews/{review_id}")
     page.get_by_role("button", name="Accept self-assessment", exact=True).click()
     expect(page.locator("h1")).to_contain_text("Please confirm")

@@ -549,7 +549,7 @@ def cycle_add_states(cycle_id: int):
                     "%(num)d state added: %(names)s.",
                     "%(num)d states added: %(names)s.",
                     len(added),
-                    names=", ".join(r.state.name for r in added),
+                    names=", ".join(r.state.local_name for r in added),
                 ),
                 "success",
             )
@@ -590,7 +590,7 @@ def _assign_choices(review: Review, members) -> list[SelectChoice]:
     for user in service.reviewer_candidates(review):
         state = user.state
         label = (
-            f"{user.display_name} ({state.name}, {state.regional_group.value})"
+            f"{user.display_name} ({state.local_name}, {state.regional_group.value})"
             if state
             else (f"{user.display_name} ({_('no state')})")
         )
@@ -627,7 +627,7 @@ def review_team(review_id: int):
                 _(
                     "%(name)s is invited to review %(state)s.",
                     name=assignment.reviewer.display_name,
-                    state=review.state.name,
+                    state=review.state.local_name,
                 ),
                 "success",
             )

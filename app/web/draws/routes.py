@@ -183,7 +183,7 @@ def _kind(scope: str, review_id: str, replaces_id: str) -> str:
     if scope == "review":
         review = db.session.get(Review, optional_int(review_id)) if review_id.isdigit() else None
         if review is not None:
-            return _("the open seats of %(state)s's review", state=review.state.name)
+            return _("the open seats of %(state)s's review", state=review.state.local_name)
     return _("the open seats of every review of the cycle")
 
 
