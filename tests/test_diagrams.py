@@ -73,7 +73,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(app):
 
 
 @pytest.mark.parametrize("status", [ReviewStatus.SCREENING, ReviewStatus.FOLLOW_UP])
-@pytest.mark.parametrize("identity", ["secretariat", "focal_point", "lead_reviewer"])
+@pytest.mark.parametrize("identity", ["secretariat"])
 def test_the_review_page_draws_its_machine_with_the_current_status_marked(
     app, db, make, login_as, status, identity
 ):
@@ -93,6 +93,25 @@ def test_the_review_page_draws_its_machine_with_the_current_status_marked(
     for spec in REVIEW.specs:
         shown = f'<code class="small text-muted">{spec.event}</code>' in page
         assert shown == (status in spec.sources), spec.event
+
+
+@pytest.mark.parametrize("status", [ReviewStatus.SCREENING, ReviewStatus.FOLLOW_UP])
+@pytest.mark.parametrize("identity", ["focal_point", "lead_reviewer"])
+def test_focal_points_and_reviewers_get_plain_words_not_the_engines_table(
+    app, db, make, login_as, status, identity
+):
+    """Issue 16, item 3: the diagram and the table of events and guards are the secretariat's;
+    the state and the reviewers read one "What happens next" box instead."""
+    prepared = prepared_review(make)
+    prepared.review.status = status
+    db.session.commit()
+    client = login_as(prepared.identities[identity], on=app.test_client())
+    page = client.get(f"/reviews/{prepared.review.id}").get_data(as_text=True)
+    assert f"class {status.value} current" not in page
+    for spec in REVIEW.specs:
+        assert f'<code class="small text-muted">{spec.event}</code>' not in page, spec.event
+    if identity == "focal_point":
+        assert "What happens next" in page
 
 
 @pytest.mark.parametrize("identity", ["other_focal_point", "unassigned_reviewer"])
