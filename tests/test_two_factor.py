@@ -192,6 +192,8 @@ def test_the_secretariat_requires_a_second_factor_per_role(app, make, db, login_
         Role.SECRETARIAT: True,
         Role.REVIEWER: True,
         Role.FOCAL_POINT: False,
+        Role.PARTNER: False,
+        Role.STAKEHOLDER: False,
     }
     reviewer, focal_point = make.reviewer("FRA"), make.focal_point("KEN")
     other = app.test_client()
