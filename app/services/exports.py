@@ -201,13 +201,21 @@ def export_tuples(
 
 
 def _rows(query, engine: Engine | None) -> Iterator[list]:
+    """The rows of ``query`` as lists; the result (a server-side cursor on PostgreSQL) is closed
+    however the iteration ends — exhausted, or the response closed before the last row."""
     if engine is None:
-        for row in db.session.connection().execute(query):
-            yield list(row)
+        yield from _closing(db.session.connection().execute(query))
         return
     with engine.connect() as connection:
-        for row in connection.execute(query):
+        yield from _closing(connection.execute(query))
+
+
+def _closing(result) -> Iterator[list]:
+    try:
+        for row in result:
             yield list(row)
+    finally:
+        result.close()
 
 
 def recommendation_rows(user: User, filters: Filters, limit: int | None = None) -> list[dict]:
