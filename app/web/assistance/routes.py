@@ -225,10 +225,9 @@ def _load_request(request_id: int) -> AssistanceRequest:
 
 
 def _visible_offers(item: AssistanceRequest) -> list[Offer]:
-    """A partner sees its own offers on a request; the state and the secretariat all."""
-    if current_user.role == Role.PARTNER:
-        return [o for o in item.offers if o.partner_id == current_user.id]
-    return list(item.offers)
+    """The request's offers the user may see (``offer.view``: a partner its own, the state and
+    the secretariat all)."""
+    return [o for o in item.offers if access.can(current_user, "offer.view", o)]
 
 
 @bp.route("/assistance/requests/<int:request_id>")
