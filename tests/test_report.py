@@ -831,7 +831,7 @@ def test_target_date_before_the_cycle_start_is_refused(client, team, login_as, d
     page = client.post(base, data=recommendation_data(team, target_date=target_date))
     assert page.status_code == 422
     text = page_text(page)
-    assert "The target date cannot be before the start of the cycle (01 Jan 2027)." in text
+    assert "The target date cannot be before the start of the cycle (1 Jan 2027)." in text
     assert "Vet senior officers." in text
     assert db.session.scalar(select(func.count(Recommendation.id))) == 0
     assert (

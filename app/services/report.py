@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
+from app.formatting import format_date
 from app.models import (
     Addressee,
     Assignment,
@@ -220,7 +221,7 @@ def _check(
         raise ReportError(
             _(
                 "The target date cannot be before the start of the cycle (%(date)s).",
-                date=starts_on.strftime("%d %b %Y"),
+                date=format_date(starts_on),
             ),
             field="target_date",
         )
