@@ -63,6 +63,8 @@ def status_of(live, review_id: int) -> str:
 
 def fill_section(page, number: int, t: Interface) -> None:
     """Answer every question of the open section page as a focal point would."""
+    form = page.locator("form[data-autosave-url]")
+    expect(form.locator("textarea[name$='-narrative']").first).to_be_visible()
     for radio in page.locator("input[type=radio][name$='-level'][value='3']").all():
         radio.check()
     for radio in page.locator("input[type=radio][name$='-choice'][value='partial']").all():
@@ -152,6 +154,9 @@ def test_one_review_through_the_whole_cycle_in_the_browser(live, people, languag
         if s.framework_id == live.one(select(Review)).cycle.framework_id
     ]
     fp.get_by_role("link", name=re.compile(r"^1\. ")).first.click()
+    # the section's page must be there before its fields are looked for: `all()` does not wait,
+    # and on a loaded machine it found none on the overview still shown (CI run of stop 21)
+    expect(fp.locator("h1")).to_contain_text(f"{numbers[0]}.")
     # section 1 is saved by autosave alone: as typed, and when a section link is followed
     fill_section(fp, numbers[0], t)
     expect(fp.locator("#autosave-status")).to_have_text(

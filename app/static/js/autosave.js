@@ -52,6 +52,16 @@
     }
   }
 
+  function post(keepalive) {
+    return fetch(url, {
+      method: "POST",
+      body: payload(),
+      credentials: "same-origin",
+      keepalive: !!keepalive,
+      headers: { Accept: "application/json" },
+    });
+  }
+
   // Resolves to true when nothing is left unsaved.
   function save(keepalive) {
     if (inflight) {
@@ -65,13 +75,7 @@
     }
     dirty = false;
     show(form.getAttribute("data-saving-text"));
-    inflight = fetch(url, {
-      method: "POST",
-      body: payload(),
-      credentials: "same-origin",
-      keepalive: !!keepalive,
-      headers: { Accept: "application/json" },
-    })
+    inflight = post(keepalive)
       .then(function (response) {
         return response.json().then(function (answer) {
           if (response.ok) {
@@ -119,10 +123,12 @@
     stopped = true;
   });
 
-  // Following a link (the section list, previous / next) first saves what was typed.
+  // Following a link (the section list, previous / next) first saves what was typed, and waits
+  // for a save already on its way: leaving the page would cancel that request, and what it
+  // carries would be lost.
   document.addEventListener("click", function (event) {
     var link = event.target.closest ? event.target.closest("a[href]") : null;
-    if (!link || !dirty || stopped || event.defaultPrevented) {
+    if (!link || !(dirty || inflight) || stopped || event.defaultPrevented) {
       return;
     }
     if (link.target || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) {
@@ -139,10 +145,18 @@
     });
   });
 
-  // Closing the tab or going back: a last save that outlives the page.
+  // Closing the tab or going back: a last save that outlives the page. A save on its way is
+  // cancelled with the page, so what it carried is sent again (the server stores an unchanged
+  // answer once: a repeat changes nothing and is never refused).
   window.addEventListener("pagehide", function () {
-    if (dirty && !stopped) {
-      save(true);
+    if (stopped || !(dirty || inflight)) {
+      return;
     }
+    if (inflight) {
+      window.clearTimeout(timer);
+      post(true);
+      return;
+    }
+    save(true);
   });
 })();
