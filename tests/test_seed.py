@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import yaml
@@ -98,6 +99,35 @@ def test_adding_a_state_prefills_section_one_from_ratifications(db, make):
     assert "CAT" in core.narrative and "state party since 1997" in core.narrative
     assert core.choice is not None
     assert len(review.deadlines) == 5
+
+
+def test_the_prefilled_answer_is_written_in_the_state_focal_points_language(db, make):
+    """Issue 15: the pre-filled narrative is the state's draft; a French-speaking focal point
+    reads it in French (official treaty titles), and another state without one in English."""
+    french = make.focal_point("SEN")
+    french.locale = "fr"
+    make.focal_point("SEN")  # a second, later account does not decide
+    db.session.commit()
+    cycle = make.cycle()
+    senegal = make.review("SEN", cycle)
+    kenya = make.review("KEN", cycle)
+
+    def narrative(review, code):
+        return db.session.scalar(
+            select(Answer.narrative)
+            .join(Question)
+            .where(Answer.review_id == review.id, Question.code == code)
+        )
+
+    core = narrative(senegal, "COM-1")
+    assert re.match(r"\d instruments sur 9 ratifiés ou ayant fait l.objet d.une adhésion", core)
+    assert "Pacte international relatif aux droits civils et politiques : État partie depuis" in (
+        core
+    )
+    assert "state party" not in core and "ICCPR" not in core
+    assert "ICCPR (International Covenant on Civil and Political Rights): state party since" in (
+        narrative(kenya, "COM-1")
+    )
 
 
 def test_source_quirks_are_handled_and_a_real_gap_says_no_data(db, make):

@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
+from app.i18n import DEFAULT_LANGUAGE, normalise_language
 from app.models import (
     ORGANISATION_ROLES,
     Answer,
@@ -32,7 +34,7 @@ from app.models import (
 )
 from app.models.audit import TransitionLog
 from app.services import clock, notification_rules
-from app.services.reference import TREATIES
+from app.services.reference import TREATIES, TREATY_NAMES
 from workflows import AssignmentStatus, CycleStatus
 
 #: Minimum password length for every account (NIST SP 800-63B asks for at least 8; we ask 12).
@@ -180,6 +182,10 @@ def prefill_reviews(reviews: list[Review]) -> int:
     Questions with ``prefill: core_treaties`` or ``optional_protocols`` get a yes / partial / no
     choice (all, some or none ratified) and a narrative listing each instrument's status, citing
     the UN Treaty Collection data (2022). The focal point can correct both.
+
+    The narrative is written in the language of the state's focal point (the stored choice of
+    its first active focal point account, by id), in English when the state has none yet: it is
+    the state's draft answer, which it then reads and corrects (issue 15).
     """
     if not reviews:
         return 0
@@ -200,14 +206,35 @@ def prefill_reviews(reviews: list[Review]) -> int:
         )
     ):
         ratifications.setdefault(record.state_id, {})[record.treaty] = record
+    languages = _focal_point_languages([r.state_id for r in reviews])
     written = 0
     for review in reviews:
-        for question in questions:
-            answer = _prefilled_answer(review, question, ratifications.get(review.state_id, {}))
-            if answer is not None:
-                db.session.add(answer)
-                written += 1
+        with force_locale(languages.get(review.state_id, DEFAULT_LANGUAGE)):
+            for question in questions:
+                answer = _prefilled_answer(review, question, ratifications.get(review.state_id, {}))
+                if answer is not None:
+                    db.session.add(answer)
+                    written += 1
     return written
+
+
+def _focal_point_languages(state_ids: list[int]) -> dict[int, str]:
+    """State id → the language its first active focal point account (by id) chose; states
+    without one, or whose focal point chose none, are left out (one query)."""
+    languages: dict[int, str] = {}
+    for state_id, locale in db.session.execute(
+        select(User.state_id, User.locale)
+        .where(
+            User.role == Role.FOCAL_POINT,
+            User.active.is_(True),
+            User.state_id.in_(state_ids),
+        )
+        .order_by(User.id)
+    ):
+        language = normalise_language(locale)
+        if language and state_id not in languages:
+            languages[state_id] = language
+    return languages
 
 
 def _prefilled_answer(
@@ -228,23 +255,28 @@ def _prefilled_answer(
         choice = Choice.PARTIAL
     else:
         choice = Choice.NO
-    lines = []
+    lines = [
+        _(
+            "%(parties)d of %(total)d instruments ratified or acceded to (pre-filled from UN "
+            "Treaty Collection status data, 2022; please check):",
+            parties=len(parties),
+            total=len(treaties),
+        )
+    ]
     for code in treaties:
-        short, title, _k = TREATIES[code]
+        treaty = str(TREATY_NAMES[code])
         record = ratifications.get(code)
         if record is None:
-            lines.append(f"- {short} ({title}): no data")
+            lines.append(_("- %(treaty)s: no data", treaty=treaty))
         elif record.status == "state party":
-            lines.append(f"- {short} ({title}): state party since {record.year}")
+            # the year as written, not as a grouped number
+            year = str(record.year)
+            lines.append(_("- %(treaty)s: state party since %(year)s", treaty=treaty, year=year))
         elif record.status == "signatory state":
-            lines.append(f"- {short} ({title}): signed, not ratified")
+            lines.append(_("- %(treaty)s: signed, not ratified", treaty=treaty))
         else:
-            lines.append(f"- {short} ({title}): no action")
-    narrative = (
-        f"{len(parties)} of {len(treaties)} instruments ratified or acceded to "
-        "(pre-filled from UN Treaty Collection status data, 2022; please check):\n"
-        + "\n".join(lines)
-    )
+            lines.append(_("- %(treaty)s: no action", treaty=treaty))
+    narrative = "\n".join(lines)
     return Answer(
         review_id=review.id,
         question_id=question.id,

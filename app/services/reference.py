@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pycountry
 import yaml
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
 from app.extensions import db
@@ -105,6 +106,48 @@ TREATIES: dict[str, tuple[str, str, str]] = {
         "protocol",
     ),
     "op_crpd": ("OP-CRPD", "Optional Protocol to the CRPD", "protocol"),
+}
+
+#: Each instrument's name as a pre-filled answer cites it, "short name (full title)" in
+#: English as in `TREATIES`; translated with the official UN title and abbreviation of each
+#: language (the translation catalogs).
+TREATY_NAMES = {
+    "icerd": _l(
+        "ICERD (International Convention on the Elimination of All Forms of Racial Discrimination)"
+    ),
+    "iccpr": _l("ICCPR (International Covenant on Civil and Political Rights)"),
+    "icescr": _l("ICESCR (International Covenant on Economic, Social and Cultural Rights)"),
+    "cedaw": _l(
+        "CEDAW (Convention on the Elimination of All Forms of Discrimination against Women)"
+    ),
+    "cat": _l(
+        "CAT (Convention against Torture and Other Cruel, Inhuman or Degrading Treatment "
+        "or Punishment)"
+    ),
+    "crc": _l("CRC (Convention on the Rights of the Child)"),
+    "icmw": _l(
+        "ICMW (International Convention on the Protection of the Rights of All Migrant "
+        "Workers and Members of Their Families)"
+    ),
+    "cped": _l(
+        "CPED (International Convention for the Protection of All Persons from Enforced "
+        "Disappearance)"
+    ),
+    "crpd": _l("CRPD (Convention on the Rights of Persons with Disabilities)"),
+    "iccpr_op1": _l("ICCPR-OP1 (First Optional Protocol to the ICCPR (individual complaints))"),
+    "iccpr_op2": _l(
+        "ICCPR-OP2 (Second Optional Protocol to the ICCPR (abolition of the death penalty))"
+    ),
+    "icescr_op": _l("ICESCR-OP (Optional Protocol to the ICESCR)"),
+    "op_cedaw": _l("OP-CEDAW (Optional Protocol to CEDAW)"),
+    "opcat": _l("OPCAT (Optional Protocol to the Convention against Torture)"),
+    "op_crc_ac": _l("OP-CRC-AC (Optional Protocol to the CRC on children in armed conflict)"),
+    "op_crc_sc": _l(
+        "OP-CRC-SC (Optional Protocol to the CRC on the sale of children, child "
+        "prostitution and child pornography)"
+    ),
+    "op_crc_ic": _l("OP-CRC-IC (Optional Protocol to the CRC on a communications procedure)"),
+    "op_crpd": _l("OP-CRPD (Optional Protocol to the CRPD)"),
 }
 
 
