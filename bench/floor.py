@@ -160,6 +160,13 @@ def _engine():
             dbapi_connection.execute("PRAGMA journal_mode=WAL")
             dbapi_connection.execute("PRAGMA busy_timeout=5000")
 
+    else:
+
+        @event.listens_for(engine, "connect")
+        def _no_jit(dbapi_connection, _record):  # the app's settings (app/__init__.py)
+            dbapi_connection.execute("SET jit = off")
+            dbapi_connection.commit()
+
     return engine
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import String, case, func, select, type_coerce
+from sqlalchemy import Integer, String, case, func, literal, null, select, type_coerce, union_all
 
 from app.extensions import db
 from app.models import (
@@ -227,7 +227,7 @@ def _workload(cycle: Cycle) -> list[Workload]:
 
 def _recommendation_figures(cycle: Cycle) -> dict[str, Figures]:
     """Responses and latest assessments of the cycle's recommendations by section and by state;
-    three queries (sections; responses and latest assessments by state, and by section)."""
+    two queries (sections; responses and latest assessments grouped by state and by section)."""
     sections = db.session.execute(
         select(
             FrameworkSection.id,
@@ -272,26 +272,41 @@ def _recommendation_figures(cycle: Cycle) -> dict[str, Figures]:
         .join(Review, Review.id == Recommendation.review_id)
         .join(State, State.id == Review.state_id)
         .where(Review.cycle_id == cycle.id)
-        .subquery("recs")
+        .cte("recs")
     )
-    count = func.count(recs.c.id)
-    # grouped in SQL by state and by section: ~1 500 rows to fold for 193 reviews, not the
-    # ~12 000 of a grouping by both
-    for state, review_id, key, status, n in db.session.execute(
-        select(recs.c.state, recs.c.review_id, recs.c.position, recs.c.status, count)
-        .group_by(recs.c.state, recs.c.review_id, recs.c.position, recs.c.status)
-        .order_by(recs.c.state)
+    count = func.count(recs.c.id).label("n")
+    # grouped in SQL by state and by section: ~1 000 rows to fold for 193 reviews, not the
+    # ~12 000 of a grouping by both; one statement, so the cycle's recommendations and their
+    # responses are read once (the CTE, used twice, is materialised by both databases)
+    by_state = select(
+        literal("state").label("kind"),
+        recs.c.state,
+        recs.c.review_id,
+        type_coerce(null(), Integer).label("section_id"),
+        recs.c.position,
+        recs.c.status,
+        count,
+    ).group_by(recs.c.state, recs.c.review_id, recs.c.position, recs.c.status)
+    by_section = select(
+        literal("section").label("kind"),
+        type_coerce(null(), String).label("state"),
+        type_coerce(null(), Integer).label("review_id"),
+        recs.c.section_id,
+        recs.c.position,
+        recs.c.status,
+        count,
+    ).group_by(recs.c.section_id, recs.c.position, recs.c.status)
+    both = union_all(by_state, by_section).subquery("figures")
+    for kind, state, review_id, section_id, key, status, n in db.session.execute(
+        select(both).order_by(both.c.kind.desc(), both.c.state)  # states first, by name
     ):
-        by["responses_by_state"].add(state, key or "none", n)
-        by["responses_by_state"].review_of[state] = review_id
-        by["implementation_by_state"].add(state, status or "not_assessed", n)
-        by["implementation_by_state"].review_of[state] = review_id
-    for section_id, key, status, n in db.session.execute(
-        select(recs.c.section_id, recs.c.position, recs.c.status, count).group_by(
-            recs.c.section_id, recs.c.position, recs.c.status
-        )
-    ):
-        label = section_label.get(section_id, "?")
-        by["responses_by_section"].add(label, key or "none", n)
-        by["implementation_by_section"].add(label, status or "not_assessed", n)
+        if kind == "state":
+            by["responses_by_state"].add(state, key or "none", n)
+            by["responses_by_state"].review_of[state] = review_id
+            by["implementation_by_state"].add(state, status or "not_assessed", n)
+            by["implementation_by_state"].review_of[state] = review_id
+        else:
+            label = section_label.get(section_id, "?")
+            by["responses_by_section"].add(label, key or "none", n)
+            by["implementation_by_section"].add(label, status or "not_assessed", n)
     return by
